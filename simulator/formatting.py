@@ -1,0 +1,167 @@
+"""Text of the stepper's records: formulas symbolically and with the numbers substituted.
+
+The command line and the desktop app both show these strings, so a number reads the same everywhere.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .losses import BCE_EPSILON
+from .records import (EpochRecord, FactorRecord, ForwardRecord, GradientRecord, LossRecord, Record,
+                      UpdateRecord)
+
+DEFAULT_DIGITS = 6
+#: Typographic minus sign used for negative numbers (number parsers in the app accept it too).
+MINUS = "\u2212"
+
+
+def format_number(value: float, digits: int = DEFAULT_DIGITS) -> str:
+    """`value` to `digits` significant digits, shortest form, scientific only when very large or small."""
+    value = float(value)
+    if not math.isfinite(value):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else MINUS + "inf")
+    if value == 0:
+        return "0"
+    magnitude = abs(value)
+    if magnitude >= 10 ** max(digits, 6) or magnitude < 1e-4:
+        text = np.format_float_scientific(value, precision=max(digits - 1, 0), unique=True, trim="-")
+        return text.replace("-", MINUS)
+    text = np.format_float_positional(value, precision=digits, unique=True, fractional=False, trim="-")
+    return text.replace("-", MINUS)
+
+
+def operand(value: float, digits: int = DEFAULT_DIGITS) -> str:
+    """A number as it stands inside a formula: negative values in parentheses."""
+    text = format_number(value, digits)
+    return f"({text})" if text.startswith(MINUS) else text
+
+
+def fill(template: str, values: tuple) -> str:
+    return template.format(*values)
+
+
+# -- forward ------------------------------------------------------------------------------------
+_ACTIVATION_TEXT = {"linear": "{0}", "sigmoid": "σ({0})", "tanh": "tanh({0})", "relu": "max(0, {0})"}
+
+
+def forward_lines(record: ForwardRecord, digits: int = DEFAULT_DIGITS) -> list[str]:
+    """`z11 = w111·x1 + w121·x2 + b11 = 0.1·8 + 0.1·8 + 0 = 1.6` and `o11 = z11 = 1.6`."""
+    symbolic = " + ".join(f"{w}·{a}" for w, a in zip(record.weight_names, record.input_names))
+    numbers = " + ".join(f"{operand(w, digits)}·{operand(a, digits)}"
+                         for w, a in zip(record.weights, record.inputs))
+    z_line = (f"{record.z_label} = {symbolic} + {record.bias_name} = {numbers} + "
+              f"{operand(record.bias, digits)} = {format_number(record.z, digits)}")
+    shape = _ACTIVATION_TEXT[record.activation]
+    if record.activation == "linear":
+        out_line = f"{record.out_label} = {record.z_label} = {format_number(record.out, digits)}"
+    else:
+        out_line = (f"{record.out_label} = {shape.format(record.z_label)} = "
+                    f"{shape.format(format_number(record.z, digits))} = {format_number(record.out, digits)}")
+    return [z_line, out_line]
+
+
+# -- loss ---------------------------------------------------------------------------------------
+_LOSS_TERMS = {
+    "mse": "({0} − {1})²",
+    "half_sse": "({0} − {1})²",
+    "bce": "−{0}·log({1}) − (1 − {0})·log(1 − {1})",
+}
+
+
+def loss_formula_text(loss: str, labels: list[tuple[str, str]]) -> str:
+    """The loss with `labels` = [(y, ŷ), ...] substituted, e.g. `(y − ŷ)²`, without the `L =`."""
+    terms = [_LOSS_TERMS[loss].format(y, y_hat) for y, y_hat in labels]
+    count = len(terms)
+    if loss == "half_sse":
+        return "½" + terms[0] if count == 1 else "½·[" + " + ".join(terms) + "]"
+    if count == 1:
+        return terms[0]
+    return f"(1/{count})·[" + " + ".join(terms) + "]"
+
+
+def loss_lines(record: LossRecord, digits: int = DEFAULT_DIGITS) -> list[str]:
+    """`L = (y − ŷ)² = (4 − 0.32)² = 13.5424`."""
+    symbolic = loss_formula_text(record.loss, list(zip(record.target_labels, record.prediction_labels)))
+    numbers = loss_formula_text(record.loss, [(operand(y, digits), operand(p, digits))
+                                              for y, p in zip(record.targets, record.predictions)])
+    lines = [f"L = {symbolic} = {numbers} = {format_number(record.value, digits)}"]
+    if record.loss == "bce" and any(p <= BCE_EPSILON or p >= 1 - BCE_EPSILON for p in record.predictions):
+        lines.append(f"(ŷ is clipped to [{BCE_EPSILON:g}, 1 − {BCE_EPSILON:g}] before the logarithm)")
+    return lines
+
+
+# -- backward -----------------------------------------------------------------------------------
+def factor_line(record: FactorRecord, digits: int = DEFAULT_DIGITS) -> str:
+    """`∂L/∂ŷ = −2(y − ŷ) = −2(4 − 0.32) = −7.36`; the middle part is left out when it adds nothing."""
+    symbolic = fill(record.template, record.symbols)
+    numbers = fill(record.template, tuple(operand(value, digits) for value in record.arguments))
+    value = format_number(record.value, digits)
+    parts = [record.label, symbolic]
+    if numbers != symbolic and numbers != value:
+        parts.append(numbers)
+    if value != symbolic:
+        parts.append(value)
+    return " = ".join(parts)
+
+
+def running_product_line(record: FactorRecord, digits: int = DEFAULT_DIGITS) -> str:
+    return f"running product after {record.index} of {record.count}: {format_number(record.running_product, digits)}"
+
+
+def gradient_line(record: GradientRecord, digits: int = DEFAULT_DIGITS) -> str:
+    """`∂L/∂w111 = ∂L/∂ŷ · ∂ŷ/∂z21 · … = (−7.36)·1·0.1·1·8 = −5.888`."""
+    numbers = "·".join(operand(factor.value, digits) for factor in record.factors)
+    return f"{record.chain} = {numbers} = {format_number(record.value, digits)}"
+
+
+def update_line(record: UpdateRecord, digits: int = DEFAULT_DIGITS) -> str:
+    """`w111 ← w111 − η·∂L/∂w111 = 0.1 − 0.001·(−5.888) = 0.105888`."""
+    name = record.parameter
+    mean = f" (∂L/∂{name} is the mean over a batch of {record.batch_size})" if record.batch_size > 1 else ""
+    return (f"{name} ← {name} − η·∂L/∂{name} = {operand(record.old, digits)} − "
+            f"{operand(record.learning_rate, digits)}·{operand(record.gradient, digits)} = "
+            f"{format_number(record.new, digits)}{mean}")
+
+
+def epoch_lines(record: EpochRecord, digits: int = DEFAULT_DIGITS) -> list[str]:
+    if record.status == "diverged":
+        return [record.message]
+    count = len(record.losses)
+    shown = " + ".join(operand(value, digits) for value in record.losses) if count <= 8 else "…"
+    lines = [f"epoch {record.epoch}: mean loss = ({shown})/{count} = {format_number(record.mean_loss, digits)}"]
+    if record.message:
+        lines.append(record.message)
+    return lines
+
+
+def record_lines(record: Record, digits: int = DEFAULT_DIGITS) -> list[str]:
+    """The formula lines of any record."""
+    if isinstance(record, ForwardRecord):
+        return forward_lines(record, digits)
+    if isinstance(record, LossRecord):
+        return loss_lines(record, digits)
+    if isinstance(record, FactorRecord):
+        return [factor_line(record, digits)]
+    if isinstance(record, GradientRecord):
+        return [gradient_line(record, digits)]
+    if isinstance(record, UpdateRecord):
+        return [update_line(record, digits)]
+    return epoch_lines(record, digits)
+
+
+def describe(record: Record) -> str:
+    """The phase in words."""
+    if isinstance(record, ForwardRecord):
+        return f"Forward pass: neuron {record.neuron} of layer {record.layer} ({record.out_label})"
+    if isinstance(record, LossRecord):
+        return "Loss of this sample"
+    if isinstance(record, FactorRecord):
+        return f"Backward pass: factor {record.index} of {record.count} of ∂L/∂{record.parameter}"
+    if isinstance(record, GradientRecord):
+        return f"Backward pass: gradient ∂L/∂{record.parameter}"
+    if isinstance(record, UpdateRecord):
+        return f"Update of {record.parameter}"
+    return "Training stopped" if record.status == "diverged" else f"End of epoch {record.epoch}"

@@ -1,0 +1,268 @@
+"""A fully connected feed-forward network: parameters, forward pass and backward pass."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterator, Sequence
+
+import numpy as np
+
+from .activations import get_activation
+from .errors import ConfigError
+from .losses import Loss, get_loss
+from .notation import ParameterRef, parse_parameter
+
+
+@dataclass
+class Layer:
+    """One layer: `weights: (n_in, n_out)` (weights[i, j] from neuron i to neuron j), `biases: (n_out,)`."""
+
+    weights: np.ndarray
+    biases: np.ndarray
+    activation: str = "linear"
+
+    def __post_init__(self) -> None:
+        get_activation(self.activation)
+        self.weights = np.array(self.weights, dtype=float, ndmin=2)
+        self.biases = np.array(self.biases, dtype=float, ndmin=1)
+        if self.weights.ndim != 2 or self.biases.ndim != 1:
+            raise ConfigError("a layer needs a 2-D weight matrix and a 1-D bias vector")
+        if self.weights.shape[1] != self.biases.shape[0]:
+            raise ConfigError(
+                f"a layer with {self.weights.shape[1]} neurons needs {self.weights.shape[1]} biases, "
+                f"not {self.biases.shape[0]}")
+        if self.weights.shape[0] < 1 or self.weights.shape[1] < 1:
+            raise ConfigError("every layer needs at least one input and one neuron")
+
+    @property
+    def n_in(self) -> int:
+        return self.weights.shape[0]
+
+    @property
+    def n_out(self) -> int:
+        return self.weights.shape[1]
+
+    def copy(self) -> "Layer":
+        return Layer(self.weights.copy(), self.biases.copy(), self.activation)
+
+    def __repr__(self) -> str:
+        return f"Layer({self.n_in}→{self.n_out}, {self.activation})"
+
+
+@dataclass
+class ForwardCache:
+    """Values of one forward pass over a batch: `inputs[l]: (n, n_in of layer l)`, `z[l], out[l]: (n, n_out)`."""
+
+    inputs: list[np.ndarray]
+    z: list[np.ndarray]
+    out: list[np.ndarray]
+
+    @property
+    def prediction(self) -> np.ndarray:
+        """ŷ: (n, n_outputs)."""
+        return self.out[-1]
+
+
+@dataclass
+class BackwardCache:
+    """The terms of the chain rule for a batch, per layer l (0-based), each `(n, n_out of layer l)`.
+
+    `d_out[l]` is ∂L/∂o (∂L/∂ŷ for the last layer), `act_grad[l]` is ∂o/∂z, `delta[l]` is ∂L/∂z;
+    `grad_weights[l]: (n_in, n_out)` and `grad_biases[l]: (n_out,)` are the batch-mean gradients.
+    """
+
+    d_out: list[np.ndarray]
+    act_grad: list[np.ndarray]
+    delta: list[np.ndarray]
+    grad_weights: list[np.ndarray]
+    grad_biases: list[np.ndarray]
+
+
+@dataclass
+class Network:
+    """Layers plus the names of the inputs and outputs (taken from the dataset)."""
+
+    layers: list[Layer]
+    input_names: list[str] = field(default_factory=list)
+    output_names: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.layers:
+            raise ConfigError("a network needs at least one layer")
+        for index in range(1, len(self.layers)):
+            if self.layers[index].n_in != self.layers[index - 1].n_out:
+                raise ConfigError(
+                    f"layer {index + 1} takes {self.layers[index].n_in} inputs but layer {index} "
+                    f"has {self.layers[index - 1].n_out} neurons")
+        if not self.input_names:
+            self.input_names = [f"x{i + 1}" for i in range(self.n_inputs)]
+        if not self.output_names:
+            self.output_names = [f"y{i + 1}" if self.n_outputs > 1 else "y" for i in range(self.n_outputs)]
+        if len(self.input_names) != self.n_inputs:
+            raise ConfigError(f"{len(self.input_names)} input names for {self.n_inputs} inputs")
+        if len(self.output_names) != self.n_outputs:
+            raise ConfigError(f"{len(self.output_names)} output names for {self.n_outputs} outputs")
+
+    # -- shape ---------------------------------------------------------------------------------
+    @property
+    def n_inputs(self) -> int:
+        return self.layers[0].n_in
+
+    @property
+    def n_outputs(self) -> int:
+        return self.layers[-1].n_out
+
+    @property
+    def sizes(self) -> list[int]:
+        """Neurons per layer, the input first: [2, 2, 1] for the lectures' network."""
+        return [self.n_inputs] + [layer.n_out for layer in self.layers]
+
+    def copy(self) -> "Network":
+        return Network([layer.copy() for layer in self.layers], list(self.input_names),
+                       list(self.output_names))
+
+    def __repr__(self) -> str:
+        shape = "-".join(str(size) for size in self.sizes)
+        activations = ",".join(layer.activation for layer in self.layers)
+        return f"Network({shape}, {activations})"
+
+    # -- parameters ----------------------------------------------------------------------------
+    def parameters(self) -> Iterator[ParameterRef]:
+        """Every parameter, layer by layer, neuron by neuron: its weights, then its bias."""
+        for layer_index, layer in enumerate(self.layers, start=1):
+            for target in range(1, layer.n_out + 1):
+                for source in range(1, layer.n_in + 1):
+                    yield ParameterRef(layer_index, target, source)
+                yield ParameterRef(layer_index, target)
+
+    def parameter_count(self) -> int:
+        return sum(layer.weights.size + layer.biases.size for layer in self.layers)
+
+    def _check_ref(self, ref: ParameterRef) -> Layer:
+        if not 1 <= ref.layer <= len(self.layers):
+            raise ConfigError(f"{ref.name}: the network has no layer {ref.layer}")
+        layer = self.layers[ref.layer - 1]
+        if not 1 <= ref.target <= layer.n_out:
+            raise ConfigError(f"{ref.name}: layer {ref.layer} has no neuron {ref.target}")
+        if not ref.is_bias and not 1 <= ref.source <= layer.n_in:
+            raise ConfigError(f"{ref.name}: layer {ref.layer} has no input {ref.source}")
+        return layer
+
+    def resolve(self, name: str | ParameterRef) -> ParameterRef:
+        ref = name if isinstance(name, ParameterRef) else parse_parameter(name)
+        self._check_ref(ref)
+        return ref
+
+    def get(self, name: str | ParameterRef) -> float:
+        """The value of a parameter by name (`w111`, `b21`) or reference."""
+        ref = self.resolve(name)
+        layer = self.layers[ref.layer - 1]
+        if ref.is_bias:
+            return float(layer.biases[ref.target - 1])
+        return float(layer.weights[ref.source - 1, ref.target - 1])
+
+    def set(self, name: str | ParameterRef, value: float) -> None:
+        """Set one parameter by hand; refuses non-finite values and leaves the network unchanged."""
+        ref = self.resolve(name)
+        number = float(value)
+        if not np.isfinite(number):
+            raise ConfigError(f"{ref.name} must be a finite number, not {value!r}")
+        layer = self.layers[ref.layer - 1]
+        if ref.is_bias:
+            layer.biases[ref.target - 1] = number
+        else:
+            layer.weights[ref.source - 1, ref.target - 1] = number
+
+    def flat_parameters(self) -> np.ndarray:
+        """All parameters in `parameters()` order: (parameter_count,)."""
+        parts = []
+        for layer in self.layers:
+            parts.append(np.vstack([layer.weights, layer.biases[None, :]]).T.ravel())
+        return np.concatenate(parts)
+
+    def set_flat_parameters(self, values: np.ndarray) -> None:
+        """Inverse of `flat_parameters`."""
+        values = np.asarray(values, dtype=float)
+        if values.shape != (self.parameter_count(),):
+            raise ConfigError(f"expected {self.parameter_count()} parameter values, got {values.shape}")
+        offset = 0
+        for layer in self.layers:
+            size = (layer.n_in + 1) * layer.n_out
+            block = values[offset:offset + size].reshape(layer.n_out, layer.n_in + 1).T
+            layer.weights[...] = block[:-1]
+            layer.biases[...] = block[-1]
+            offset += size
+
+    def state(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """A copy of every layer's (weights, biases), for restoring later."""
+        return [(layer.weights.copy(), layer.biases.copy()) for layer in self.layers]
+
+    def restore(self, state: Sequence[tuple[np.ndarray, np.ndarray]]) -> None:
+        for layer, (weights, biases) in zip(self.layers, state):
+            layer.weights[...] = weights
+            layer.biases[...] = biases
+
+    def all_finite(self) -> bool:
+        return all(np.isfinite(layer.weights).all() and np.isfinite(layer.biases).all()
+                   for layer in self.layers)
+
+    # -- computation ---------------------------------------------------------------------------
+    def forward(self, inputs: np.ndarray) -> ForwardCache:
+        """Forward pass of a batch `inputs: (n, n_inputs)`: z = a·W + b, then o = f(z), layer by layer."""
+        activations = np.asarray(inputs, dtype=float)
+        cache = ForwardCache([], [], [])
+        with np.errstate(over="ignore", invalid="ignore"):
+            for layer in self.layers:
+                z = activations @ layer.weights + layer.biases
+                cache.inputs.append(activations)
+                cache.z.append(z)
+                activations = get_activation(layer.activation).function(z)
+                cache.out.append(activations)
+        return cache
+
+    def predict(self, inputs: np.ndarray) -> np.ndarray:
+        """ŷ for a batch: (n, n_outputs)."""
+        return self.forward(inputs).prediction
+
+    def backward(self, cache: ForwardCache, targets: np.ndarray, loss: Loss | str) -> BackwardCache:
+        """Chain rule from the loss back to every parameter; gradients are means over the batch."""
+        loss = get_loss(loss) if isinstance(loss, str) else loss
+        targets = np.asarray(targets, dtype=float)
+        count = targets.shape[0]
+        n_layers = len(self.layers)
+        result = BackwardCache([None] * n_layers, [None] * n_layers, [None] * n_layers,
+                               [None] * n_layers, [None] * n_layers)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            d_out = loss.gradient(targets, cache.prediction)
+            for index in range(n_layers - 1, -1, -1):
+                layer = self.layers[index]
+                act_grad = get_activation(layer.activation).gradient(cache.z[index], cache.out[index])
+                delta = d_out * act_grad
+                result.d_out[index] = d_out
+                result.act_grad[index] = act_grad
+                result.delta[index] = delta
+                grad_w = cache.inputs[index].T @ delta
+                grad_b = delta.sum(axis=0)
+                if count != 1:
+                    grad_w = grad_w / count
+                    grad_b = grad_b / count
+                result.grad_weights[index] = grad_w
+                result.grad_biases[index] = grad_b
+                if index > 0:
+                    d_out = delta @ layer.weights.T
+        return result
+
+    def losses(self, inputs: np.ndarray, targets: np.ndarray, loss: Loss | str) -> np.ndarray:
+        """Per-sample loss of a batch: (n,)."""
+        loss = get_loss(loss) if isinstance(loss, str) else loss
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return loss.value(np.asarray(targets, dtype=float), self.predict(inputs))
+
+
+def check_loss_compatible(network: Network, loss: Loss | str) -> None:
+    """Refuse loss/activation pairs that make no sense (bce needs outputs in (0, 1))."""
+    loss = get_loss(loss) if isinstance(loss, str) else loss
+    if loss.needs_probabilities and network.layers[-1].activation != "sigmoid":
+        raise ConfigError(
+            f"{loss.title} needs outputs between 0 and 1: give the output layer a sigmoid activation "
+            f"(it is {network.layers[-1].activation})")

@@ -1,0 +1,166 @@
+"""What the phase stepper reveals, one record at a time.
+
+Every formula is a `template` with `{0}`, `{1}`… slots, the `symbols` that fill it symbolically and the
+`arguments` that fill it with numbers, so a view can show both at any precision. `highlight` names
+the graph items involved: ("neuron", layer, neuron) with layer 0 the inputs, or ("edge", layer,
+source, target); all indices 1-based.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+Highlight = tuple
+
+
+@dataclass(frozen=True)
+class ForwardRecord:
+    """One neuron's forward computation: z = Σ w·a + b, then o = f(z)."""
+
+    epoch: int
+    sample: int
+    row: int
+    layer: int
+    neuron: int
+    z_label: str
+    out_label: str
+    weight_names: tuple[str, ...]
+    weights: tuple[float, ...]
+    input_names: tuple[str, ...]
+    inputs: tuple[float, ...]
+    bias_name: str
+    bias: float
+    z: float
+    activation: str
+    out: float
+    kind: str = "forward"
+
+    @property
+    def phase(self) -> tuple:
+        return (self.sample, "forward", self.layer)
+
+    @property
+    def highlight(self) -> tuple[Highlight, ...]:
+        edges = tuple(("edge", self.layer, source, self.neuron) for source in range(1, len(self.inputs) + 1))
+        return edges + (("neuron", self.layer, self.neuron),)
+
+
+@dataclass(frozen=True)
+class LossRecord:
+    """The loss of one sample: L(y, ŷ) averaged over outputs."""
+
+    epoch: int
+    sample: int
+    row: int
+    loss: str
+    target_labels: tuple[str, ...]
+    targets: tuple[float, ...]
+    prediction_labels: tuple[str, ...]
+    predictions: tuple[float, ...]
+    value: float
+    output_layer: int
+    kind: str = "loss"
+
+    @property
+    def phase(self) -> tuple:
+        return (self.sample, "loss")
+
+    @property
+    def highlight(self) -> tuple[Highlight, ...]:
+        return tuple(("neuron", self.output_layer, k) for k in range(1, len(self.targets) + 1))
+
+
+@dataclass(frozen=True)
+class FactorRecord:
+    """One factor of a parameter's chain rule, e.g. ∂z21/∂o11 = w211, with the running product so far."""
+
+    epoch: int
+    sample: int
+    row: int
+    parameter: str
+    index: int
+    count: int
+    numerator: str
+    denominator: str
+    template: str
+    symbols: tuple[str, ...]
+    arguments: tuple[float, ...]
+    value: float
+    running_product: float
+    highlight: tuple[Highlight, ...]
+    kind: str = "factor"
+
+    @property
+    def label(self) -> str:
+        return f"∂{self.numerator}/∂{self.denominator}"
+
+    @property
+    def phase(self) -> tuple:
+        return (self.sample, "gradient", self.parameter)
+
+
+@dataclass(frozen=True)
+class GradientRecord:
+    """A parameter's gradient for one sample: the product of its chain-rule factors."""
+
+    epoch: int
+    sample: int
+    row: int
+    parameter: str
+    factors: tuple[FactorRecord, ...]
+    value: float
+    highlight: tuple[Highlight, ...]
+    kind: str = "gradient"
+
+    @property
+    def chain(self) -> str:
+        """The chain as the lectures write it: ∂L/∂w111 = ∂L/∂ŷ · ∂ŷ/∂z21 · …"""
+        return f"∂L/∂{self.parameter} = " + " · ".join(factor.label for factor in self.factors)
+
+    @property
+    def phase(self) -> tuple:
+        return (self.sample, "gradient", self.parameter)
+
+
+@dataclass(frozen=True)
+class UpdateRecord:
+    """w ← w − η·∂L/∂w for one parameter (the gradient is the batch mean)."""
+
+    epoch: int
+    sample: int
+    parameter: str
+    old: float
+    learning_rate: float
+    gradient: float
+    new: float
+    batch_size: int
+    highlight: tuple[Highlight, ...]
+    kind: str = "update"
+
+    @property
+    def phase(self) -> tuple:
+        return (self.sample, "update")
+
+
+@dataclass(frozen=True)
+class EpochRecord:
+    """The end of an epoch: the mean of its per-sample losses (each taken before its update)."""
+
+    epoch: int
+    sample: int
+    losses: tuple[float, ...]
+    mean_loss: float
+    status: str
+    message: str
+    kind: str = "epoch"
+
+    @property
+    def phase(self) -> tuple:
+        return (self.sample, "epoch")
+
+    @property
+    def highlight(self) -> tuple[Highlight, ...]:
+        return ()
+
+
+Record = ForwardRecord | LossRecord | FactorRecord | GradientRecord | UpdateRecord | EpochRecord

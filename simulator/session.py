@@ -1,0 +1,253 @@
+"""Session files (JSON, format `backprop-sim/1`): the network, loss, training settings and dataset.
+
+See docs/session-format.md. Reading validates everything and raises SessionError naming the field;
+writing is atomic (a temporary file in the same folder, flushed, then renamed over the target).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .dataset import Dataset
+from .errors import SessionError, SimulatorError
+from .initialisation import Initialisation
+from .losses import get_loss
+from .network import Layer, Network, check_loss_compatible
+from .training import Training, TrainingConfig
+
+FORMAT = "backprop-sim/1"
+MAX_SESSION_BYTES = 100 * 1024 * 1024
+
+
+@dataclass
+class Session:
+    """Everything a user builds: what is saved to and loaded from a session file."""
+
+    network: Network
+    loss: str
+    training: TrainingConfig
+    dataset: Dataset
+    initialisation: Initialisation = field(default_factory=Initialisation)
+    standardise: bool = False
+    title: str = ""
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        get_loss(self.loss)
+        check_loss_compatible(self.network, self.loss)
+        if get_loss(self.loss).needs_probabilities:
+            self.dataset.check_binary_targets()
+        Training(self.network.copy(), self.training_dataset(), self.loss, self.training)
+
+    def __repr__(self) -> str:
+        return f"Session({self.title or 'untitled'}: {self.network!r}, {self.loss}, {self.dataset!r})"
+
+    def training_dataset(self) -> Dataset:
+        """The rows training sees: standardised inputs if asked for."""
+        return self.dataset.standardised() if self.standardise else self.dataset
+
+    def make_training(self) -> Training:
+        """A Training over this session's network (updated in place), data and settings."""
+        return Training(self.network, self.training_dataset(), self.loss, self.training)
+
+    def copy(self) -> "Session":
+        return Session(self.network.copy(), self.loss, self.training, self.dataset.copy(),
+                       self.initialisation, self.standardise, self.title, self.description)
+
+    def to_dict(self) -> dict:
+        return {
+            "format": FORMAT,
+            "title": self.title,
+            "description": self.description,
+            "network": {
+                "inputs": list(self.network.input_names),
+                "outputs": list(self.network.output_names),
+                "layers": [{"activation": layer.activation, "weights": layer.weights.tolist(),
+                            "biases": layer.biases.tolist()} for layer in self.network.layers],
+            },
+            "loss": self.loss,
+            "training": self.training.to_dict(),
+            "initialisation": self.initialisation.to_dict(),
+            "dataset": {**self.dataset.to_dict(), "standardise": self.standardise},
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, allow_nan=False, ensure_ascii=False) + "\n"
+
+    def save(self, path: str | Path) -> None:
+        """Write atomically: the previous file stays intact until the new one is complete."""
+        write_atomically(Path(path), self.to_json())
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write `text` to `path` through a temporary file in the same folder and a rename."""
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except OSError as error:
+        raise SessionError(f"cannot write in {folder}: {error.strerror or error}") from None
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except OSError as error:
+        Path(temporary).unlink(missing_ok=True)
+        raise SessionError(f"cannot save {path.name}: {error.strerror or error}") from None
+
+
+# -- reading ------------------------------------------------------------------------------------
+def _reject_constant(name: str) -> float:
+    raise SessionError(f"the file contains {name}, which is not a finite number")
+
+
+def loads(text: str) -> Session:
+    """Parse and validate a session from JSON text."""
+    try:
+        data = json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as error:
+        raise SessionError(f"not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})") from None
+    return from_dict(data)
+
+
+def load(path: str | Path) -> Session:
+    """Read a session file; every problem is one SessionError."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_SESSION_BYTES:
+            raise SessionError(f"{path.name} is too large for a session file ({size / 2**20:.0f} MB)")
+        raw = path.read_bytes()
+    except OSError as error:
+        raise SessionError(f"cannot read {path.name}: {error.strerror or error}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise SessionError(f"{path.name} is not a session file (it is not UTF-8 text)") from None
+    return loads(text)
+
+
+def _require(data: Any, key: str, kind: type | tuple, where: str) -> Any:
+    if not isinstance(data, dict) or key not in data:
+        raise SessionError(f"{where}: the field {key!r} is missing")
+    value = data[key]
+    if not isinstance(value, kind) or (isinstance(value, bool) and bool not in _as_tuple(kind)):
+        raise SessionError(f"{where}.{key}: expected {_kind_name(kind)}, got {type(value).__name__}")
+    return value
+
+
+def _as_tuple(kind: type | tuple) -> tuple:
+    return kind if isinstance(kind, tuple) else (kind,)
+
+
+def _kind_name(kind: type | tuple) -> str:
+    names = {dict: "an object", list: "a list", str: "text", int: "a whole number", float: "a number",
+             bool: "true or false"}
+    return " or ".join(names.get(item, item.__name__) for item in _as_tuple(kind))
+
+
+def _number_matrix(value: Any, shape: tuple[int, ...], where: str) -> np.ndarray:
+    try:
+        array = np.array(value, dtype=float)
+    except (TypeError, ValueError):
+        raise SessionError(f"{where}: every entry must be a number") from None
+    if array.shape != shape:
+        wanted = " × ".join(str(size) for size in shape)
+        raise SessionError(f"{where}: expected shape {wanted}, got {' × '.join(map(str, array.shape)) or 'a single value'}")
+    if not np.isfinite(array).all():
+        raise SessionError(f"{where}: every entry must be a finite number")
+    if any(isinstance(item, bool) for item in np.array(value, dtype=object).ravel()):
+        raise SessionError(f"{where}: every entry must be a number, not true/false")
+    return array
+
+
+def _names(value: Any, where: str) -> list[str]:
+    if not isinstance(value, list) or not value or not all(isinstance(item, str) and item.strip() for item in value):
+        raise SessionError(f"{where}: expected a non-empty list of names")
+    return list(value)
+
+
+def from_dict(data: Any) -> Session:
+    """Validate a parsed session and build it; messages name the field, e.g. `network.layers[1].weights`."""
+    if not isinstance(data, dict):
+        raise SessionError("a session file must contain a JSON object")
+    version = data.get("format")
+    if version != FORMAT:
+        if isinstance(version, str) and version.startswith("backprop-sim/"):
+            raise SessionError(f"this file is in format {version}, which this version cannot read "
+                               f"(it reads {FORMAT}); it was probably written by a newer version")
+        raise SessionError(f"not a session file: the field 'format' should be {FORMAT!r}")
+    net = _require(data, "network", dict, "session")
+    inputs = _names(_require(net, "inputs", list, "network"), "network.inputs")
+    outputs = _names(_require(net, "outputs", list, "network"), "network.outputs")
+    layer_data = _require(net, "layers", list, "network")
+    if not layer_data:
+        raise SessionError("network.layers: a network needs at least one layer")
+    layers, width = [], len(inputs)
+    for index, item in enumerate(layer_data):
+        where = f"network.layers[{index}]"
+        activation = _require(item, "activation", str, where)
+        weights = _require(item, "weights", list, where)
+        n_out = len(weights[0]) if weights and isinstance(weights[0], list) else 0
+        if n_out < 1:
+            raise SessionError(f"{where}.weights: expected {width} rows, one per input, each a list with one "
+                               "weight per neuron")
+        matrix = _number_matrix(weights, (width, n_out), f"{where}.weights")
+        biases = _number_matrix(_require(item, "biases", list, where), (n_out,), f"{where}.biases")
+        try:
+            layers.append(Layer(matrix, biases, activation))
+        except SimulatorError as error:
+            raise SessionError(f"{where}: {error}") from None
+        width = n_out
+    if width != len(outputs):
+        raise SessionError(f"network.outputs: {len(outputs)} names for an output layer of {width} neurons")
+    loss = _require(data, "loss", str, "session")
+    train = _require(data, "training", dict, "session")
+    settings = {}
+    for key, kind in (("learning_rate", (int, float)), ("epochs", int), ("order", str), ("batch_size", (int, str)),
+                      ("seed", int), ("tolerance", (int, float)), ("convergence", str)):
+        if key in train:
+            value = _require(train, key, kind, "training")
+            if key == "batch_size" and isinstance(value, str):
+                if value != "full":
+                    raise SessionError("training.batch_size: expected a whole number or \"full\"")
+                value = 0
+            settings[key] = value
+    ds = _require(data, "dataset", dict, "session")
+    columns = _names(_require(ds, "columns", list, "dataset"), "dataset.columns")
+    rows = _require(ds, "rows", list, "dataset")
+    standardise = ds.get("standardise", False)
+    if not isinstance(standardise, bool):
+        raise SessionError("dataset.standardise: expected true or false")
+    try:
+        network = Network(layers, inputs, outputs)
+        config = TrainingConfig(**settings)
+        init = Initialisation(**_require(data, "initialisation", dict, "session")) \
+            if "initialisation" in data else Initialisation()
+        for number, row in enumerate(rows, start=1):
+            if not isinstance(row, list) or len(row) != len(columns):
+                raise SessionError(f"dataset.rows[{number - 1}]: expected {len(columns)} numbers, one per column")
+            for col, cell in enumerate(row):
+                if isinstance(cell, bool) or not isinstance(cell, (int, float)) or not math.isfinite(cell):
+                    raise SessionError(f"dataset.rows[{number - 1}][{col}] (column {columns[col]!r}): "
+                                       "expected a finite number")
+        dataset = Dataset(columns, np.array(rows, dtype=float).reshape(len(rows), len(columns)),
+                          ds.get("inputs") or [name for name in inputs if name in columns] or columns[:len(inputs)],
+                          ds.get("targets") or [name for name in outputs if name in columns] or columns[-len(outputs):])
+        return Session(network, loss, config, dataset, init, standardise,
+                       str(data.get("title", "")), str(data.get("description", "")))
+    except SessionError:
+        raise
+    except TypeError as error:
+        raise SessionError(f"an unknown or misspelt field: {error}") from None
+    except SimulatorError as error:
+        raise SessionError(str(error)) from None

@@ -1,0 +1,294 @@
+"""Training by gradient descent: settings, the training state, and one batch at a time.
+
+A batch is computed (forward, loss, backward, proposed new parameters) without touching the network,
+then committed. The fast path commits at once; the phase stepper shows the records first. Both go
+through `compute_batch` and `commit`, so their numbers are the same numbers.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, asdict, field, replace
+
+import numpy as np
+
+from .dataset import Dataset
+from .errors import ConfigError
+from .losses import Loss, get_loss
+from .network import BackwardCache, ForwardCache, Network, check_loss_compatible
+
+ORDERS = ("sequential", "shuffled")
+CONVERGENCE = ("parameters", "loss")
+MAX_EPOCHS = 100_000_000
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """Settings of a run. `batch_size` 0 means the whole dataset (full batch); `tolerance` 0 disables
+    the convergence test, which compares the largest |Δparameter| over an epoch (`parameters`) or the
+    change of the epoch loss (`loss`) with it."""
+
+    learning_rate: float = 0.001
+    epochs: int = 5
+    order: str = "sequential"
+    batch_size: int = 1
+    seed: int = 0
+    tolerance: float = 0.0
+    convergence: str = "parameters"
+
+    def __post_init__(self) -> None:
+        validate_config(self)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def with_changes(self, **changes) -> "TrainingConfig":
+        return replace(self, **changes)
+
+
+def validate_config(config: TrainingConfig) -> None:
+    """Raise a ConfigError naming the first setting that is invalid."""
+    rate = config.learning_rate
+    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not math.isfinite(rate) or rate <= 0:
+        raise ConfigError(f"learning rate must be a finite number greater than 0, not {rate!r}")
+    for label, value, low in (("epochs", config.epochs, 1), ("batch size", config.batch_size, 0),
+                              ("seed", config.seed, 0)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+            raise ConfigError(f"{label} must be a whole number ≥ {low}, not {value!r}")
+    if config.epochs > MAX_EPOCHS:
+        raise ConfigError(f"epochs must be at most {MAX_EPOCHS:,}")
+    if config.order not in ORDERS:
+        raise ConfigError(f"order must be one of {', '.join(ORDERS)}, not {config.order!r}")
+    tol = config.tolerance
+    if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not math.isfinite(tol) or tol < 0:
+        raise ConfigError(f"tolerance must be a finite number ≥ 0, not {tol!r}")
+    if config.convergence not in CONVERGENCE:
+        raise ConfigError(f"convergence must be one of {', '.join(CONVERGENCE)}, not {config.convergence!r}")
+
+
+@dataclass
+class BatchResult:
+    """Everything one gradient step computes, before it is applied.
+
+    `indices: (n,)` rows of the dataset in this batch; `losses: (n,)` per-sample losses before the
+    update; `new_parameters[l]` the (weights, biases) the update would give layer l.
+    """
+
+    epoch: int
+    start: int
+    indices: np.ndarray
+    forward: ForwardCache
+    backward: BackwardCache
+    losses: np.ndarray
+    new_parameters: list[tuple[np.ndarray, np.ndarray]]
+
+    def __repr__(self) -> str:
+        return f"BatchResult(epoch={self.epoch + 1}, rows={(self.indices + 1).tolist()})"
+
+
+@dataclass
+class Training:
+    """The state of one training run over `dataset` with `network` (which it updates in place).
+
+    `epoch` counts completed epochs; `position` is the index, in this epoch's order, of the next
+    sample; `history` holds the mean loss of each completed epoch; `status` is `ready`, `running`,
+    or why it stopped: `epochs`, `converged` or `diverged` (with `message`).
+    """
+
+    network: Network
+    dataset: Dataset
+    loss: Loss | str
+    config: TrainingConfig = field(default_factory=TrainingConfig)
+
+    def __post_init__(self) -> None:
+        self.loss = get_loss(self.loss) if isinstance(self.loss, str) else self.loss
+        check_loss_compatible(self.network, self.loss)
+        if self.loss.needs_probabilities:
+            self.dataset.check_binary_targets()
+        self._check_shapes()
+        self.initial_state = self.network.state()
+        self.reset()
+
+    def _check_shapes(self) -> None:
+        if len(self.dataset.inputs) != self.network.n_inputs:
+            raise ConfigError(f"the network has {self.network.n_inputs} inputs but the dataset has "
+                              f"{len(self.dataset.inputs)} input columns")
+        if len(self.dataset.targets) != self.network.n_outputs:
+            raise ConfigError(f"the network has {self.network.n_outputs} outputs but the dataset has "
+                              f"{len(self.dataset.targets)} target columns")
+
+    # -- state ---------------------------------------------------------------------------------
+    def reset(self) -> None:
+        """Back to the start: initial parameters, no history."""
+        self.network.restore(self.initial_state)
+        self.X = self.dataset.X
+        self.Y = self.dataset.Y
+        self.epoch = 0
+        self.position = 0
+        self.history: list[float] = []
+        self.sample_losses: list[float] = []
+        self._epoch_losses: list[float] = []
+        self._epoch_start = self.network.flat_parameters()
+        self._orders: dict[int, np.ndarray] = {}
+        self.status = "ready"
+        self.message = ""
+
+    def capture_initial_state(self) -> None:
+        """Take the network's current parameters as the starting point (after edits before training)."""
+        self.initial_state = self.network.state()
+        if self.at_start:
+            self._epoch_start = self.network.flat_parameters()
+
+    def data_changed(self) -> None:
+        """Re-read the dataset's rows (after a cell edit); keeps the position."""
+        self.X = self.dataset.X
+        self.Y = self.dataset.Y
+
+    def set_config(self, config: TrainingConfig) -> None:
+        """New settings; the order of epochs already begun is kept."""
+        self.config = config
+        if self.status == "epochs" and self.epoch < config.epochs:
+            self.status, self.message = "running", ""
+
+    @property
+    def at_start(self) -> bool:
+        return self.epoch == 0 and self.position == 0
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("epochs", "converged", "diverged")
+
+    @property
+    def n_samples(self) -> int:
+        return self.X.shape[0]
+
+    @property
+    def batch_size(self) -> int:
+        size = self.config.batch_size
+        return self.n_samples if size == 0 else min(size, self.n_samples)
+
+    def order(self, epoch: int) -> np.ndarray:
+        """Row indices in the order epoch `epoch` (0-based) visits them; shuffles depend on (seed, epoch)."""
+        if epoch not in self._orders:
+            if self.config.order == "shuffled":
+                rng = np.random.default_rng([self.config.seed, epoch])
+                self._orders[epoch] = rng.permutation(self.n_samples)
+            else:
+                self._orders[epoch] = np.arange(self.n_samples)
+            if len(self._orders) > 4:
+                self._orders.pop(min(self._orders))
+        return self._orders[epoch]
+
+    def current_batch(self) -> np.ndarray:
+        """Row indices of the next batch: (batch_size,) or fewer at the end of an epoch."""
+        return self.order(self.epoch)[self.position:self.position + self.batch_size]
+
+    # -- one step ------------------------------------------------------------------------------
+    def compute_batch(self) -> BatchResult:
+        """Forward, loss, backward and the proposed update of the next batch; changes nothing."""
+        if self.finished:
+            raise ConfigError(f"training has stopped ({self.status}); reset to train again")
+        indices = self.current_batch()
+        inputs, targets = self.X[indices], self.Y[indices]
+        forward = self.network.forward(inputs)
+        backward = self.network.backward(forward, targets, self.loss)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            losses = self.loss.value(targets, forward.prediction)
+            rate = self.config.learning_rate
+            new_parameters = [(layer.weights - rate * grad_w, layer.biases - rate * grad_b)
+                              for layer, grad_w, grad_b in zip(self.network.layers, backward.grad_weights,
+                                                               backward.grad_biases)]
+        return BatchResult(self.epoch, self.position, indices, forward, backward, losses, new_parameters)
+
+    def commit(self, result: BatchResult) -> None:
+        """Apply a computed batch: move every parameter at once, record losses, handle the epoch's end.
+
+        A non-finite loss or parameter stops training with status `diverged`; the parameters keep
+        their values from before this step (the last finite state).
+        """
+        if (result.epoch, result.start) != (self.epoch, self.position):
+            raise ConfigError("this step was computed for another position; compute it again")
+        problem = self._non_finite(result)
+        if problem:
+            row = int(result.indices[0]) + 1
+            where = (f"sample {self.position + 1} (row {row})" if len(result.indices) == 1 else
+                     f"the batch starting at sample {self.position + 1} (row {row})")
+            self.status = "diverged"
+            self.message = (f"Training diverged in epoch {self.epoch + 1} at {where}: {problem}. "
+                            "The parameters are restored to their last finite values; "
+                            "try a smaller learning rate.")
+            return
+        for layer, (weights, biases) in zip(self.network.layers, result.new_parameters):
+            layer.weights[...] = weights
+            layer.biases[...] = biases
+        self._epoch_losses.extend(result.losses.tolist())
+        self.sample_losses.extend(result.losses.tolist())
+        self.position += len(result.indices)
+        self.status = "running"
+        if self.position >= self.n_samples:
+            self._end_epoch()
+
+    def _non_finite(self, result: BatchResult) -> str:
+        if not np.isfinite(result.losses).all():
+            return f"the loss became {result.losses[~np.isfinite(result.losses)][0]}"
+        for layer_index, (weights, biases) in enumerate(result.new_parameters):
+            if not (np.isfinite(weights).all() and np.isfinite(biases).all()):
+                for ref in self.network.parameters():
+                    if ref.layer != layer_index + 1:
+                        continue
+                    value = biases[ref.target - 1] if ref.is_bias else weights[ref.source - 1, ref.target - 1]
+                    if not np.isfinite(value):
+                        return f"{ref.name} would become {value}"
+        return ""
+
+    def _end_epoch(self) -> None:
+        mean_loss = float(np.mean(self._epoch_losses))
+        self.history.append(mean_loss)
+        self._epoch_losses = []
+        self.epoch += 1
+        self.position = 0
+        self._orders.pop(self.epoch - 1, None)
+        parameters = self.network.flat_parameters()
+        change = float(np.max(np.abs(parameters - self._epoch_start)))
+        self._epoch_start = parameters
+        tolerance = self.config.tolerance
+        if tolerance > 0:
+            if self.config.convergence == "parameters" and change < tolerance:
+                self.status = "converged"
+                self.message = (f"Converged after epoch {self.epoch}: the largest parameter change "
+                                f"over the epoch, {change:.3g}, is below the tolerance {tolerance:g}.")
+                return
+            if (self.config.convergence == "loss" and len(self.history) >= 2
+                    and abs(self.history[-1] - self.history[-2]) < tolerance):
+                self.status = "converged"
+                self.message = (f"Converged after epoch {self.epoch}: the epoch loss changed by "
+                                f"{abs(self.history[-1] - self.history[-2]):.3g}, below the tolerance {tolerance:g}.")
+                return
+        if self.epoch >= self.config.epochs:
+            self.status = "epochs"
+            self.message = f"Finished {self.epoch} epochs."
+
+    def step(self) -> BatchResult:
+        """One gradient step on the next batch, applied at once."""
+        result = self.compute_batch()
+        self.commit(result)
+        return result
+
+    def run(self, max_steps: int | None = None) -> str:
+        """Fast path: step until training stops or `max_steps` steps are done; returns the status."""
+        steps = 0
+        while not self.finished and (max_steps is None or steps < max_steps):
+            self.step()
+            steps += 1
+        return self.status
+
+    def summary(self) -> dict:
+        """Loss history, final parameters and why training stopped, as plain JSON-ready values."""
+        return {
+            "loss_per_epoch": list(self.history),
+            "layers": [{"weights": layer.weights.tolist(), "biases": layer.biases.tolist()}
+                       for layer in self.network.layers],
+            "stopped": self.status if self.finished else "running",
+            "message": self.message,
+            "epochs_run": self.epoch,
+        }
