@@ -1,0 +1,8 @@
+"""Backprop Simulator: run `python main.py` for the desktop app, `python main.py --help` for the command line."""
+
+import sys
+
+from simulator.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())
