@@ -100,7 +100,7 @@ def factor_line(record: FactorRecord, digits: int = DEFAULT_DIGITS) -> str:
     numbers = fill(record.template, tuple(operand(value, digits) for value in record.arguments))
     value = format_number(record.value, digits)
     parts = [record.label, symbolic]
-    if numbers != symbolic and numbers != value:
+    if numbers != symbolic and numbers not in (value, f"({value})"):
         parts.append(numbers)
     if value != symbolic:
         parts.append(value)
