@@ -1,4 +1,5 @@
-"""Backprop Simulator: run `python main.py` for the desktop app, `python main.py --help` for the command line."""
+"""Backprop Simulator: run `python main.py` for the desktop app, or `python main.py --help` for the
+command line (train, trace, examples)."""
 
 import sys
 

@@ -1,0 +1,284 @@
+"""The command line: train or trace a session without the desktop app, list the examples, or open the app.
+
+    backprop-sim train --example regression --epochs 5
+    backprop-sim trace --example regression --sample 1
+    backprop-sim examples
+    backprop-sim [SESSION_FILE | --example NAME]      (the desktop app)
+
+See docs/cli.md. Bad arguments or files end with exit status 2 and one line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import os
+import sys
+from typing import Any, Sequence
+
+from .errors import ConfigError, SimulatorError
+from .examples import example_names, load_example
+from .formatting import DEFAULT_DIGITS, describe, format_number, record_lines, running_product_line
+from .session import Session, load
+from .stepper import Stepper
+from .training import ORDERS, Training
+
+PROG = "backprop-sim"
+COMMANDS = ("train", "trace", "examples")
+
+
+class UsageError(Exception):
+    """A bad command line; the message is shown as it is."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, no usage block
+        raise UsageError(message)
+
+
+# -- argument types ------------------------------------------------------------------------------
+def _whole(label: str, low: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{label} must be a whole number, not {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"{label} must be a whole number ≥ {low}, not {text!r}")
+        return value
+    return parse
+
+
+def _number(label: str):
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{label} must be a number, not {text!r}") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"{label} must be a finite number, not {text!r}")
+        return value
+    return parse
+
+
+def _batch_size(text: str) -> int:
+    return 0 if text.strip().lower() == "full" else _whole("batch size", 0)(text)
+
+
+# -- parsers -------------------------------------------------------------------------------------
+def _add_source(parser: argparse.ArgumentParser) -> None:
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--example", metavar="NAME", help="a built-in example (see `examples`)")
+    source.add_argument("--session", metavar="FILE", help="a session file (.json)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog=PROG, description="Step-through backpropagation simulator. Without a command, "
+                     "`backprop-sim [SESSION_FILE | --example NAME]` opens the desktop app.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    train = commands.add_parser("train", help="train and print the loss per epoch and the parameters")
+    _add_source(train)
+    train.add_argument("--epochs", type=_whole("epochs", 1), help="number of epochs")
+    train.add_argument("--lr", type=_number("learning rate"), help="learning rate η (> 0)")
+    train.add_argument("--order", choices=ORDERS, help="order of the samples in each epoch")
+    train.add_argument("--seed", type=_whole("seed", 0), help="seed of the shuffled order")
+    train.add_argument("--batch-size", type=_batch_size, metavar="B",
+                       help="samples per update; 0 or 'full' for the whole dataset")
+    train.add_argument("--tolerance", type=_number("tolerance"), help="stop when changes fall below it (0: never)")
+    train.add_argument("--convergence", choices=("parameters", "loss"), help="what the tolerance is compared with")
+    train.add_argument("--save", metavar="FILE", help="save the session with the trained parameters")
+    train.add_argument("--digits", type=_whole("digits", 1), default=DEFAULT_DIGITS,
+                       help=f"significant digits shown (default {DEFAULT_DIGITS})")
+    train.add_argument("--json", action="store_true", help="print one JSON object, full precision")
+    trace = commands.add_parser("trace", help="print the hand calculation of one training step")
+    _add_source(trace)
+    trace.add_argument("--sample", type=_whole("sample", 1), default=1, help="row of the dataset (from 1)")
+    trace.add_argument("--digits", type=_whole("digits", 1), default=DEFAULT_DIGITS,
+                       help=f"significant digits shown (default {DEFAULT_DIGITS})")
+    trace.add_argument("--json", action="store_true", help="print the records as JSON, full precision")
+    commands.add_parser("examples", help="list the built-in examples")
+    return parser
+
+
+def _gui_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog=PROG, description="Open the desktop app. Commands: " + ", ".join(COMMANDS)
+                     + " (see `backprop-sim COMMAND --help`).")
+    parser.add_argument("session", nargs="?", metavar="SESSION_FILE", help="a session file to open")
+    parser.add_argument("--example", metavar="NAME", help="a built-in example to open")
+    return parser
+
+
+# -- helpers -------------------------------------------------------------------------------------
+def _load_session(args: argparse.Namespace) -> Session:
+    return load_example(args.example) if args.example else load(args.session)
+
+
+def _json_safe(value: Any) -> Any:
+    """Non-finite numbers become null, so the output is always valid JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _json_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(item) for item in value]
+    return value
+
+
+def _print_json(value: Any) -> None:
+    print(json.dumps(_json_safe(value), ensure_ascii=False, allow_nan=False))
+
+
+def _table(rows: list[tuple[str, ...]], indent: str = "  ") -> list[str]:
+    widths = [max(len(row[col]) for row in rows) for col in range(len(rows[0]))]
+    return [indent + "  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
+
+
+def _setup_line(session: Session, training: Training) -> str:
+    network, config = training.network, training.config
+    shape = "-".join(str(size) for size in network.sizes)
+    activations = ", ".join(layer.activation for layer in network.layers)
+    batch = "full batch" if config.batch_size == 0 else f"batch size {config.batch_size}"
+    order = config.order + (f" (seed {config.seed})" if config.order == "shuffled" else "")
+    return (f"{shape} network ({activations}), {training.loss.title}, learning rate {config.learning_rate:g}, "
+            f"{config.epochs} epochs, {order} order, {batch}")
+
+
+# -- commands ------------------------------------------------------------------------------------
+def _train(args: argparse.Namespace) -> int:
+    session = _load_session(args)
+    changes = {key: value for key, value in (
+        ("epochs", args.epochs), ("learning_rate", args.lr), ("order", args.order), ("seed", args.seed),
+        ("batch_size", args.batch_size), ("tolerance", args.tolerance), ("convergence", args.convergence))
+        if value is not None}
+    session.training = session.training.with_changes(**changes)
+    training = session.make_training()
+    initial = [session.network.get(ref) for ref in session.network.parameters()]
+    training.run()
+    if args.save:
+        session.save(args.save)
+    if args.json:
+        _print_json(training.summary())
+        return 0
+    digits = args.digits
+    lines = [session.title or "Untitled session", _setup_line(session, training), ""]
+    lines += _table([("epoch", "mean loss")] + [(str(number), format_number(loss, digits))
+                                                  for number, loss in enumerate(training.history, start=1)])
+    lines += ["", training.message or f"Stopped: {training.status}.", ""]
+    lines += _table([("parameter", "initial", "final")] + [
+        (ref.name, format_number(before, digits), format_number(session.network.get(ref), digits))
+        for ref, before in zip(session.network.parameters(), initial)])
+    if args.save:
+        lines += ["", f"Saved the session with the trained parameters to {args.save}"]
+    print("\n".join(lines))
+    return 0
+
+
+def trace_records(session: Session, sample: int) -> list:
+    """The records of one per-sample step on row `sample` (1-based) with the session's parameters."""
+    config = session.training.with_changes(batch_size=1, order="sequential")
+    training = Training(session.network, session.training_dataset(), session.loss, config)
+    if not 1 <= sample <= training.n_samples:
+        raise ConfigError(f"sample must be between 1 and {training.n_samples} (the dataset's rows), not {sample}")
+    training.position = sample - 1
+    records = Stepper(training).step("sample")
+    # An end-of-epoch record would average over this one sample only; a divergence message is kept.
+    return [record for record in records if record.kind != "epoch" or record.status == "diverged"]
+
+
+def _trace(args: argparse.Namespace) -> int:
+    session = _load_session(args)
+    records = trace_records(session, args.sample)
+    digits = args.digits
+    if args.json:
+        _print_json([{**dataclasses.asdict(record), "kind": record.kind, "description": describe(record),
+                      "text": record_lines(record, digits)} for record in records])
+        return 0
+    print("\n".join(_trace_lines(session, records, args.sample, digits)))
+    return 0
+
+
+_SECTIONS = {"forward": "Forward pass", "loss": "Loss", "factor": "Backward pass", "gradient": "Backward pass",
+             "update": "Update", "epoch": "Training stopped"}
+
+
+def _trace_lines(session: Session, records: list, sample: int, digits: int) -> list[str]:
+    dataset = session.training_dataset()
+    values = ", ".join(f"{name} = {format_number(value, digits)}"
+                       for name, value in zip(dataset.columns, dataset.rows[sample - 1]))
+    rate = format_number(session.training.learning_rate, digits)
+    lines = [session.title or "Untitled session",
+             f"One training step on sample {sample} ({values}), learning rate η = {rate}"]
+    section = None
+    for record in records:
+        if _SECTIONS[record.kind] != section:
+            section = _SECTIONS[record.kind]
+            lines += ["", section]
+        if record.kind == "forward":
+            lines.append("  " + describe(record))
+            lines += ["    " + text for text in record_lines(record, digits)]
+        elif record.kind == "factor":
+            if record.index == 1:
+                lines.append(f"  ∂L/∂{record.parameter}")
+            lines += ["    " + text for text in record_lines(record, digits)]
+            lines.append("        " + running_product_line(record, digits))
+        else:
+            lines += ["    " + text for text in record_lines(record, digits)]
+    return lines
+
+
+def _examples(args: argparse.Namespace) -> int:
+    names = example_names()
+    print("\n".join(_table([(name, load_example(name).title) for name in names], indent="")))
+    return 0
+
+
+def _gui(argv: list[str]) -> int:
+    args = _gui_parser().parse_args(argv)
+    if args.session and args.example:
+        raise UsageError("give a session file or --example, not both")
+    if args.example and args.example not in example_names():
+        raise UsageError(f"there is no example {args.example!r}; the examples are: {', '.join(example_names())}")
+    if args.session:
+        with open(args.session, "rb"):  # a missing or unreadable file is an error here, not in the app
+            pass
+    try:
+        from ui.app import run_gui
+    except ImportError as error:
+        print(f"{PROG}: the desktop app cannot start ({error}); the commands {', '.join(COMMANDS)} "
+              "work without it", file=sys.stderr)
+        return 1
+    code = run_gui(session_path=args.session, example=args.example)
+    return 0 if code is None else int(code)
+
+
+def _silence_stdout() -> None:
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (0 ok, 1 the app cannot start, 2 bad input)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if argv and argv[0] in COMMANDS + ("-h", "--help"):
+            args = build_parser().parse_args(argv)
+            return {"train": _train, "trace": _trace, "examples": _examples}[args.command](args)
+        return _gui(argv)
+    except SystemExit as exit_:  # --help
+        return exit_.code if isinstance(exit_.code, int) else 0
+    except BrokenPipeError:  # the output was piped into a program that stopped reading, such as `head`
+        _silence_stdout()
+        return 1
+    except (UsageError, SimulatorError) as error:
+        print(f"{PROG}: error: {error}", file=sys.stderr)
+    except OSError as error:
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"{PROG}: error: {where}{error.strerror or error}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    return 2
