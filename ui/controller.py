@@ -1,0 +1,186 @@
+"""The controller between the engine and the widgets: stepping, running, resetting.
+
+Runs are driven by a QTimer that does a bounded slice of work per tick, so the window never
+freezes; views are told to redraw at most once per tick.
+"""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from simulator.formatting import describe
+from simulator.records import Record
+from simulator.stepper import GRANULARITIES
+
+from .document import Document
+
+#: Steps per second offered for watching a run; 0 means as fast as possible.
+SPEEDS = (1, 2, 5, 10, 30, 0)
+#: Longest stretch of training work done in one timer tick at full speed (seconds).
+SLICE_SECONDS = 0.012
+#: Interval between ticks at full speed (ms): bounds repaints to about 60 per second.
+FRAME_MS = 16
+
+
+class Controller(QObject):
+    """Drives `document.stepper` and `document.training`; all changes are announced by the document."""
+
+    running_changed = Signal(bool)
+    position_changed = Signal()      # epoch, sample or phase changed
+    message = Signal(str)            # for the status bar
+    stopped = Signal(str)            # training stopped: the reason ("epochs", "converged", "diverged")
+
+    def __init__(self, document: Document, parent: QObject | None = None):
+        super().__init__(parent)
+        self.document = document
+        self.granularity = "factor"
+        self.speed = 5
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self._tick)
+        self._run_granularity = "factor"
+
+    # -- state ---------------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self._timer.isActive()
+
+    @property
+    def current(self) -> Record | None:
+        return self.document.stepper.current
+
+    def position_text(self) -> str:
+        """`Epoch 2 of 5 · sample 3 of 4 · Forward pass: …` for the status bar."""
+        training = self.document.training
+        epochs = training.config.epochs
+        epoch = min(training.epoch + 1, epochs) if not training.finished else training.epoch
+        record = self.current
+        sample = record.sample if record is not None else min(training.position + 1, training.n_samples)
+        phase = describe(record) if record is not None else "Ready"
+        if training.finished:
+            phase = {"epochs": "Finished", "converged": "Converged", "diverged": "Diverged"}[training.status]
+        return f"Epoch {epoch} of {epochs} · sample {sample} of {training.n_samples} · {phase}"
+
+    def set_granularity(self, granularity: str) -> None:
+        if granularity not in GRANULARITIES:
+            raise ValueError(granularity)
+        self.granularity = granularity
+
+    def set_speed(self, speed: int) -> None:
+        self.speed = int(speed)
+        if self.running:
+            self._timer.setInterval(self._interval())
+
+    # -- stepping ------------------------------------------------------------------------------
+    def step(self, granularity: str | None = None) -> list[Record]:
+        """One step at `granularity` (default: the chosen one); F10."""
+        self.pause()
+        return self._step(granularity or self.granularity)
+
+    def step_into(self) -> list[Record]:
+        """One step at the next finer granularity (one chain-rule factor at the finest); F11."""
+        index = GRANULARITIES.index(self.granularity)
+        return self.step(GRANULARITIES[max(index - 1, 0)])
+
+    def step_out(self) -> list[Record]:
+        """Finish the current sample (its update included); Shift+F11."""
+        self.pause()
+        stepper = self.document.stepper
+        if stepper.mid_batch:
+            records = stepper.finish_batch()
+            self._announce(records)
+            return records
+        return self._step("sample")
+
+    def _step(self, granularity: str) -> list[Record]:
+        training = self.document.training
+        if training.finished:
+            self.message.emit(training.message or "Training has finished; reset to train again.")
+            return []
+        records = self.document.stepper.step(granularity)
+        self._announce(records)
+        return records
+
+    def _announce(self, records: list[Record]) -> None:
+        document = self.document
+        if any(record.kind in ("update", "epoch") for record in records):
+            document.mark_trained()
+            document.parameters_changed.emit()
+        if any(record.kind == "epoch" for record in records):
+            document.history_changed.emit()
+        document.records_changed.emit()
+        self.position_changed.emit()
+        self._check_stopped()
+
+    def _check_stopped(self) -> None:
+        training = self.document.training
+        if training.finished:
+            self.pause()
+            self.message.emit(training.message)
+            self.stopped.emit(training.status)
+
+    # -- running -------------------------------------------------------------------------------
+    def _interval(self) -> int:
+        return FRAME_MS if self.speed == 0 else int(1000 / self.speed)
+
+    def run(self) -> None:
+        """Run (F5): step at the chosen granularity at the chosen speed, or train at full speed."""
+        if self.document.training.finished:
+            self.message.emit("Training has finished; reset (Ctrl+R) to train again.")
+            return
+        if not self.running:
+            self._run_granularity = self.granularity
+            self._timer.start(self._interval())
+            self.running_changed.emit(True)
+            self.message.emit("Running…")
+
+    def run_to_end(self) -> None:
+        """Train at full speed until the epochs are done or training converges."""
+        self.set_speed(0)
+        self.run()
+
+    def pause(self) -> None:
+        """Pause (Shift+F5); takes effect at once: no work is queued."""
+        if self.running:
+            self._timer.stop()
+            self.running_changed.emit(False)
+            self.message.emit("Paused")
+
+    def toggle_run(self) -> None:
+        if self.running:
+            self.pause()
+        else:
+            self.run()
+
+    def reset(self) -> None:
+        """Back to the start of training (Ctrl+R): initial parameters, empty history."""
+        self.pause()
+        document = self.document
+        document.training.reset()
+        document.stepper.clear()
+        document.parameters_changed.emit()
+        document.history_changed.emit()
+        document.records_changed.emit()
+        self.position_changed.emit()
+        self.message.emit("Reset to the start of training")
+
+    def _tick(self) -> None:
+        if self.speed != 0:
+            self._step(self._run_granularity)
+            return
+        document = self.document
+        training = document.training
+        epochs_before = training.epoch
+        records = document.stepper.finish_batch()
+        deadline = time.perf_counter() + SLICE_SECONDS
+        while not training.finished and time.perf_counter() < deadline:
+            training.run(max_steps=32)
+        if records or training.epoch != epochs_before or training.position:
+            document.stepper.clear()
+            document.mark_trained()
+            document.parameters_changed.emit()
+            document.history_changed.emit()
+            document.records_changed.emit()
+            self.position_changed.emit()
+        self._check_stopped()
