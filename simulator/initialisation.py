@@ -29,8 +29,12 @@ class Initialisation:
         if self.scheme not in SCHEMES:
             raise ConfigError(f"unknown initialisation {self.scheme!r}; choose one of: {', '.join(SCHEMES)}")
         for label in ("weight", "bias", "low", "high"):
-            if not np.isfinite(getattr(self, label)):
-                raise ConfigError(f"initialisation {label} must be a finite number")
+            value = getattr(self, label)
+            if (isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating))
+                    or not np.isfinite(value)):
+                raise ConfigError(f"initialisation {label} must be a finite number, not {value!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
+            raise ConfigError(f"initialisation seed must be a whole number ≥ 0, not {self.seed!r}")
         if self.scheme == "uniform" and not self.low < self.high:
             raise ConfigError("uniform initialisation needs low < high")
 

@@ -106,16 +106,35 @@ def write_atomically(path: Path, text: str) -> None:
 
 
 # -- reading ------------------------------------------------------------------------------------
-def _reject_constant(name: str) -> float:
-    raise SessionError(f"the file contains {name}, which is not a finite number")
+def _non_finite(value: Any, where: str = "") -> tuple[str, float] | None:
+    """The field and value of the first NaN or infinity in parsed JSON, e.g. `network.layers[0].biases[1]`."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return where, value
+    if isinstance(value, dict):
+        items = ((f"{where}.{key}" if where else str(key), item) for key, item in value.items())
+    elif isinstance(value, list):
+        items = ((f"{where}[{index}]", item) for index, item in enumerate(value))
+    else:
+        return None
+    for path, item in items:
+        found = _non_finite(item, path)
+        if found:
+            return found
+    return None
 
 
 def loads(text: str) -> Session:
     """Parse and validate a session from JSON text."""
     try:
-        data = json.loads(text, parse_constant=_reject_constant)
+        # NaN, Infinity and overflowing numbers are read as floats so the error can name their field.
+        data = json.loads(text, parse_constant=float)
     except json.JSONDecodeError as error:
         raise SessionError(f"not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})") from None
+    found = _non_finite(data)
+    if found:
+        where, value = found
+        shown = "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+        raise SessionError(f"{where or 'the file'}: {shown} is not a finite number")
     return from_dict(data)
 
 
