@@ -68,7 +68,8 @@ class BackwardCache:
     """The terms of the chain rule for a batch, per layer l (0-based), each `(n, n_out of layer l)`.
 
     `d_out[l]` is ∂L/∂o (∂L/∂ŷ for the last layer), `act_grad[l]` is ∂o/∂z, `delta[l]` is ∂L/∂z;
-    `grad_weights[l]: (n_in, n_out)` and `grad_biases[l]: (n_out,)` are the batch-mean gradients.
+    `grad_weights[l]: (n_in, n_out)` and `grad_biases[l]: (n_out,)` are the batch-mean gradients;
+    `propagated_weights[l]` are the weights of layer l that carried ∂L/∂z back to layer l − 1.
     """
 
     d_out: list[np.ndarray]
@@ -76,6 +77,7 @@ class BackwardCache:
     delta: list[np.ndarray]
     grad_weights: list[np.ndarray]
     grad_biases: list[np.ndarray]
+    propagated_weights: list[np.ndarray]
 
 
 @dataclass
@@ -224,14 +226,18 @@ class Network:
         """ŷ for a batch: (n, n_outputs)."""
         return self.forward(inputs).prediction
 
-    def backward(self, cache: ForwardCache, targets: np.ndarray, loss: Loss | str) -> BackwardCache:
-        """Chain rule from the loss back to every parameter; gradients are means over the batch."""
+    def backward(self, cache: ForwardCache, targets: np.ndarray, loss: Loss | str,
+                 in_place_rate: float | None = None) -> BackwardCache:
+        """Chain rule from the loss back to every parameter; gradients are means over the batch.
+
+        `in_place_rate` reproduces a common mistake for demonstration: each layer's weights are
+        updated (with that learning rate) before ∂L/∂z is carried back through them.
+        """
         loss = get_loss(loss) if isinstance(loss, str) else loss
         targets = np.asarray(targets, dtype=float)
         count = targets.shape[0]
         n_layers = len(self.layers)
-        result = BackwardCache([None] * n_layers, [None] * n_layers, [None] * n_layers,
-                               [None] * n_layers, [None] * n_layers)
+        result = BackwardCache(*([None] * n_layers for _ in range(6)))
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             d_out = loss.gradient(targets, cache.prediction)
             for index in range(n_layers - 1, -1, -1):
@@ -248,8 +254,10 @@ class Network:
                     grad_b = grad_b / count
                 result.grad_weights[index] = grad_w
                 result.grad_biases[index] = grad_b
+                weights = layer.weights if in_place_rate is None else layer.weights - in_place_rate * grad_w
+                result.propagated_weights[index] = weights
                 if index > 0:
-                    d_out = delta @ layer.weights.T
+                    d_out = delta @ weights.T
         return result
 
     def losses(self, inputs: np.ndarray, targets: np.ndarray, loss: Loss | str) -> np.ndarray:

@@ -233,7 +233,8 @@ def from_dict(data: Any) -> Session:
     train = _require(data, "training", dict, "session")
     settings = {}
     for key, kind in (("learning_rate", (int, float)), ("epochs", int), ("order", str), ("batch_size", (int, str)),
-                      ("seed", int), ("tolerance", (int, float)), ("convergence", str)):
+                      ("seed", int), ("tolerance", (int, float)), ("convergence", str),
+                      ("update_rule", str)):
         if key in train:
             value = _require(train, key, kind, "training")
             if key == "batch_size" and isinstance(value, str):

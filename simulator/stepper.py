@@ -167,8 +167,8 @@ def _sample_records(training: Training, batch: BatchResult, s: int) -> list[Reco
     records: list[Record] = []
     n_layers = len(network.layers)
     for l, layer in enumerate(network.layers, start=1):
+        inputs = fwd.inputs[l - 1][s]
         for j in range(1, layer.n_out + 1):
-            inputs = fwd.inputs[l - 1][s]
             records.append(ForwardRecord(
                 epoch, sample, row, l, j, z_name(l, j), out_label(network, l, j),
                 tuple(ParameterRef(l, j, i).name for i in range(1, layer.n_in + 1)),
@@ -231,6 +231,8 @@ def _chain(training: Training, batch: BatchResult, s: int, ref: ParameterRef, wh
     n_layers = len(network.layers)
     l, j = ref.layer, ref.target
     single_path = prod(layer.n_out for layer in network.layers[l:]) == 1
+    # Under the mistaken in-place rule the later weights were already updated when used here.
+    updated = " (already updated)" if training.config.update_rule == "in_place" else ""
     raw: list[tuple] = []  # (numerator, denominator, template, symbols, arguments, value, highlight)
 
     def add_activation(m: int, k: int) -> None:
@@ -256,17 +258,16 @@ def _chain(training: Training, batch: BatchResult, s: int, ref: ParameterRef, wh
             if m > l:
                 source = path[m - 1]
                 weight = ParameterRef(m, path[m], source)
-                raw.append((z_name(m, path[m]), out_label(network, m - 1, source), "{0}", (weight.name,),
-                            (float(network.layers[m - 1].weights[source - 1, path[m] - 1]),),
-                            float(network.layers[m - 1].weights[source - 1, path[m] - 1]),
-                            (("edge", m, source, path[m]),)))
+                value = float(bwd.propagated_weights[m - 1][source - 1, path[m] - 1])
+                raw.append((z_name(m, path[m]), out_label(network, m - 1, source), "{0}",
+                            (weight.name + updated,), (value,), value, (("edge", m, source, path[m]),)))
     else:
         next_layer = network.layers[l]
         slots = " + ".join(f"{{{2 * (k - 1)}}}·{{{2 * (k - 1) + 1}}}" for k in range(1, next_layer.n_out + 1))
         symbols, arguments = [], []
         for k in range(1, next_layer.n_out + 1):
-            symbols += [f"∂L/∂{z_name(l + 1, k)}", ParameterRef(l + 1, k, j).name]
-            arguments += [float(bwd.delta[l][s, k - 1]), float(next_layer.weights[j - 1, k - 1])]
+            symbols += [f"∂L/∂{z_name(l + 1, k)}", ParameterRef(l + 1, k, j).name + updated]
+            arguments += [float(bwd.delta[l][s, k - 1]), float(bwd.propagated_weights[l][j - 1, k - 1])]
         raw.append(("L", out_label(network, l, j), slots, tuple(symbols), tuple(arguments),
                     float(bwd.d_out[l - 1][s, j - 1]),
                     tuple(("edge", l + 1, j, k) for k in range(1, next_layer.n_out + 1))))

@@ -18,6 +18,8 @@ from .losses import Loss, get_loss
 from .network import BackwardCache, ForwardCache, Network, check_loss_compatible
 
 ORDERS = ("sequential", "shuffled")
+#: `simultaneous` is gradient descent; `in_place` is a common mistake, kept to show how it differs.
+UPDATE_RULES = ("simultaneous", "in_place")
 CONVERGENCE = ("parameters", "loss")
 MAX_EPOCHS = 100_000_000
 
@@ -26,7 +28,8 @@ MAX_EPOCHS = 100_000_000
 class TrainingConfig:
     """Settings of a run. `batch_size` 0 means the whole dataset (full batch); `tolerance` 0 disables
     the convergence test, which compares the largest |Δparameter| over an epoch (`parameters`) or the
-    change of the epoch loss (`loss`) with it."""
+    change of the epoch loss (`loss`) with it. `update_rule` `in_place` is the mistaken rule, for
+    demonstration only: later layers are updated before the gradient is carried back through them."""
 
     learning_rate: float = 0.001
     epochs: int = 5
@@ -35,6 +38,7 @@ class TrainingConfig:
     seed: int = 0
     tolerance: float = 0.0
     convergence: str = "parameters"
+    update_rule: str = "simultaneous"
 
     def __post_init__(self) -> None:
         validate_config(self)
@@ -64,6 +68,8 @@ def validate_config(config: TrainingConfig) -> None:
         raise ConfigError(f"tolerance must be a finite number ≥ 0, not {tol!r}")
     if config.convergence not in CONVERGENCE:
         raise ConfigError(f"convergence must be one of {', '.join(CONVERGENCE)}, not {config.convergence!r}")
+    if config.update_rule not in UPDATE_RULES:
+        raise ConfigError(f"update rule must be one of {', '.join(UPDATE_RULES)}, not {config.update_rule!r}")
 
 
 @dataclass
@@ -191,10 +197,11 @@ class Training:
         indices = self.current_batch()
         inputs, targets = self.X[indices], self.Y[indices]
         forward = self.network.forward(inputs)
-        backward = self.network.backward(forward, targets, self.loss)
+        rate = self.config.learning_rate
+        in_place = rate if self.config.update_rule == "in_place" else None
+        backward = self.network.backward(forward, targets, self.loss, in_place)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             losses = self.loss.value(targets, forward.prediction)
-            rate = self.config.learning_rate
             new_parameters = [(layer.weights - rate * grad_w, layer.biases - rate * grad_b)
                               for layer, grad_w, grad_b in zip(self.network.layers, backward.grad_weights,
                                                                backward.grad_biases)]
