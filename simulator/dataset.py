@@ -128,9 +128,11 @@ def read_csv_text(text: str, inputs: Sequence[str] | None = None,
     """Parse CSV text with a header row; all cells numeric; by default the last column is the target."""
     if "\x00" in text:
         raise DatasetError("the file is not a text CSV file (it contains binary data)")
-    reader = csv.reader(io.StringIO(text))
-    lines = [(number, row) for number, row in enumerate(reader, start=1)
-             if row and any(cell.strip() for cell in row)]
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        lines = [(reader.line_num, row) for row in reader if row and any(cell.strip() for cell in row)]
+    except csv.Error as error:
+        raise DatasetError(f"line {reader.line_num}: not valid CSV ({error})") from None
     if not lines:
         raise DatasetError("the file is empty: it needs a header row and at least one data row")
     header_line, header = lines[0]
