@@ -18,7 +18,7 @@ import os
 import sys
 from typing import Any, Sequence
 
-from .errors import ConfigError, SimulatorError
+from .errors import ConfigError, SessionError, SimulatorError
 from .examples import example_names, load_example
 from .formatting import DEFAULT_DIGITS, describe, format_number, record_lines, running_product_line
 from .session import Session, load
@@ -112,7 +112,13 @@ def _gui_parser() -> argparse.ArgumentParser:
 
 # -- helpers -------------------------------------------------------------------------------------
 def _load_session(args: argparse.Namespace) -> Session:
-    return load_example(args.example) if args.example else load(args.session)
+    if args.example:
+        return load_example(args.example)
+    try:
+        return load(args.session)
+    except SessionError as error:
+        name = os.path.basename(args.session)
+        raise SessionError(str(error) if name in str(error) else f"{name}: {error}") from None
 
 
 def _json_safe(value: Any) -> Any:
