@@ -23,7 +23,7 @@ from .examples import example_names, load_example
 from .formatting import DEFAULT_DIGITS, describe, format_number, record_lines, running_product_line
 from .session import Session, load
 from .stepper import Stepper
-from .training import ORDERS, Training
+from .training import CONVERGENCE, ORDERS, Training
 
 PROG = "backprop-sim"
 COMMANDS = ("train", "trace", "examples")
@@ -80,22 +80,24 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     train = commands.add_parser("train", help="train and print the loss per epoch and the parameters")
     _add_source(train)
-    train.add_argument("--epochs", type=_whole("epochs", 1), help="number of epochs")
-    train.add_argument("--lr", type=_number("learning rate"), help="learning rate η (> 0)")
+    train.add_argument("--epochs", type=_whole("epochs", 1), metavar="N", help="number of epochs")
+    train.add_argument("--lr", type=_number("learning rate"), metavar="X", help="learning rate η (> 0)")
     train.add_argument("--order", choices=ORDERS, help="order of the samples in each epoch")
-    train.add_argument("--seed", type=_whole("seed", 0), help="seed of the shuffled order")
+    train.add_argument("--seed", type=_whole("seed", 0), metavar="S", help="seed of the shuffled order")
     train.add_argument("--batch-size", type=_batch_size, metavar="B",
                        help="samples per update; 0 or 'full' for the whole dataset")
-    train.add_argument("--tolerance", type=_number("tolerance"), help="stop when changes fall below it (0: never)")
-    train.add_argument("--convergence", choices=("parameters", "loss"), help="what the tolerance is compared with")
+    train.add_argument("--tolerance", type=_number("tolerance"), metavar="T",
+                       help="stop when changes fall below it (0: never)")
+    train.add_argument("--convergence", choices=CONVERGENCE, help="what the tolerance is compared with")
     train.add_argument("--save", metavar="FILE", help="save the session with the trained parameters")
-    train.add_argument("--digits", type=_whole("digits", 1), default=DEFAULT_DIGITS,
+    train.add_argument("--digits", type=_whole("digits", 1), default=DEFAULT_DIGITS, metavar="D",
                        help=f"significant digits shown (default {DEFAULT_DIGITS})")
     train.add_argument("--json", action="store_true", help="print one JSON object, full precision")
     trace = commands.add_parser("trace", help="print the hand calculation of one training step")
     _add_source(trace)
-    trace.add_argument("--sample", type=_whole("sample", 1), default=1, help="row of the dataset (from 1)")
-    trace.add_argument("--digits", type=_whole("digits", 1), default=DEFAULT_DIGITS,
+    trace.add_argument("--sample", type=_whole("sample", 1), default=1, metavar="K",
+                       help="row of the dataset, from 1 (default 1)")
+    trace.add_argument("--digits", type=_whole("digits", 1), default=DEFAULT_DIGITS, metavar="D",
                        help=f"significant digits shown (default {DEFAULT_DIGITS})")
     trace.add_argument("--json", action="store_true", help="print the records as JSON, full precision")
     commands.add_parser("examples", help="list the built-in examples")
