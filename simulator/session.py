@@ -87,6 +87,16 @@ class Session:
         write_atomically(Path(path), self.to_json())
 
 
+def _file_mode(path: Path) -> int:
+    """The permissions the saved file should have: the existing file's, or what the umask gives a new one."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0o022)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def write_atomically(path: Path, text: str) -> None:
     """Write `text` to `path` through a temporary file in the same folder and a rename."""
     folder = path.parent if str(path.parent) else Path(".")
@@ -95,6 +105,7 @@ def write_atomically(path: Path, text: str) -> None:
     except OSError as error:
         raise SessionError(f"cannot write in {folder}: {error.strerror or error}") from None
     try:
+        os.chmod(temporary, _file_mode(path))  # mkstemp makes the file private (0600)
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)
             stream.flush()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -270,3 +271,16 @@ def test_the_engine_imports_with_pyside6_blocked():
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions")
+def test_saving_keeps_the_permissions_a_file_should_have(tmp_path):
+    session = load_example("regression")
+    path = tmp_path / "new.json"
+    session.save(path)
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask  # not private like a temporary file
+    path.chmod(0o640)
+    session.save(path)
+    assert path.stat().st_mode & 0o777 == 0o640
