@@ -1,0 +1,191 @@
+"""The inspector: the current phase in words and its formula with the engine's numbers substituted."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont, QKeyEvent
+from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QSplitter, QTextBrowser, QVBoxLayout, QWidget
+
+from simulator.formatting import describe, factor_line, gradient_line, record_lines, running_product_line
+from simulator.records import FactorRecord, GradientRecord, Record
+
+#: A name with indices in the lectures' notation: w111, b21, z12, o11, x1, ŷ2, y1, w1_10_2.
+_INDEXED_NAME = re.compile(r"(?<![\w])([wbzoxy]|ŷ)(\d+(?:_\d+)*)(?![\w])")
+_SUBSCRIPT_DIGITS = str.maketrans("0123456789_", "₀₁₂₃₄₅₆₇₈₉˒")
+
+HINT = ("Press F10 to step through training one piece at a time: the forward pass neuron by neuron, "
+        "the loss, every factor of the chain rule, and the updates. F11 steps into finer pieces, "
+        "Shift+F11 finishes the sample, F5 runs.")
+
+_STYLE = """
+p { margin: 0 0 6px 0; }
+.phase { font-weight: bold; }
+.current { font-weight: bold; background-color: #fff1b8; color: #000000; }
+.later { color: #8a8a8a; }
+.note { color: #606060; }
+"""
+
+
+def to_html(text: str) -> str:
+    """Plain engine text as HTML, escaped, with indices as subscripts: `w111` → `w<sub>111</sub>`."""
+    escaped = html.escape(text, quote=False)
+
+    def subscript(match: re.Match) -> str:
+        return f"{match.group(1)}<sub>{match.group(2).replace('_', ',')}</sub>"
+
+    return _INDEXED_NAME.sub(subscript, escaped)
+
+
+def to_unicode_subscripts(text: str) -> str:
+    """Plain engine text with indices as Unicode subscripts (`w111` → `w₁₁₁`), for plain-text widgets."""
+    return _INDEXED_NAME.sub(lambda match: match.group(1) + match.group(2).translate(_SUBSCRIPT_DIGITS), text)
+
+
+def _paragraph(text: str, css_class: str = "") -> str:
+    attribute = f' class="{css_class}"' if css_class else ""
+    return f"<p{attribute}>{to_html(text)}</p>"
+
+
+def history_text(record: Record, digits: int) -> str:
+    """One line for the history list: the record's last formula line, e.g. `o11 = z11 = 1.6`."""
+    lines = record_lines(record, digits)
+    return to_unicode_subscripts(lines[0] if record.kind == "forward" else lines[-1])
+
+
+class InspectorPanel(QWidget):
+    """The phase, the position, the formula with numbers, and the earlier records of this sample."""
+
+    def __init__(self, document, controller, parent=None):
+        super().__init__(parent)
+        self.document = document
+        self.controller = controller
+        self.position_label = QLabel(self)
+        self.position_label.setWordWrap(True)
+        self.position_label.setTextFormat(Qt.TextFormat.RichText)
+        self.position_label.setToolTip("Where training is: epoch, sample and phase")
+        self.browser = QTextBrowser(self)
+        self.browser.setOpenLinks(False)
+        self.browser.setToolTip("The current step's formula with the engine's numbers (select to copy)")
+        self.browser.document().setDefaultStyleSheet(_STYLE)
+        formula_font = QFont(self.font())
+        formula_font.setPointSizeF(max(12.0, formula_font.pointSizeF()))
+        self.browser.setFont(formula_font)
+        self.history = QListWidget(self)
+        self.history.setToolTip("Earlier steps of this sample, the most recent at the bottom; "
+                                "select one to see its formula again")
+        self.history.setWordWrap(True)
+        self.history.currentRowChanged.connect(self._history_selected)
+        history_label = QLabel("&History of this sample", self)
+        history_label.setBuddy(self.history)
+        lower = QWidget(self)
+        lower_layout = QVBoxLayout(lower)
+        lower_layout.setContentsMargins(0, 0, 0, 0)
+        lower_layout.addWidget(history_label)
+        lower_layout.addWidget(self.history)
+        splitter = QSplitter(Qt.Orientation.Vertical, self)
+        splitter.addWidget(self.browser)
+        splitter.addWidget(lower)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 1)
+        splitter.setChildrenCollapsible(False)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.position_label)
+        layout.addWidget(splitter, 1)
+        self._history_records: list[Record] = []
+        for signal in (document.records_changed, document.parameters_changed, document.display_changed,
+                       controller.position_changed):
+            signal.connect(self.refresh)
+        self.refresh()
+
+    # -- content -------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Redraw from the stepper's revealed records."""
+        self.position_label.setText(to_html(self.controller.position_text()))
+        current = self.document.stepper.current
+        self._fill_history(current)
+        self.browser.setHtml(self.record_html(current) if current is not None else self._idle_html())
+
+    def _idle_html(self) -> str:
+        training = self.document.training
+        if training.finished and training.message:
+            return _paragraph(training.message, "phase") + _paragraph("Reset (Ctrl+R) to train again.", "note")
+        return _paragraph(HINT, "note")
+
+    def record_html(self, record: Record, shown_as_current: bool = True) -> str:
+        """HTML of one record: the phase in words, then its formula lines."""
+        digits = self.document.digits
+        parts = [_paragraph(describe(record), "phase")]
+        if isinstance(record, FactorRecord):
+            parts += self._chain_html(record, digits)
+        elif isinstance(record, GradientRecord):
+            parts.append(_paragraph(gradient_line(record, digits), "current"))
+            parts += [_paragraph(factor_line(factor, digits), "note") for factor in record.factors]
+        else:
+            parts += [_paragraph(line) for line in record_lines(record, digits)]
+        if not shown_as_current:
+            parts.insert(0, _paragraph("An earlier step of this sample (Esc returns to the current step):", "note"))
+        return "".join(parts)
+
+    def _chain_html(self, record: FactorRecord, digits: int) -> list[str]:
+        """The parameter's chain so far: earlier factors, the current one, the running product, the full chain."""
+        earlier = [other for other in self._factors_of(record, self.document.stepper.revealed)
+                   if other.index < record.index]
+        parts = [_paragraph(factor_line(other, digits)) for other in earlier]
+        parts.append(_paragraph(factor_line(record, digits), "current"))
+        parts.append(_paragraph(running_product_line(record, digits), "note"))
+        labels = {other.index: other.label for other in self._factors_of(record, self.document.stepper.records)}
+        labels.setdefault(record.index, record.label)
+        pieces = []
+        for index in range(1, record.count + 1):
+            label = to_html(labels.get(index, "…"))
+            if index > record.index:
+                label = f'<span class="later">{label}</span>'
+            elif index == record.index:
+                label = f"<b>{label}</b>"
+            pieces.append(label)
+        parts.append(f"<p>{to_html('∂L/∂' + record.parameter)} = {' · '.join(pieces)}</p>")
+        return parts
+
+    @staticmethod
+    def _factors_of(record: FactorRecord, records: list[Record]) -> list[FactorRecord]:
+        return [other for other in records if isinstance(other, FactorRecord)
+                and other.parameter == record.parameter and other.sample == record.sample
+                and other.epoch == record.epoch]
+
+    # -- history -------------------------------------------------------------------------------
+    def _fill_history(self, current: Record | None) -> None:
+        revealed = self.document.stepper.revealed
+        earlier = revealed[:-1] if current is not None else []
+        if current is not None and current.kind not in ("update", "epoch"):
+            earlier = [record for record in earlier if record.sample == current.sample]
+        self._history_records = earlier
+        digits = self.document.digits
+        self.history.blockSignals(True)
+        self.history.clear()
+        for record in earlier:
+            item = QListWidgetItem(history_text(record, digits))
+            item.setToolTip(to_unicode_subscripts(describe(record)))
+            self.history.addItem(item)
+        self.history.blockSignals(False)
+        self.history.scrollToBottom()
+
+    def _history_selected(self, row: int) -> None:
+        if 0 <= row < len(self._history_records):
+            self.browser.setHtml(self.record_html(self._history_records[row], shown_as_current=False))
+        else:
+            self.refresh()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Escape and self.history.currentRow() >= 0:
+            self.history.setCurrentRow(-1)
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def plain_text(self) -> str:
+        """What the formula view shows, as plain text (for tests and copying)."""
+        return self.browser.toPlainText()

@@ -1,0 +1,212 @@
+"""The loss plot: the mean loss of every epoch, optionally every sample's loss, live as training runs."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+import pyqtgraph.exporters
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from simulator.errors import SessionError
+from simulator.formatting import format_number
+from simulator.session import write_atomically
+
+EMPTY_TEXT = "No epoch finished yet: run training (F5) to plot the loss."
+
+
+class SeriesCache:
+    """A growing numpy copy of a list that only ever grows at its tail (or is replaced or cleared).
+
+    The list stays the single source; `update(values)` copies only its new tail, and starts again
+    when the list is another object or shorter than before (a reset).
+    """
+
+    def __init__(self):
+        self._source: list[float] | None = None
+        self._buffer = np.empty(1024)
+        self.count = 0
+
+    def update(self, values: list[float]) -> bool:
+        """Bring the cache up to date with `values`; True when anything changed."""
+        if values is not self._source or len(values) < self.count:
+            self._source = values
+            changed = self.count != 0 or len(values) != 0
+            self.count = 0
+        else:
+            changed = False
+        new = len(values) - self.count
+        if new <= 0:
+            return changed
+        if len(values) > self._buffer.size:
+            grown = np.empty(max(len(values), 2 * self._buffer.size))
+            grown[:self.count] = self._buffer[:self.count]
+            self._buffer = grown
+        self._buffer[self.count:len(values)] = values[self.count:]
+        self.count = len(values)
+        return True
+
+    @property
+    def values(self) -> np.ndarray:
+        """The cached values: (count,), a view."""
+        return self._buffer[:self.count]
+
+
+class Ramp:
+    """x values 1/divisor, 2/divisor, … kept in one array that grows by doubling."""
+
+    def __init__(self):
+        self._divisor = 1
+        self._values = np.arange(1, 1025, dtype=float)
+
+    def first(self, count: int, divisor: int = 1) -> np.ndarray:
+        """(count,) view of k/divisor for k = 1..count."""
+        if count > self._values.size or divisor != self._divisor:
+            size = max(count, 2 * self._values.size if count > self._values.size else self._values.size)
+            self._values = np.arange(1, size + 1, dtype=float) / divisor
+            self._divisor = divisor
+        return self._values[:count]
+
+
+class LossPlotPanel(QWidget):
+    """A pyqtgraph plot of `document.training.history` (x = epoch 1..n) and per-sample losses."""
+
+    def __init__(self, document, parent=None):
+        super().__init__(parent)
+        self.document = document
+        self._epochs = SeriesCache()
+        self._samples = SeriesCache()
+        self._epoch_x = Ramp()
+        self._sample_x = Ramp()
+        self.plot = pg.PlotWidget(self)
+        self.plot.setBackground("w")
+        self.plot.setToolTip("Mean loss per epoch; hover to read a value, drag to pan, wheel to zoom, "
+                             "right-click for more")
+        item = self.plot.getPlotItem()
+        item.setLabel("bottom", "epoch")
+        item.setLabel("left", "mean loss")
+        item.showGrid(x=True, y=True, alpha=0.25)
+        item.setDownsampling(auto=True, mode="peak")
+        item.setClipToView(True)
+        self.sample_curve = self.plot.plot(pen=pg.mkPen((150, 150, 150), width=1), name="loss per sample")
+        self.curve = self.plot.plot(pen=pg.mkPen((31, 119, 180), width=2), symbol="o", symbolSize=5,
+                                    symbolBrush=(31, 119, 180), name="mean loss per epoch")
+        self.crosshair = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen((120, 120, 120), style=Qt.PenStyle.DashLine))
+        self.crosshair.setVisible(False)
+        self.plot.addItem(self.crosshair, ignoreBounds=True)
+        self.plot.scene().sigMouseMoved.connect(self._mouse_moved)
+        self.samples_box = QCheckBox("Loss per &sample", self)
+        self.samples_box.setToolTip("Also draw the loss of every sample (x = epoch fraction), before its update")
+        self.samples_box.toggled.connect(self._show_samples)
+        self.log_box = QCheckBox("&Log scale", self)
+        self.log_box.setToolTip("Logarithmic loss axis; a loss of exactly 0 cannot be drawn on it")
+        self.log_box.toggled.connect(self.set_log_scale)
+        self.readout = QLabel(self)
+        self.readout.setToolTip("The value under the mouse pointer")
+        self.status = QLabel(self)
+        self.status.setWordWrap(True)
+        self.status.setToolTip("Why training stopped, when it has")
+        self.plot.setMinimumHeight(150)
+        options = QHBoxLayout()
+        options.addWidget(self.samples_box)
+        options.addWidget(self.log_box)
+        options.addStretch(1)
+        options.addWidget(self.readout)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.plot, 1)
+        layout.addLayout(options)
+        layout.addWidget(self.status)
+        self.sample_curve.setVisible(False)
+        document.history_changed.connect(self.refresh)
+        document.records_changed.connect(self.refresh)
+        document.display_changed.connect(self._update_status)
+        self.refresh()
+
+    # -- data ----------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Copy what is new in the training's history into the curves."""
+        training = self.document.training
+        if self._epochs.update(training.history):
+            count = self._epochs.count
+            self.curve.setData(self._epoch_x.first(count), self._epochs.values)
+            self.curve.setSymbol("o" if count <= 200 else None)
+        if self.samples_box.isChecked():
+            self._refresh_samples()
+        self._update_status()
+
+    def _refresh_samples(self) -> None:
+        if self._samples.update(self.document.training.sample_losses):
+            x = self._sample_x.first(self._samples.count, self.document.training.n_samples)
+            self.sample_curve.setData(x, self._samples.values)
+
+    def _show_samples(self, shown: bool) -> None:
+        self.sample_curve.setVisible(shown)
+        if shown:
+            self._refresh_samples()
+
+    def set_log_scale(self, on: bool) -> None:
+        """Logarithmic y axis; zero losses are left out of the log plot (pyqtgraph maps them to NaN)."""
+        if self.log_box.isChecked() != on:
+            self.log_box.setChecked(on)
+            return
+        self.plot.getPlotItem().setLogMode(x=False, y=on)
+        self.readout.clear()
+
+    def curve_data(self) -> tuple[np.ndarray, np.ndarray]:
+        """The epoch curve's (x, y) as given to pyqtgraph, before any log mapping: (n,), (n,)."""
+        x, y = self.curve.xData, self.curve.yData
+        return (np.empty(0) if x is None else x), (np.empty(0) if y is None else y)
+
+    def _update_status(self) -> None:
+        training = self.document.training
+        if training.finished:
+            self.status.setText(training.message)
+            colour = "#b00020" if training.status == "diverged" else "#1b6e20"
+            self.status.setStyleSheet(f"color: {colour};")
+        elif not training.history:
+            self.status.setText(EMPTY_TEXT)
+            self.status.setStyleSheet("")
+        else:
+            last = format_number(training.history[-1], self.document.digits)
+            self.status.setText(f"After {len(training.history)} epochs: mean loss {last}")
+            self.status.setStyleSheet("")
+
+    # -- hover ---------------------------------------------------------------------------------
+    def _mouse_moved(self, position: QPointF) -> None:
+        view = self.plot.getPlotItem().getViewBox()
+        count = self._epochs.count
+        if count == 0 or not self.plot.sceneBoundingRect().contains(position):
+            return
+        epoch = int(round(view.mapSceneToView(position).x()))
+        epoch = min(max(epoch, 1), count)
+        self.show_readout(epoch)
+
+    def show_readout(self, epoch: int) -> None:
+        """Put the crosshair on `epoch` (1-based) and read its loss out: `epoch 3: loss 10.8816`."""
+        value = self.document.training.history[epoch - 1]
+        self.crosshair.setPos(epoch)
+        self.crosshair.setVisible(True)
+        self.readout.setText(f"epoch {epoch}: loss {format_number(value, self.document.digits)}")
+
+    # -- export --------------------------------------------------------------------------------
+    def export_png(self, path: str | Path) -> None:
+        """Save the plot as a PNG image; raises SessionError with a message on failure."""
+        path = Path(path)
+        exporter = pyqtgraph.exporters.ImageExporter(self.plot.getPlotItem())
+        image = exporter.export(toBytes=True)
+        if image is None or not image.save(str(path), "PNG"):
+            raise SessionError(f"cannot save {path.name}: the image could not be written there")
+
+    def export_csv(self, path: str | Path) -> None:
+        """Write `epoch,mean_loss` rows at full precision, atomically; raises SessionError on failure."""
+        stream = io.StringIO()
+        writer = csv.writer(stream, lineterminator="\n")
+        writer.writerow(["epoch", "mean_loss"])
+        for epoch, value in enumerate(self.document.training.history, start=1):
+            writer.writerow([epoch, repr(float(value))])
+        write_atomically(Path(path), stream.getvalue())

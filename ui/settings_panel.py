@@ -1,0 +1,259 @@
+"""The settings panel: training settings, initialisation and display precision."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QLabel, QLineEdit, QPushButton, QSpinBox,
+                               QVBoxLayout, QWidget)
+
+from simulator.dataset import MAX_ROWS
+from simulator.errors import ConfigError, SimulatorError
+from simulator.formatting import format_number
+from simulator.initialisation import SCHEMES, Initialisation
+
+from .parsing import parse_float
+
+MAX_EPOCHS_SHOWN = 10_000_000
+MAX_SEED = 2**31 - 1
+FULL_PRECISION = 17
+ERROR_STYLE = "color: #b00020;"
+ORDERS = (("sequential", "In order"), ("shuffled", "Shuffled each epoch"))
+CRITERIA = (("parameters", "Largest parameter change"), ("loss", "Change of epoch loss"))
+SCHEME_TITLES = {"constant": "Constant", "uniform": "Uniform random", "xavier": "Xavier (Glorot)", "he": "He"}
+
+
+def exact(value: float) -> str:
+    """A number as typed back into a field: the shortest text that reads back as the same float."""
+    return format_number(value, FULL_PRECISION)
+
+
+def error_label(parent: QWidget) -> QLabel:
+    label = QLabel(parent)
+    label.setWordWrap(True)
+    label.setStyleSheet(ERROR_STYLE)
+    label.setVisible(False)
+    return label
+
+
+class SettingsPanel(QWidget):
+    """Every change goes through `document.edit_config` (undoable); widgets follow settings_changed."""
+
+    def __init__(self, document, parent=None):
+        super().__init__(parent)
+        self.document = document
+        self.errors: dict[str, QLabel] = {}
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self._training_group())
+        layout.addWidget(self._initialisation_group())
+        layout.addWidget(self._display_group())
+        layout.addStretch(1)
+        document.settings_changed.connect(self.refresh_training)
+        document.structure_changed.connect(self.refresh_initialisation)
+        document.display_changed.connect(self.refresh_display)
+        self.refresh()
+
+    # -- building ------------------------------------------------------------------------------
+    def _row(self, form: QFormLayout, text: str, field: QWidget, key: str, tip: str) -> None:
+        """A labelled field with its own error line under it; the label's mnemonic focuses the field."""
+        label = QLabel(text, self)
+        label.setBuddy(field)
+        field.setToolTip(tip)
+        label.setToolTip(tip)
+        form.addRow(label, field)
+        self.errors[key] = error_label(self)
+        form.addRow(self.errors[key])
+
+    def _form(self, group: QGroupBox) -> QFormLayout:
+        form = QFormLayout(group)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setContentsMargins(6, 6, 6, 6)
+        form.setVerticalSpacing(3)
+        return form
+
+    def _training_group(self) -> QGroupBox:
+        group = QGroupBox("Training", self)
+        form = self._form(group)
+        self.rate_edit = QLineEdit(self)
+        self._row(form, "&Learning rate η:", self.rate_edit, "learning_rate",
+                  "Step size of every update w ← w − η·∂L/∂w; a number greater than 0 (e.g. 0.001)")
+        self.rate_edit.editingFinished.connect(self._rate_edited)
+        self.epochs_spin = self._spin(1, MAX_EPOCHS_SHOWN)
+        self.epochs_spin.setGroupSeparatorShown(True)
+        self._row(form, "&Epochs:", self.epochs_spin, "epochs", "How many passes over the whole dataset")
+        self.epochs_spin.valueChanged.connect(lambda value: self._edit("epochs", epochs=value))
+        self.order_combo = self._combo(ORDERS)
+        self._row(form, "&Order:", self.order_combo, "order",
+                  "Visit the rows in file order, or in a fresh random order every epoch (from the seed)")
+        self.order_combo.activated.connect(lambda: self._edit("order", order=self.order_combo.currentData()))
+        self.seed_spin = self._spin(0, MAX_SEED)
+        self._row(form, "Shu&ffle seed:", self.seed_spin, "seed", "The same seed gives the same shuffled order")
+        self.seed_spin.valueChanged.connect(lambda value: self._edit("seed", seed=value))
+        self.batch_spin = self._spin(0, MAX_ROWS)
+        self.batch_spin.setSpecialValueText("full")
+        self._row(form, "Batch si&ze:", self.batch_spin, "batch_size",
+                  "Samples per update: 1 is per-sample SGD as in the lectures; 0 (\"full\") uses the whole dataset")
+        self.batch_spin.valueChanged.connect(lambda value: self._edit("batch_size", batch_size=value))
+        self.tolerance_edit = QLineEdit(self)
+        self._row(form, "&Tolerance:", self.tolerance_edit, "tolerance",
+                  "Stop early when the change over an epoch is below this; 0 turns the test off")
+        self.tolerance_edit.editingFinished.connect(self._tolerance_edited)
+        self.criterion_combo = self._combo(CRITERIA)
+        self._row(form, "&Criterion:", self.criterion_combo, "convergence",
+                  "What the tolerance is compared with after every epoch")
+        self.criterion_combo.activated.connect(
+            lambda: self._edit("convergence", convergence=self.criterion_combo.currentData()))
+        return group
+
+    def _initialisation_group(self) -> QGroupBox:
+        group = QGroupBox("Initialisation", self)
+        form = self._form(group)
+        self.scheme_combo = self._combo([(scheme, SCHEME_TITLES[scheme]) for scheme in SCHEMES])
+        self._row(form, "Sche&me:", self.scheme_combo, "scheme",
+                  "How Re-initialise fills the weights: one constant, uniform in [low, high], Xavier or He")
+        self.scheme_combo.currentIndexChanged.connect(self._scheme_shown)
+        self.weight_edit, self.bias_edit = QLineEdit(self), QLineEdit(self)
+        self.low_edit, self.high_edit = QLineEdit(self), QLineEdit(self)
+        self._row(form, "Constant &weight:", self.weight_edit, "weight", "Every weight's value (constant scheme)")
+        self._row(form, "B&ias:", self.bias_edit, "bias", "Every bias's value (all schemes)")
+        self._row(form, "&Uniform low:", self.low_edit, "low", "Smallest random weight (uniform scheme)")
+        self._row(form, "Uniform hi&gh:", self.high_edit, "high", "Largest random weight (uniform scheme)")
+        self.init_seed_spin = self._spin(0, MAX_SEED)
+        self._row(form, "Ran&dom seed:", self.init_seed_spin, "init_seed", "The same seed gives the same random weights")
+        self.reinit_button = QPushButton("&Re-initialise", self)
+        self.reinit_button.setToolTip("Fill every weight and bias by this scheme and restart training (Ctrl+Z undoes)")
+        self.reinit_button.clicked.connect(self.reinitialise)
+        form.addRow(self.reinit_button)
+        self.errors["initialisation"] = error_label(self)
+        form.addRow(self.errors["initialisation"])
+        return group
+
+    def _display_group(self) -> QGroupBox:
+        group = QGroupBox("Display", self)
+        form = self._form(group)
+        self.digits_spin = self._spin(2, 17)
+        self._row(form, "&Significant digits:", self.digits_spin, "digits",
+                  "How many significant digits numbers are shown with (the engine keeps full precision)")
+        self.digits_spin.valueChanged.connect(self.document.set_digits)
+        return group
+
+    def _spin(self, low: int, high: int) -> QSpinBox:
+        spin = QSpinBox(self)
+        spin.setRange(low, high)
+        spin.setKeyboardTracking(False)
+        spin.setAccelerated(True)
+        return spin
+
+    def _combo(self, choices) -> QComboBox:
+        combo = QComboBox(self)
+        for value, title in choices:
+            combo.addItem(title, value)
+        return combo
+
+    # -- edits ---------------------------------------------------------------------------------
+    def _show(self, key: str, text: str) -> None:
+        self.errors[key].setText(text)
+        self.errors[key].setVisible(bool(text))
+
+    def _edit(self, key: str, **changes) -> bool:
+        """Apply a settings change (undoable); on an error show it by the field and restore the widgets."""
+        try:
+            self.document.edit_config(**changes)
+        except SimulatorError as error:
+            self.refresh_training()
+            self._show(key, str(error))
+            return False
+        self._show(key, "")
+        return True
+
+    def _number(self, edit: QLineEdit, key: str, name: str, check: Callable[[float], str]) -> float | None:
+        """The field's number, or None after showing why it is invalid and restoring the old text."""
+        try:
+            value = parse_float(edit.text(), name)
+            problem = check(value)
+            if problem:
+                raise ConfigError(f"{name} {problem}")
+        except SimulatorError as error:
+            self.refresh_training()
+            self._show(key, str(error))
+            return None
+        return value
+
+    def _rate_edited(self) -> None:
+        value = self._number(self.rate_edit, "learning_rate", "learning rate",
+                             lambda number: "must be greater than 0" if number <= 0 else "")
+        if value is not None:
+            self._edit("learning_rate", learning_rate=value)
+
+    def _tolerance_edited(self) -> None:
+        value = self._number(self.tolerance_edit, "tolerance", "tolerance",
+                             lambda number: "must be 0 (off) or more" if number < 0 else "")
+        if value is not None:
+            self._edit("tolerance", tolerance=value)
+
+    def reinitialise(self) -> None:
+        """Build an Initialisation from the fields and apply it (undoable)."""
+        for key in ("weight", "bias", "low", "high", "initialisation"):
+            self._show(key, "")
+        values = {}
+        for key, edit in (("weight", self.weight_edit), ("bias", self.bias_edit), ("low", self.low_edit),
+                          ("high", self.high_edit)):
+            try:
+                values[key] = parse_float(edit.text(), f"initial {key}")
+            except SimulatorError as error:
+                self._show(key, str(error))
+                return
+        try:
+            init = Initialisation(self.scheme_combo.currentData(), seed=self.init_seed_spin.value(), **values)
+            self.document.reinitialise(init)
+        except SimulatorError as error:
+            self._show("initialisation", str(error))
+
+    # -- following the document ----------------------------------------------------------------
+    def refresh(self) -> None:
+        """Show the document's settings in every widget."""
+        self.refresh_training()
+        self.refresh_initialisation()
+        self.refresh_display()
+
+    def refresh_training(self) -> None:
+        """Show the training settings (without sending edits back)."""
+        config = self.document.session.training
+        widgets = (self.rate_edit, self.epochs_spin, self.order_combo, self.seed_spin, self.batch_spin,
+                   self.tolerance_edit, self.criterion_combo)
+        for widget in widgets:
+            widget.blockSignals(True)
+        self.rate_edit.setText(exact(config.learning_rate))
+        self.epochs_spin.setValue(min(config.epochs, MAX_EPOCHS_SHOWN))
+        self.order_combo.setCurrentIndex(self.order_combo.findData(config.order))
+        self.seed_spin.setValue(config.seed)
+        self.batch_spin.setValue(config.batch_size)
+        self.tolerance_edit.setText(exact(config.tolerance))
+        self.criterion_combo.setCurrentIndex(self.criterion_combo.findData(config.convergence))
+        for widget in widgets:
+            widget.blockSignals(False)
+
+    def refresh_initialisation(self) -> None:
+        """Show the session's initialisation; typing here changes nothing until Re-initialise."""
+        init = self.document.session.initialisation
+        self.scheme_combo.setCurrentIndex(self.scheme_combo.findData(init.scheme))
+        self.weight_edit.setText(exact(init.weight))
+        self.bias_edit.setText(exact(init.bias))
+        self.low_edit.setText(exact(init.low))
+        self.high_edit.setText(exact(init.high))
+        self.init_seed_spin.setValue(init.seed)
+        self._scheme_shown()
+
+    def refresh_display(self) -> None:
+        self.digits_spin.blockSignals(True)
+        self.digits_spin.setValue(self.document.digits)
+        self.digits_spin.blockSignals(False)
+
+    def _scheme_shown(self) -> None:
+        """Enable only the fields the chosen scheme uses."""
+        scheme = self.scheme_combo.currentData()
+        self.weight_edit.setEnabled(scheme == "constant")
+        self.low_edit.setEnabled(scheme == "uniform")
+        self.high_edit.setEnabled(scheme == "uniform")
+        self.init_seed_spin.setEnabled(scheme != "constant")

@@ -1,0 +1,160 @@
+"""The structure panel: layers, neurons, activations and the loss, each change undoable."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QApplication, QComboBox, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSizePolicy,
+                               QToolButton, QVBoxLayout, QWidget)
+
+from simulator.activations import ACTIVATIONS
+from simulator.errors import SimulatorError
+from simulator.losses import LOSSES, loss_formula
+
+ERROR_STYLE = "color: #b00020;"
+ACTIVATION_TITLES = {"linear": "Linear", "sigmoid": "Sigmoid σ", "tanh": "tanh", "relu": "ReLU"}
+LOSS_TITLES = {"mse": "Mean squared error", "bce": "Binary cross-entropy", "half_sse": "½ sum of squared errors"}
+
+
+class StructurePanel(QWidget):
+    """One row per layer (name, neurons with −/+, activation, remove), Add hidden layer, and the loss."""
+
+    def __init__(self, document, parent=None):
+        super().__init__(parent)
+        self.document = document
+        self.inputs_label = QLabel(self)
+        self.inputs_label.setWordWrap(True)
+        self.inputs_label.setToolTip("The inputs come from the dataset's input columns (import a CSV to change them)")
+        self.rows = QWidget(self)
+        self.grid = QGridLayout(self.rows)
+        self.grid.setContentsMargins(0, 0, 0, 0)
+        self.grid.setHorizontalSpacing(4)
+        self.add_layer_button = QPushButton("Add &hidden layer", self)
+        self.add_layer_button.setToolTip("Insert a hidden layer of two neurons just before the output layer "
+                                         "(weights follow the initialisation; training restarts)")
+        self.add_layer_button.clicked.connect(lambda: self._apply(lambda: document.add_layer(self._last_hidden())))
+        self.loss_combo = QComboBox(self)
+        for name, loss in LOSSES.items():
+            self.loss_combo.addItem(LOSS_TITLES.get(name, loss.title), name)
+        self.loss_combo.setToolTip("The loss L the network minimises; binary cross-entropy needs a sigmoid output")
+        self.loss_combo.activated.connect(self._loss_chosen)
+        loss_label = QLabel("&Loss:", self)
+        loss_label.setBuddy(self.loss_combo)
+        self.loss_formula = QLabel(self)
+        self.loss_formula.setToolTip("The loss of one sample")
+        self.error_label = QLabel(self)
+        self.error_label.setWordWrap(True)
+        self.error_label.setStyleSheet(ERROR_STYLE)
+        self.error_label.setVisible(False)
+        loss_row = QHBoxLayout()
+        loss_row.addWidget(loss_label)
+        loss_row.addWidget(self.loss_combo, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.inputs_label)
+        layout.addWidget(self.rows)
+        layout.addWidget(self.add_layer_button)
+        layout.addLayout(loss_row)
+        layout.addWidget(self.loss_formula)
+        layout.addWidget(self.error_label)
+        layout.addStretch(1)
+        document.structure_changed.connect(self.rebuild)
+        self.rebuild()
+
+    # -- edits ---------------------------------------------------------------------------------
+    def _apply(self, edit: Callable[[], None]) -> bool:
+        """Run one document edit; show its error inline (the view is rebuilt from the document)."""
+        try:
+            edit()
+        except SimulatorError as error:
+            self.rebuild()
+            self.show_error(str(error))
+            return False
+        self.show_error("")
+        return True
+
+    def show_error(self, text: str) -> None:
+        self.error_label.setText(text)
+        self.error_label.setVisible(bool(text))
+
+    def _last_hidden(self) -> int:
+        return len(self.document.network.layers) - 1
+
+    def _loss_chosen(self) -> None:
+        name = self.loss_combo.currentData()
+        if name != self.document.session.loss:
+            self._apply(lambda: self.document.set_loss(name))
+
+    def _activation_chosen(self, layer: int, combo: QComboBox) -> None:
+        name = combo.currentData()
+        if name != self.document.network.layers[layer - 1].activation:
+            self._apply(lambda: self.document.set_activation(layer, name))
+
+    # -- building ------------------------------------------------------------------------------
+    def rebuild(self) -> None:
+        """Rebuild the layer rows from the document; keep keyboard focus on the same control."""
+        focused = QApplication.focusWidget()
+        focus_name = focused.objectName() if focused is not None and self.rows.isAncestorOf(focused) else ""
+        while self.grid.count():
+            widget = self.grid.takeAt(0).widget()
+            if widget is not None:
+                widget.setObjectName("")
+                widget.hide()
+                widget.deleteLater()
+        network = self.document.network
+        names = ", ".join(network.input_names)
+        self.inputs_label.setText(f"Inputs: {network.n_inputs} ({names})")
+        for layer in range(1, len(network.layers) + 1):
+            self._add_layer_row(layer)
+        self.grid.setColumnStretch(4, 1)
+        self.loss_combo.setCurrentIndex(self.loss_combo.findData(self.document.session.loss))
+        self.loss_formula.setText(loss_formula(LOSSES[self.document.session.loss], network.n_outputs))
+        if focus_name:
+            target = self.rows.findChild(QWidget, focus_name)
+            if target is not None and target.isEnabled():
+                target.setFocus()
+
+    def _add_layer_row(self, layer: int) -> None:
+        network = self.document.network
+        hidden = layer < len(network.layers)
+        size = network.layers[layer - 1].n_out
+        title = f"Hidden &{layer}" if hidden and layer < 10 else f"Hidden {layer}" if hidden else "&Output"
+        combo = QComboBox(self.rows)
+        combo.setObjectName(f"activation{layer}")
+        for name in ACTIVATIONS:
+            combo.addItem(ACTIVATION_TITLES.get(name, name), name)
+        combo.setCurrentIndex(combo.findData(network.layers[layer - 1].activation))
+        combo.setToolTip(f"Activation of {'hidden layer ' + str(layer) if hidden else 'the output layer'}: "
+                         f"{ACTIVATIONS[network.layers[layer - 1].activation].formula}")
+        combo.activated.connect(lambda _index, layer=layer, combo=combo: self._activation_chosen(layer, combo))
+        name_label = QLabel(title, self.rows)
+        name_label.setBuddy(combo)
+        count = QLabel(f"{size} neuron{'s' if size != 1 else ''}", self.rows)
+        count.setObjectName(f"count{layer}")
+        count.setToolTip("Neurons in this layer" + ("" if hidden else ": one per target column"))
+        self.grid.addWidget(name_label, layer, 0)
+        self.grid.addWidget(count, layer, 1)
+        if hidden:
+            minus = self._tool_button("−", f"remove_neuron{layer}", f"Remove a neuron from hidden layer {layer}",
+                                      lambda: self.document.remove_neuron(layer))
+            minus.setEnabled(size > 1)
+            plus = self._tool_button("+", f"add_neuron{layer}", f"Add a neuron to hidden layer {layer}",
+                                     lambda: self.document.add_neuron(layer))
+            remove = self._tool_button("✕", f"remove_layer{layer}", f"Remove hidden layer {layer}",
+                                       lambda: self.document.remove_layer(layer))
+            self.grid.addWidget(minus, layer, 2)
+            self.grid.addWidget(plus, layer, 3)
+            self.grid.addWidget(remove, layer, 5)
+        self.grid.addWidget(combo, layer, 4)
+
+    def _tool_button(self, text: str, name: str, tip: str, edit: Callable[[], None]) -> QToolButton:
+        button = QToolButton(self.rows)
+        button.setText(text)
+        button.setObjectName(name)
+        button.setToolTip(tip + " (weights follow the initialisation; training restarts; Ctrl+Z undoes)")
+        button.setAccessibleName(tip)
+        button.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        button.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        button.clicked.connect(lambda: self._apply(edit))
+        return button
