@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib.util
 import json
 import math
 import os
@@ -171,8 +172,11 @@ def _train(args: argparse.Namespace) -> int:
         return 0
     digits = args.digits
     lines = [session.title or "Untitled session", _setup_line(session, training), ""]
-    lines += _table([("epoch", "mean loss")] + [(str(number), format_number(loss, digits))
-                                                  for number, loss in enumerate(training.history, start=1)])
+    if training.history:
+        lines += _table([("epoch", "mean loss")] + [(str(number), format_number(loss, digits))
+                                                      for number, loss in enumerate(training.history, start=1)])
+    else:
+        lines.append("No epoch was completed.")
     lines += ["", training.message or f"Stopped: {training.status}.", ""]
     lines += _table([("parameter", "initial", "final")] + [
         (ref.name, format_number(before, digits), format_number(session.network.get(ref), digits))
@@ -253,11 +257,13 @@ def _gui(argv: list[str]) -> int:
             pass
     try:
         from ui.app import run_gui
+        if importlib.util.find_spec("PySide6") is None:
+            raise ImportError("PySide6 is not installed")
+        code = run_gui(session_path=args.session, example=args.example)
     except ImportError as error:
         print(f"{PROG}: the desktop app cannot start ({error}); the commands {', '.join(COMMANDS)} "
               "work without it", file=sys.stderr)
         return 1
-    code = run_gui(session_path=args.session, example=args.example)
     return 0 if code is None else int(code)
 
 

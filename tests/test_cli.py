@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.machinery
+import importlib.util
 import json
 import math
 import subprocess
@@ -104,6 +106,7 @@ def test_train_reports_divergence(capsys):
     code, out, _ = run(capsys, "train", "--example", "regression", "--lr", "1e308")
     assert code == 0
     assert "Training diverged in epoch 1 at sample 1 (row 1): w111 would become inf" in out
+    assert "No epoch was completed." in out and "mean loss" not in out
     _, out, _ = run(capsys, "train", "--example", "regression", "--lr", "1e308", "--json")
     data = json.loads(out)
     assert data["stopped"] == "diverged" and data["loss_per_epoch"] == [] and data["epochs_run"] == 0
@@ -276,6 +279,10 @@ def fake_app(monkeypatch):
         return 0
     module.run_gui = run_gui
     monkeypatch.setitem(sys.modules, "ui.app", module)
+    if importlib.util.find_spec("PySide6") is None:  # the command line checks that Qt is there
+        qt = types.ModuleType("PySide6")
+        qt.__spec__ = importlib.machinery.ModuleSpec("PySide6", None)
+        monkeypatch.setitem(sys.modules, "PySide6", qt)
     return calls
 
 
@@ -293,3 +300,11 @@ def test_without_the_app_the_command_line_says_so(capsys, monkeypatch):
     code, out, err = run(capsys)
     assert code == 1 and out == ""
     assert err.count("\n") == 1 and "desktop app cannot start" in err and "train" in err
+
+
+def test_without_pyside6_the_command_line_says_so(capsys, monkeypatch, fake_app):
+    monkeypatch.setitem(sys.modules, "PySide6", None)
+    code, out, err = run(capsys, "--example", "xor")
+    assert code == 1 and fake_app == []
+    assert err == ("backprop-sim: the desktop app cannot start (PySide6 is not installed); the commands "
+                   "train, trace, examples work without it\n")
