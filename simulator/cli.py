@@ -24,7 +24,7 @@ from .examples import example_names, load_example
 from .formatting import DEFAULT_DIGITS, describe, format_number, record_lines, running_product_line
 from .session import Session, load
 from .stepper import Stepper
-from .training import CONVERGENCE, ORDERS, Training
+from .training import CONVERGENCE, ORDERS, UPDATE_RULES, Training
 
 PROG = "backprop-sim"
 COMMANDS = ("train", "trace", "examples")
@@ -90,6 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--tolerance", type=_number("tolerance"), metavar="T",
                        help="stop when changes fall below it (0: never)")
     train.add_argument("--convergence", choices=CONVERGENCE, help="what the tolerance is compared with")
+    train.add_argument("--update-rule", choices=UPDATE_RULES,
+                       help="simultaneous (gradient descent) or in_place (a common mistake, for demonstration)")
     train.add_argument("--save", metavar="FILE", help="save the session with the trained parameters")
     train.add_argument("--digits", type=_whole("digits", 1), default=DEFAULT_DIGITS, metavar="D",
                        help=f"significant digits shown (default {DEFAULT_DIGITS})")
@@ -151,7 +153,14 @@ def _setup_line(session: Session, training: Training) -> str:
     batch = "full batch" if config.batch_size == 0 else f"batch size {config.batch_size}"
     order = config.order + (f" (seed {config.seed})" if config.order == "shuffled" else "")
     return (f"{shape} network ({activations}), {training.loss.title}, learning rate {config.learning_rate:g}, "
-            f"{config.epochs} epochs, {order} order, {batch}")
+            f"{config.epochs} epochs, {order} order, {batch}" + _rule_note(config.update_rule))
+
+
+def _rule_note(rule: str) -> str:
+    if rule == "in_place":
+        return ("\nUPDATE RULE: in place, a common MISTAKE shown for comparison: later layers are updated "
+                "before the gradient is carried back through them")
+    return ""
 
 
 # -- commands ------------------------------------------------------------------------------------
@@ -159,8 +168,8 @@ def _train(args: argparse.Namespace) -> int:
     session = _load_session(args)
     changes = {key: value for key, value in (
         ("epochs", args.epochs), ("learning_rate", args.lr), ("order", args.order), ("seed", args.seed),
-        ("batch_size", args.batch_size), ("tolerance", args.tolerance), ("convergence", args.convergence))
-        if value is not None}
+        ("batch_size", args.batch_size), ("tolerance", args.tolerance), ("convergence", args.convergence),
+        ("update_rule", args.update_rule)) if value is not None}
     session.training = session.training.with_changes(**changes)
     training = session.make_training()
     initial = [session.network.get(ref) for ref in session.network.parameters()]

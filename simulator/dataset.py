@@ -126,6 +126,7 @@ class Dataset:
 def read_csv_text(text: str, inputs: Sequence[str] | None = None,
                   targets: Sequence[str] | None = None) -> Dataset:
     """Parse CSV text with a header row; all cells numeric; by default the last column is the target."""
+    text = text.removeprefix("\ufeff")
     if "\x00" in text:
         raise DatasetError("the file is not a text CSV file (it contains binary data)")
     reader = csv.reader(io.StringIO(text, newline=""))

@@ -243,9 +243,13 @@ def from_dict(data: Any) -> Session:
     loss = _require(data, "loss", str, "session")
     train = _require(data, "training", dict, "session")
     settings = {}
-    for key, kind in (("learning_rate", (int, float)), ("epochs", int), ("order", str), ("batch_size", (int, str)),
-                      ("seed", int), ("tolerance", (int, float)), ("convergence", str),
-                      ("update_rule", str)):
+    fields = (("learning_rate", (int, float)), ("epochs", int), ("order", str), ("batch_size", (int, str)),
+              ("seed", int), ("tolerance", (int, float)), ("convergence", str), ("update_rule", str))
+    unknown = sorted(set(train) - {key for key, _kind in fields})
+    if unknown:
+        raise SessionError(f"training.{unknown[0]}: unknown setting; the settings are "
+                           + ", ".join(key for key, _kind in fields))
+    for key, kind in fields:
         if key in train:
             value = _require(train, key, kind, "training")
             if key == "batch_size" and isinstance(value, str):

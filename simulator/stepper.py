@@ -206,6 +206,8 @@ def _loss_factor(training: Training, y: float, y_hat: float) -> tuple[str, tuple
         return ("−2({0} − {1})" if m == 1 else f"−(2/{m})({{0}} − {{1}})"), (y, y_hat)
     if name == "half_sse":
         return "−({0} − {1})", (y, y_hat)
+    if m == 1:
+        return "−{0}/{1} + (1 − {0})/(1 − {1})", (y, y_hat)
     return scale + "(−{0}/{1} + (1 − {0})/(1 − {1}))", (y, y_hat)
 
 

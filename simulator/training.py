@@ -236,17 +236,15 @@ class Training:
             self._end_epoch()
 
     def _non_finite(self, result: BatchResult) -> str:
-        if not np.isfinite(result.losses).all():
-            return f"the loss became {result.losses[~np.isfinite(result.losses)][0]}"
-        for layer_index, (weights, biases) in enumerate(result.new_parameters):
-            if not (np.isfinite(weights).all() and np.isfinite(biases).all()):
-                for ref in self.network.parameters():
-                    if ref.layer != layer_index + 1:
-                        continue
-                    value = biases[ref.target - 1] if ref.is_bias else weights[ref.source - 1, ref.target - 1]
-                    if not np.isfinite(value):
-                        return f"{ref.name} would become {value}"
-        return ""
+        """What went non-finite in a computed step, naming the first parameter affected; '' if nothing."""
+        bad_losses = result.losses[~np.isfinite(result.losses)]
+        loss_text = f"the loss became {bad_losses[0]}" if bad_losses.size else ""
+        for ref in self.network.parameters():
+            weights, biases = result.new_parameters[ref.layer - 1]
+            value = biases[ref.target - 1] if ref.is_bias else weights[ref.source - 1, ref.target - 1]
+            if not np.isfinite(value):
+                return f"{ref.name} would become {value}" + (f" ({loss_text})" if loss_text else "")
+        return loss_text
 
     def _end_epoch(self) -> None:
         mean_loss = float(np.mean(self._epoch_losses))

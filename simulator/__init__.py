@@ -1,0 +1,1 @@
+"""Backprop Simulator engine: numpy and the standard library only, never Qt."""
