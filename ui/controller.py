@@ -40,6 +40,7 @@ class Controller(QObject):
         self._timer = QTimer(self)
         self._timer.timeout.connect(self._tick)
         self._run_granularity = "factor"
+        self._run_speed = self.speed
 
     # -- state ---------------------------------------------------------------------------------
     @property
@@ -70,6 +71,7 @@ class Controller(QObject):
     def set_speed(self, speed: int) -> None:
         self.speed = int(speed)
         if self.running:
+            self._run_speed = self.speed
             self._timer.setInterval(self._interval())
 
     # -- stepping ------------------------------------------------------------------------------
@@ -122,7 +124,7 @@ class Controller(QObject):
 
     # -- running -------------------------------------------------------------------------------
     def _interval(self) -> int:
-        return FRAME_MS if self.speed == 0 else int(1000 / self.speed)
+        return FRAME_MS if self._run_speed == 0 else int(1000 / self._run_speed)
 
     def run(self) -> None:
         """Run (F5): step at the chosen granularity at the chosen speed, or train at full speed."""
@@ -131,14 +133,17 @@ class Controller(QObject):
             return
         if not self.running:
             self._run_granularity = self.granularity
+            self._run_speed = self.speed
             self._timer.start(self._interval())
             self.running_changed.emit(True)
             self.message.emit("Running…")
 
     def run_to_end(self) -> None:
-        """Train at full speed until the epochs are done or training converges."""
-        self.set_speed(0)
+        """Train at full speed until the epochs are done or training converges; the chosen speed is kept."""
         self.run()
+        if self.running:
+            self._run_speed = 0
+            self._timer.setInterval(self._interval())
 
     def pause(self) -> None:
         """Pause (Shift+F5); takes effect at once: no work is queued."""
@@ -166,7 +171,7 @@ class Controller(QObject):
         self.message.emit("Reset to the start of training")
 
     def _tick(self) -> None:
-        if self.speed != 0:
+        if self._run_speed != 0:
             self._step(self._run_granularity)
             return
         document = self.document

@@ -42,7 +42,7 @@ class Document(QObject):
     def __init__(self, session: Session, path: str | Path | None = None, parent: QObject | None = None):
         super().__init__(parent)
         self.undo_stack = QUndoStack(self)
-        self.undo_stack.cleanChanged.connect(lambda _clean: self.file_state_changed.emit())
+        self.undo_stack.cleanChanged.connect(self._clean_changed)
         self.digits = 6
         self._trained_since_save = False
         self._install(session)
@@ -71,6 +71,9 @@ class Document(QObject):
         self.settings_changed.emit()
         self.records_changed.emit()
         self.history_changed.emit()
+
+    def _clean_changed(self, _clean: bool) -> None:
+        self.file_state_changed.emit()
 
     @property
     def network(self) -> Network:
