@@ -512,3 +512,33 @@ def test_bce_needs_a_sigmoid_output(qtbot, qapp):
     assert doc.network.layers[-1].activation == "sigmoid"
     assert "sigmoid" in panel.error_label.text()
     assert panel.rows.findChild(object, f"activation{len(doc.network.layers)}").currentData() == "sigmoid"
+
+
+def test_structure_keyboard_focus_survives_the_rebuild(qtbot, doc):
+    panel = StructurePanel(doc)
+    qtbot.addWidget(panel)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.activateWindow()
+    qtbot.waitUntil(panel.isActiveWindow)
+    plus = panel.rows.findChild(object, "add_neuron1")
+    plus.setFocus()
+    qtbot.keyClick(plus, Qt.Key.Key_Space)
+    assert doc.network.sizes == [2, 3, 1]
+    focused = panel.focusWidget()
+    assert focused is not plus and focused.objectName() == "add_neuron1"
+    assert focused.nextInFocusChain().objectName() == "activation1"
+
+
+# -- stopping -----------------------------------------------------------------------------------
+def test_divergence_is_reported_by_the_plot_and_the_inspector(qtbot, doc, controller):
+    doc.edit_config(learning_rate=10.0, epochs=50)
+    plot, inspector = LossPlotPanel(doc), InspectorPanel(doc, controller)
+    qtbot.addWidget(plot)
+    qtbot.addWidget(inspector)
+    run_to_end(qtbot, doc, controller)
+    assert doc.training.status == "diverged"
+    assert plot.status.text() == doc.training.message
+    assert "diverged" in plot.status.text()
+    assert doc.training.message in inspector.plain_text()
+    np.testing.assert_array_equal(plot.curve_data()[1], doc.training.history)

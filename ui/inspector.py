@@ -16,6 +16,9 @@ from simulator.records import FactorRecord, GradientRecord, Record
 _INDEXED_NAME = re.compile(r"(?<![\w])([wbzoxy]|ŷ)(\d+(?:_\d+)*)(?![\w])")
 _SUBSCRIPT_DIGITS = str.maketrans("0123456789_", "₀₁₂₃₄₅₆₇₈₉˒")
 
+#: The history list keeps this many of the most recent records (a full batch can have thousands).
+MAX_HISTORY = 200
+
 HINT = ("Press F10 to step through training one piece at a time: the forward pass neuron by neuron, "
         "the loss, every factor of the chain rule, and the updates. F11 steps into finer pieces, "
         "Shift+F11 finishes the sample, F5 runs.")
@@ -96,14 +99,26 @@ class InspectorPanel(QWidget):
         layout.addWidget(self.position_label)
         layout.addWidget(splitter, 1)
         self._history_records: list[Record] = []
+        self._shown_state: tuple | None = None
         for signal in (document.records_changed, document.parameters_changed, document.display_changed,
                        controller.position_changed):
             signal.connect(self.refresh)
         self.refresh()
 
     # -- content -------------------------------------------------------------------------------
+    def _state(self) -> tuple:
+        """Everything the panel shows depends on: one step emits several signals, drawn once."""
+        document = self.document
+        training, stepper = document.training, document.stepper
+        return (id(training), id(stepper), stepper.revealed_count, id(stepper.current), training.epoch,
+                training.position, training.status, training.config.epochs, document.digits)
+
     def refresh(self) -> None:
-        """Redraw from the stepper's revealed records."""
+        """Redraw from the stepper's revealed records, unless nothing shown has changed."""
+        state = self._state()
+        if state == self._shown_state:
+            return
+        self._shown_state = state
         self.position_label.setText(to_html(self.controller.position_text()))
         current = self.document.stepper.current
         self._fill_history(current)
@@ -141,7 +156,7 @@ class InspectorPanel(QWidget):
         labels.setdefault(record.index, record.label)
         pieces = []
         for index in range(1, record.count + 1):
-            label = to_html(labels.get(index, "…"))
+            label = f'<span style="white-space: nowrap;">{to_html(labels.get(index, "…"))}</span>'
             if index > record.index:
                 label = f'<span class="later">{label}</span>'
             elif index == record.index:
@@ -162,6 +177,7 @@ class InspectorPanel(QWidget):
         earlier = revealed[:-1] if current is not None else []
         if current is not None and current.kind not in ("update", "epoch"):
             earlier = [record for record in earlier if record.sample == current.sample]
+        earlier = earlier[-MAX_HISTORY:]
         self._history_records = earlier
         digits = self.document.digits
         self.history.blockSignals(True)
@@ -177,6 +193,7 @@ class InspectorPanel(QWidget):
         if 0 <= row < len(self._history_records):
             self.browser.setHtml(self.record_html(self._history_records[row], shown_as_current=False))
         else:
+            self._shown_state = None
             self.refresh()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:

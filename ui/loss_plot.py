@@ -16,6 +16,8 @@ from simulator.errors import SessionError
 from simulator.formatting import format_number
 from simulator.session import write_atomically
 
+#: Beyond this many epochs the points are drawn as a plain line.
+MAX_MARKED_EPOCHS = 60
 EMPTY_TEXT = "No epoch finished yet: run training (F5) to plot the loss."
 
 
@@ -89,6 +91,7 @@ class LossPlotPanel(QWidget):
         item = self.plot.getPlotItem()
         item.setLabel("bottom", "epoch")
         item.setLabel("left", "mean loss")
+        item.getAxis("left").enableAutoSIPrefix(False)   # "0.6939", not "693.9 (x0.001)"
         item.showGrid(x=True, y=True, alpha=0.25)
         item.setDownsampling(auto=True, mode="peak")
         item.setClipToView(True)
@@ -133,8 +136,10 @@ class LossPlotPanel(QWidget):
         training = self.document.training
         if self._epochs.update(training.history):
             count = self._epochs.count
+            symbol = "o" if count <= MAX_MARKED_EPOCHS else None
+            if self.curve.opts["symbol"] != symbol:   # before setData: markers on a long curve are slow
+                self.curve.setSymbol(symbol)
             self.curve.setData(self._epoch_x.first(count), self._epochs.values)
-            self.curve.setSymbol("o" if count <= 200 else None)
         if self.samples_box.isChecked():
             self._refresh_samples()
         self._update_status()

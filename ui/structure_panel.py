@@ -108,12 +108,27 @@ class StructurePanel(QWidget):
         for layer in range(1, len(network.layers) + 1):
             self._add_layer_row(layer)
         self.grid.setColumnStretch(4, 1)
+        self._set_tab_order()
+        for index in range(self.grid.count()):
+            self.grid.itemAt(index).widget().show()   # now, not queued, so focus can return at once
         self.loss_combo.setCurrentIndex(self.loss_combo.findData(self.document.session.loss))
         self.loss_formula.setText(loss_formula(LOSSES[self.document.session.loss], network.n_outputs))
         if focus_name:
             target = self.rows.findChild(QWidget, focus_name)
             if target is not None and target.isEnabled():
                 target.setFocus()
+
+    def _set_tab_order(self) -> None:
+        """Tab walks the rows left to right, top to bottom, then Add hidden layer and the loss."""
+        controls = []
+        for row in range(1, self.grid.rowCount()):
+            for column in (2, 3, 4, 5):
+                item = self.grid.itemAtPosition(row, column)
+                if item is not None and item.widget() is not None:
+                    controls.append(item.widget())
+        controls += [self.add_layer_button, self.loss_combo]
+        for first, second in zip(controls, controls[1:]):
+            QWidget.setTabOrder(first, second)
 
     def _add_layer_row(self, layer: int) -> None:
         network = self.document.network
