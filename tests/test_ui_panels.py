@@ -542,3 +542,19 @@ def test_divergence_is_reported_by_the_plot_and_the_inspector(qtbot, doc, contro
     assert "diverged" in plot.status.text()
     assert doc.training.message in inspector.plain_text()
     np.testing.assert_array_equal(plot.curve_data()[1], doc.training.history)
+
+
+def test_messages_go_away_after_an_undo(qtbot, doc):
+    settings, structure = SettingsPanel(doc), StructurePanel(doc)
+    qtbot.addWidget(settings)
+    qtbot.addWidget(structure)
+    doc.edit_config(epochs=9)
+    type_into(qtbot, settings.rate_edit, "abc")
+    structure.loss_combo.setCurrentIndex(structure.loss_combo.findData("bce"))
+    structure.loss_combo.activated.emit(structure.loss_combo.currentIndex())
+    assert not settings.errors["learning_rate"].isHidden() and not structure.error_label.isHidden()
+    doc.undo_stack.undo()
+    assert settings.errors["learning_rate"].isHidden()
+    assert settings.epochs_spin.value() == 5
+    doc.add_neuron(1)
+    assert structure.error_label.isHidden()

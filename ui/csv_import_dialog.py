@@ -59,6 +59,7 @@ class CsvImportDialog(QDialog):
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("&Import")
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setToolTip(
             "Replace the training data with this file (Ctrl+Z undoes); training restarts")
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setToolTip("Close without importing anything")
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         file_row = QHBoxLayout()

@@ -20,6 +20,7 @@ FULL_PRECISION = 17
 ERROR_STYLE = "color: #b00020;"
 ORDERS = (("sequential", "In order"), ("shuffled", "Shuffled each epoch"))
 CRITERIA = (("parameters", "Largest parameter change"), ("loss", "Change of epoch loss"))
+TRAINING_FIELDS = ("learning_rate", "epochs", "order", "seed", "batch_size", "tolerance", "convergence")
 SCHEME_TITLES = {"constant": "Constant", "uniform": "Uniform random", "xavier": "Xavier (Glorot)", "he": "He"}
 
 
@@ -49,7 +50,7 @@ class SettingsPanel(QWidget):
         layout.addWidget(self._initialisation_group())
         layout.addWidget(self._display_group())
         layout.addStretch(1)
-        document.settings_changed.connect(self.refresh_training)
+        document.settings_changed.connect(self._settings_changed)
         document.structure_changed.connect(self.refresh_initialisation)
         document.display_changed.connect(self.refresh_display)
         self.refresh()
@@ -216,6 +217,12 @@ class SettingsPanel(QWidget):
         self.refresh_training()
         self.refresh_initialisation()
         self.refresh_display()
+
+    def _settings_changed(self) -> None:
+        """An edit or an undo: earlier messages about the training fields no longer apply."""
+        for key in TRAINING_FIELDS:
+            self._show(key, "")
+        self.refresh_training()
 
     def refresh_training(self) -> None:
         """Show the training settings (without sending edits back)."""

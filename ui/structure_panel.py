@@ -59,7 +59,7 @@ class StructurePanel(QWidget):
         layout.addWidget(self.loss_formula)
         layout.addWidget(self.error_label)
         layout.addStretch(1)
-        document.structure_changed.connect(self.rebuild)
+        document.structure_changed.connect(self._structure_changed)
         self.rebuild()
 
     # -- edits ---------------------------------------------------------------------------------
@@ -73,6 +73,10 @@ class StructurePanel(QWidget):
             return False
         self.show_error("")
         return True
+
+    def _structure_changed(self) -> None:
+        self.show_error("")
+        self.rebuild()
 
     def show_error(self, text: str) -> None:
         self.error_label.setText(text)
