@@ -1,0 +1,171 @@
+"""A weight: a line between two neurons, coloured by sign, as wide as |w| is large, with its label."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
+from PySide6.QtGui import QPainter, QPainterPath, QPainterPathStroker, QPen
+from PySide6.QtWidgets import (QGraphicsItem, QGraphicsSceneHoverEvent, QGraphicsSceneMouseEvent,
+                               QStyleOptionGraphicsItem, QWidget)
+
+from simulator.formatting import format_number
+from simulator.notation import weight_name
+from simulator.stepper import out_label
+
+from ui.overlay import Overlay
+
+from . import style
+from .label_item import LabelItem
+from .neuron_item import NeuronItem
+
+#: Width of the band around the line that reacts to the mouse (scene units).
+PICK_WIDTH = 10.0
+HALO_WIDTH = 10.0
+
+
+class EdgeItem(QGraphicsItem):
+    """Weight `w{layer}{source}{target}` from `source_item` (layer − 1) to `target_item` (layer)."""
+
+    def __init__(self, layer: int, source_item: NeuronItem, target_item: NeuronItem):
+        super().__init__()
+        self.layer, self.source, self.target = layer, source_item.neuron, target_item.neuron
+        self.source_item, self.target_item = source_item, target_item
+        self.label = LabelItem(self)
+        self.highlighted = False
+        self.hovered = False
+        self._line = QLineF()
+        self._colour = style.ZERO
+        self._width = style.EDGE_MIN_WIDTH
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
+        self.setAcceptHoverEvents(True)
+        self.setZValue(1)
+
+    def __repr__(self) -> str:
+        return f"EdgeItem({self.parameter_name()})"
+
+    # -- public --------------------------------------------------------------------------------
+    def parameter_name(self) -> str:
+        return weight_name(self.layer, self.source, self.target)
+
+    def label_text(self) -> str:
+        return self.label.text()
+
+    def line(self) -> QLineF:
+        return QLineF(self._line)
+
+    def point_at(self, fraction: float) -> QPointF:
+        return self._line.pointAt(fraction)
+
+    def edit(self) -> None:
+        scene = self.scene()
+        if scene is not None:
+            scene.request_edit(self)
+
+    def wants_label(self, compact: bool, few_highlighted: bool = True) -> bool:
+        """Whether to show the label: always, or in a large network when selected, hovered or
+        highlighted together with few others."""
+        return not compact or self.isSelected() or self.hovered or (self.highlighted and few_highlighted)
+
+    def update_geometry(self) -> None:
+        """Follow the neurons: from the rim of the source circle to the rim of the target circle."""
+        start, end = self.source_item.pos(), self.target_item.pos()
+        full = QLineF(start, end)
+        length = full.length()
+        if length <= self.source_item.radius + self.target_item.radius:
+            line = full
+        else:
+            line = QLineF(full.pointAt(self.source_item.radius / length),
+                          full.pointAt(1 - self.target_item.radius / length))
+        self.prepareGeometryChange()
+        self._line = line
+
+    def refresh(self, document, overlay: Overlay, largest: float, compact: bool) -> None:
+        """Read colour, width and texts from the network (`largest` = max |w| over all weights)."""
+        network, digits = document.network, document.digits
+        value = network.get(self.parameter_name())
+        self._colour = style.sign_colour(value)
+        share = abs(value) / largest if largest > 0 else 0.0
+        self._width = style.EDGE_MIN_WIDTH + (style.EDGE_MAX_WIDTH - style.EDGE_MIN_WIDTH) * share
+        self.highlighted = ("edge", self.layer, self.source, self.target) in overlay.highlight
+        update = overlay.edge_update(self.layer, self.source, self.target)
+        gradient = overlay.edge_gradients.get((self.layer, self.source, self.target))
+        self.label.set_lines(self._lines(value, gradient, update, digits, compact))
+        self.label.set_border(self._colour)
+        self.setToolTip(self._tooltip(network, value, gradient, update))
+        self.label.setToolTip(self.toolTip())
+        self.update()
+
+    def _lines(self, value: float, gradient: float | None, update, digits: int,
+               compact: bool) -> list[tuple[str, str]]:
+        """`w111 = 0.1`, then `∂L/∂w111 = −5.888` once revealed, then `→ 0.105888` in its place once updated.
+
+        In a large network the label is kept narrow: the name on a line of its own and a short `∂L/∂w`.
+        """
+        name = self.parameter_name()
+        shown = format_number(value if update is None else update[0], digits)
+        lines = [(name, "muted"), (shown, "plain")] if compact else [(f"{name} = {shown}", "plain")]
+        if update is not None:
+            lines.append((f"→ {format_number(update[1], digits)}", "updated"))
+        elif gradient is not None:
+            lines.append((f"∂L/∂{'w' if compact else name} = {format_number(gradient, digits)}", "plain"))
+        return lines
+
+    def _tooltip(self, network, value: float, gradient: float | None, update) -> str:
+        name = self.parameter_name()
+        source = out_label(network, self.layer - 1, self.source)
+        target = out_label(network, self.layer, self.target)
+        lines = [f"Weight {name}: from {source} to {target}", f"{name} = {value!r}"]
+        if gradient is not None:
+            lines.append(f"∂L/∂{name} = {gradient!r}")
+        if update is not None:
+            lines.append(f"updated: {update[0]!r} → {update[1]!r}")
+        lines.append(f"Double-click (or Enter) to edit {name}.")
+        return "\n".join(lines)
+
+    # -- Qt overrides --------------------------------------------------------------------------
+    def boundingRect(self) -> QRectF:
+        margin = max(HALO_WIDTH, PICK_WIDTH, style.EDGE_MAX_WIDTH + 6) / 2 + 1
+        return QRectF(self._line.p1(), self._line.p2()).normalized().adjusted(-margin, -margin, margin, margin)
+
+    def shape(self) -> QPainterPath:
+        path = QPainterPath(self._line.p1())
+        path.lineTo(self._line.p2())
+        stroker = QPainterPathStroker()
+        stroker.setWidth(PICK_WIDTH)
+        return stroker.createStroke(path)
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        if self.highlighted:
+            halo = QPen(style.HIGHLIGHT_HALO, HALO_WIDTH, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap)
+            painter.setPen(halo)
+            painter.drawLine(self._line)
+        if self.isSelected() or self.hovered:
+            ring = QPen(style.SELECTION, self._width + 4, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap)
+            painter.setPen(ring)
+            painter.drawLine(self._line)
+        painter.setPen(QPen(self._colour, self._width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+        painter.drawLine(self._line)
+
+    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: Any) -> Any:
+        if change == QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged and self.scene() is not None:
+            self.scene().label_demand_changed()
+        return super().itemChange(change, value)
+
+    def hoverEnterEvent(self, event: QGraphicsSceneHoverEvent) -> None:
+        self._set_hovered(True)
+        super().hoverEnterEvent(event)
+
+    def hoverLeaveEvent(self, event: QGraphicsSceneHoverEvent) -> None:
+        self._set_hovered(False)
+        super().hoverLeaveEvent(event)
+
+    def _set_hovered(self, hovered: bool) -> None:
+        self.hovered = hovered
+        self.update()
+        if self.scene() is not None:
+            self.scene().label_demand_changed()
+
+    def mouseDoubleClickEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        self.edit()
+        event.accept()

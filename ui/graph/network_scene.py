@@ -1,0 +1,303 @@
+"""The network as a graphics scene: layer columns left to right, items redrawn from the document."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from PySide6.QtCore import QPointF, QRectF, Signal
+from PySide6.QtGui import QFontMetricsF
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene
+
+from simulator.formatting import format_number
+from ui.overlay import overlay_from
+
+from . import style
+from .edge_item import EdgeItem
+from .label_item import PADDING_X, PADDING_Y, LabelItem
+from .label_layout import LabelRequest, place_labels
+from .legend_item import LegendItem
+from .neuron_item import NeuronItem
+
+#: Networks with more weights than this between two layers, or more layers, show weights only for
+#: the current step, the selection and the item under the mouse: all of them at once cannot be read.
+FULL_LABELS_MAX_EDGES = 6
+FULL_LABELS_MAX_LAYERS = 2
+#: In a large network the current step's weights are labelled when there are at most this many; a
+#: forward step into a wide layer shows its neuron's values and leaves the weights to the formula.
+COMPACT_HIGHLIGHT_LABELS = 4
+#: The area the network is laid out in (scene units, about pixels at 100 % zoom).
+NOMINAL_WIDTH, NOMINAL_HEIGHT = 780.0, 420.0
+INPUT_MARGIN, OUTPUT_MARGIN, COMPACT_OUTPUT_MARGIN = 120.0, 160.0, 140.0
+LABEL_GAP = 3.0
+LEGEND_GAP = 14.0
+#: Where along an edge its label may sit (fraction from source to target), in order of preference.
+EDGE_FRACTIONS = (0.3, 0.5, 0.7, 0.4, 0.6, 0.2, 0.8, 0.25, 0.75, 0.45, 0.55, 0.15, 0.85)
+#: In a large network, labels of edges that converge on one neuron start near their sources.
+NEAR_SOURCE_FRACTIONS = (0.22, 0.3, 0.15, 0.38, 0.45, 0.5, 0.55, 0.62, 0.7, 0.78)
+#: Then beside the edge, just above or below it, at these fractions.
+BESIDE_FRACTIONS = (0.5, 0.35, 0.65, 0.25, 0.75)
+
+
+def is_large(sizes: list[int]) -> bool:
+    """Whether a network of `sizes` is too large to label every weight at once."""
+    widest_gap = max(a * b for a, b in zip(sizes, sizes[1:]))
+    return widest_gap > FULL_LABELS_MAX_EDGES or len(sizes) - 1 > FULL_LABELS_MAX_LAYERS
+
+
+class NetworkScene(QGraphicsScene):
+    """Builds neuron and edge items from `document.network`; refreshes them when the document changes."""
+
+    edit_requested = Signal(object)   # the NeuronItem or EdgeItem whose value should be edited
+    rebuilt = Signal()                # items were replaced after a structural change
+
+    def __init__(self, document, parent=None):
+        super().__init__(parent)
+        self.document = document
+        self.compact = False
+        self._neurons: dict[tuple[int, int], NeuronItem] = {}
+        self._edges: dict[tuple[int, int, int], EdgeItem] = {}
+        self._legend: LegendItem | None = None
+        self._busy = False
+        self.setBackgroundBrush(style.SCENE_BACKGROUND)
+        document.structure_changed.connect(self.rebuild)
+        for signal in (document.parameters_changed, document.records_changed, document.dataset_changed):
+            signal.connect(self.refresh)
+        document.display_changed.connect(self.relayout)
+        self.rebuild()
+
+    # -- lookup --------------------------------------------------------------------------------
+    def neuron_item(self, layer: int, neuron: int) -> NeuronItem:
+        """Neuron `neuron` (1-based) of `layer` (0 = inputs)."""
+        return self._neurons[(layer, neuron)]
+
+    def edge_item(self, layer: int, source: int, target: int) -> EdgeItem:
+        """The item of weight w{layer}{source}{target}."""
+        return self._edges[(layer, source, target)]
+
+    def neuron_items(self) -> list[NeuronItem]:
+        return list(self._neurons.values())
+
+    def edge_items(self) -> list[EdgeItem]:
+        return list(self._edges.values())
+
+    def label_items(self) -> list[LabelItem]:
+        return [label for item in self.neuron_items() for label in item.labels()] + \
+               [edge.label for edge in self.edge_items()]
+
+    def ordered_items(self) -> list[QGraphicsItem]:
+        """Inputs, then per neuron its incoming weights and the neuron (the engine's parameter order)."""
+        sizes = self.document.network.sizes
+        order: list[QGraphicsItem] = [self._neurons[(0, i)] for i in range(1, sizes[0] + 1)]
+        for layer in range(1, len(sizes)):
+            for target in range(1, sizes[layer] + 1):
+                order += [self._edges[(layer, source, target)] for source in range(1, sizes[layer - 1] + 1)]
+                order.append(self._neurons[(layer, target)])
+        return order
+
+    def legend(self) -> LegendItem | None:
+        return self._legend
+
+    def request_edit(self, item: QGraphicsItem) -> None:
+        self.edit_requested.emit(item)
+
+    # -- building ------------------------------------------------------------------------------
+    def rebuild(self) -> None:
+        """Replace every item after a structural change."""
+        self._busy = True
+        self.clear()
+        self._neurons.clear()
+        self._edges.clear()
+        sizes = self.document.network.sizes
+        n_layers = len(sizes) - 1
+        self.compact = is_large(sizes)
+        radius = 16.0 if self.compact else 24.0
+        for layer, size in enumerate(sizes):
+            for neuron in range(1, size + 1):
+                item = NeuronItem(layer, neuron, n_layers, radius)
+                self._neurons[(layer, neuron)] = item
+                self._add_with_labels(item, item.labels())
+        for layer in range(1, len(sizes)):
+            for target in range(1, sizes[layer] + 1):
+                for source in range(1, sizes[layer - 1] + 1):
+                    edge = EdgeItem(layer, self._neurons[(layer - 1, source)], self._neurons[(layer, target)])
+                    self._edges[(layer, source, target)] = edge
+                    self._add_with_labels(edge, [edge.label])
+        self._legend = LegendItem()
+        self.addItem(self._legend)
+        self._busy = False
+        self._layout(sizes, radius)
+        self.refresh()
+        self.rebuilt.emit()
+
+    def relayout(self) -> None:
+        """Lay the items out again (the display precision changes how wide labels get)."""
+        if self._neurons:
+            self._layout(self.document.network.sizes, self.neuron_items()[0].radius)
+            self.refresh()
+
+    def _add_with_labels(self, item: QGraphicsItem, labels: list[LabelItem]) -> None:
+        self.addItem(item)
+        for label in labels:
+            label.hide()
+            self.addItem(label)
+
+    def _layout(self, sizes: list[int], radius: float) -> None:
+        """Columns left to right, each centred vertically; the legend under them."""
+        n_layers = len(sizes) - 1
+        min_dx = self._compact_column_spacing(radius) if self.compact else 250.0
+        output_margin = COMPACT_OUTPUT_MARGIN if self.compact else OUTPUT_MARGIN
+        dx = max(min_dx, (NOMINAL_WIDTH - INPUT_MARGIN - output_margin) / n_layers)
+        dy = self._row_spacing(max(sizes), radius)
+        for (layer, neuron), item in self._neurons.items():
+            item.setPos(INPUT_MARGIN + layer * dx, (neuron - (sizes[layer] + 1) / 2) * dy)
+        for edge in self._edges.values():
+            edge.update_geometry()
+        width = max(NOMINAL_WIDTH, INPUT_MARGIN + n_layers * dx + output_margin)
+        height = (max(sizes) - 1) * dy + 2 * radius + 2 * self._label_room()
+        network_rect = QRectF(0, -height / 2, width, height)
+        legend_size = self._legend.boundingRect()
+        self._legend.setPos((width - legend_size.width()) / 2, network_rect.bottom() + LEGEND_GAP)
+        self._nominal_rect = network_rect.united(self._legend.sceneBoundingRect()).adjusted(-8, -8, 8, 8)
+        self.setSceneRect(self._nominal_rect)
+
+    def _compact_column_spacing(self, radius: float) -> float:
+        """Wide enough for a neuron's values or a gradient to fit between two columns of circles."""
+        metrics = QFontMetricsF(style.label_font())
+        samples = (f"z = {format_number(-0.123456789, self.document.digits)}",
+                   f"∂L/∂w = {format_number(-12.3456789, self.document.digits)}")
+        widest = max(metrics.horizontalAdvance(sample) for sample in samples) + 2 * PADDING_X
+        return widest + 2 * radius + 2 * LABEL_GAP + 6
+
+    def _label_room(self) -> float:
+        """Height kept above and below a neuron for its labels: two lines, or a margin when compact."""
+        if self.compact:
+            return 10.0
+        line = QFontMetricsF(style.label_font(bold=True)).height()
+        return 2 * line + 2 * PADDING_Y + LABEL_GAP
+
+    def _row_spacing(self, largest: int, radius: float) -> float:
+        """Distance between neurons of a column: room for a bias label above and values below."""
+        if self.compact:
+            needed, most = 2 * radius + 22, 100.0
+        else:
+            needed, most = 2 * radius + 2 * self._label_room() + 8, 240.0
+        share = (NOMINAL_HEIGHT - 2 * radius - 2 * self._label_room()) / max(largest - 1, 1)
+        return max(needed, min(most, share))
+
+    # -- refreshing ----------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Re-read every text, colour and highlight from the document, then place the labels."""
+        document = self.document
+        if self._busy or not self._neurons:
+            return
+        if document.network.sizes != self._sizes():
+            self.rebuild()
+            return
+        overlay = overlay_from(document.stepper.revealed)
+        largest = max((float(abs(layer.weights).max()) for layer in document.network.layers), default=0.0)
+        for neuron in self._neurons.values():
+            neuron.refresh(document, overlay, self.compact)
+        for edge in self._edges.values():
+            edge.refresh(document, overlay, largest, self.compact)
+        self.place_labels()
+
+    def _sizes(self) -> list[int]:
+        sizes = [0] * (1 + max(layer for layer, _ in self._neurons))
+        for layer, _neuron in self._neurons:
+            sizes[layer] += 1
+        return sizes
+
+    def label_demand_changed(self) -> None:
+        """Selection or hover changed: the labels that must be visible may be different."""
+        if not self._busy and self._neurons:
+            self.place_labels()
+
+    def place_labels(self) -> None:
+        """Position every label; hide those that are empty, not wanted, or would overlap another."""
+        obstacles = [item.circle_rect() for item in self._neurons.values()]
+        obstacles.append(self._legend.sceneBoundingRect())
+        for neuron in self._neurons.values():
+            obstacles += self._place_fixed(neuron)
+        requests = [request for neuron in self._neurons.values() if (request := self._neuron_request(neuron))]
+        few = sum(edge.highlighted for edge in self._edges.values()) <= COMPACT_HIGHLIGHT_LABELS
+        wanted = [edge for edge in self._edges.values()
+                  if not edge.label.is_empty() and edge.wants_label(self.compact, few)]
+        targets = Counter((edge.layer, edge.target) for edge in wanted)
+        sources = Counter((edge.layer, edge.source) for edge in wanted)
+        for edge in self._edges.values():
+            if edge not in wanted:
+                edge.label.hide()
+        requests += [self._edge_request(edge, targets[(edge.layer, edge.target)] >= sources[(edge.layer, edge.source)])
+                     for edge in wanted]
+        placed = place_labels(obstacles, requests)
+        for request in requests:
+            label = request.key
+            rect = placed.get(label)
+            label.setVisible(rect is not None)
+            if rect is not None:
+                label.place(rect.topLeft())
+        self.setSceneRect(self._nominal_rect.united(self._visible_label_rect()))
+
+    def _place_fixed(self, neuron: NeuronItem) -> list[QRectF]:
+        """Put the labels that always sit in the same place; their rectangles become obstacles."""
+        centre, r = neuron.pos(), neuron.radius
+        fixed = [(neuron.side_label, self._side_anchor(neuron))]
+        if not self.compact:
+            fixed.append((neuron.top_label, QPointF(centre.x(), centre.y() - r - LABEL_GAP - neuron.top_label.height() / 2)))
+            fixed.append((neuron.bottom_label,
+                          QPointF(centre.x(), centre.y() + r + LABEL_GAP + neuron.bottom_label.height() / 2)))
+        rects = []
+        for label, anchor in fixed:
+            label.setVisible(not label.is_empty())
+            if label.is_empty():
+                continue
+            label.place(QPointF(anchor.x() - label.width() / 2, anchor.y() - label.height() / 2))
+            rects.append(label.sceneBoundingRect())
+        return rects
+
+    def _side_anchor(self, neuron: NeuronItem) -> QPointF:
+        label, centre = neuron.side_label, neuron.pos()
+        offset = neuron.radius + LABEL_GAP + 2 + label.width() / 2
+        return QPointF(centre.x() - offset if neuron.is_input else centre.x() + offset, centre.y())
+
+    def _neuron_request(self, neuron: NeuronItem) -> LabelRequest | None:
+        """In a large network a neuron's values show only when it is highlighted, selected or hovered."""
+        label = neuron.bottom_label
+        if not self.compact or label.is_empty():
+            return None
+        if not (neuron.highlighted or neuron.isSelected() or neuron.hovered):
+            label.hide()
+            return None
+        centre, r = neuron.pos(), neuron.radius
+        w, h = label.width(), label.height()
+        reach_x, reach_y = r + LABEL_GAP + w / 2, r + LABEL_GAP + h / 2
+        corner_x, corner_y = 0.7 * r + LABEL_GAP + w / 2, 0.7 * r + LABEL_GAP + h / 2
+        offsets = [(reach_x, 0), (-reach_x, 0), (0, reach_y), (0, -reach_y), (corner_x, corner_y),
+                   (corner_x, -corner_y), (-corner_x, corner_y), (-corner_x, -corner_y)]
+        anchors = [QPointF(centre.x() + dx, centre.y() + dy) for dx, dy in offsets]
+        return LabelRequest(label, (w, h), anchors, urgent=True, base=False)
+
+    def _edge_request(self, edge: EdgeItem, converging: bool) -> LabelRequest:
+        """Anchors along the edge, then beside it; in a large network toward the end where edges fan out."""
+        label = edge.label
+        urgent = edge.highlighted or edge.isSelected() or edge.hovered
+        if not self.compact:
+            fractions = EDGE_FRACTIONS
+        elif converging:
+            fractions = NEAR_SOURCE_FRACTIONS
+        else:
+            fractions = tuple(1 - fraction for fraction in NEAR_SOURCE_FRACTIONS)
+        anchors = [edge.point_at(fraction) for fraction in fractions]
+        shifts = (label.height() / 2 + LABEL_GAP, label.height() / 2 + LABEL_GAP + edge.source_item.radius)
+        for shift in shifts:
+            for fraction in BESIDE_FRACTIONS:
+                point = edge.point_at(fraction)
+                anchors += [QPointF(point.x(), point.y() - shift), QPointF(point.x(), point.y() + shift)]
+        return LabelRequest(label, (label.width(), label.height()), anchors, urgent=urgent, base=not self.compact)
+
+    def _visible_label_rect(self) -> QRectF:
+        rect = QRectF()
+        for label in self.label_items():
+            if label.isVisible():
+                rect = rect.united(label.sceneBoundingRect())
+        return rect.adjusted(-8, -8, 8, 8) if not rect.isNull() else rect

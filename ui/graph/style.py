@@ -1,0 +1,57 @@
+"""Colours, fonts and sizes shared by the graph items (Okabe–Ito colours, safe for colour-blind readers)."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QColor, QFont
+
+POSITIVE = QColor("#0072B2")        # blue: positive weight
+NEGATIVE = QColor("#D55E00")        # vermillion: negative weight
+ZERO = QColor("#8C8C8C")            # grey: a weight of exactly zero
+HIGHLIGHT = QColor(240, 170, 0)     # amber: what the current step is about
+HIGHLIGHT_HALO = QColor(240, 170, 0, 120)
+SELECTION = QColor("#5B3A9E")       # purple: the keyboard/mouse selection
+UPDATED = QColor("#007A55")         # bluish green: a value that was just updated
+TEXT = QColor("#1A1A1A")
+MUTED_TEXT = QColor("#555555")
+LABEL_BACKGROUND = QColor(255, 255, 255, 225)
+LABEL_BORDER = QColor(0, 0, 0, 60)
+NEURON_FILL = QColor("#F4F7FB")
+INPUT_FILL = QColor("#EAF2E3")
+OUTPUT_FILL = QColor("#FBEFE4")
+NEURON_BORDER = QColor("#3C4650")
+SCENE_BACKGROUND = QColor("#FFFFFF")
+
+LABEL_POINT_SIZE = 9.5
+NAME_POINT_SIZE = 12
+EDGE_MIN_WIDTH = 1.0
+EDGE_MAX_WIDTH = 5.0
+
+_SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def label_font(bold: bool = False) -> QFont:
+    font = QFont()
+    font.setPointSizeF(LABEL_POINT_SIZE)
+    font.setBold(bold)
+    return font
+
+
+def name_font() -> QFont:
+    font = QFont()
+    font.setPointSizeF(NAME_POINT_SIZE)
+    return font
+
+
+def subscripted(name: str) -> str:
+    """`o11` → `o₁₁`, `ŷ2` → `ŷ₂`, `o1_10` → `o₁,₁₀`: the lectures' names with subscript indices."""
+    head = name.rstrip("0123456789_")
+    tail = name[len(head):]
+    return head + tail.replace("_", ",").translate(_SUBSCRIPTS)
+
+
+def sign_colour(value: float) -> QColor:
+    if value > 0:
+        return POSITIVE
+    if value < 0:
+        return NEGATIVE
+    return ZERO
