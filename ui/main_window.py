@@ -1,0 +1,348 @@
+"""The main window: the network in the middle, the panels docked around it, menus, toolbar, status bar."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import (QAbstractItemView, QDockWidget, QFileDialog, QLabel, QMainWindow, QMenu, QMessageBox, QProgressBar,
+                               QWidget)
+
+from simulator.errors import SimulatorError
+from simulator.examples import DEFAULT_EXAMPLE, example_names, load_example
+from simulator.session import load
+
+from . import resources
+from .actions import WindowActions
+from .controller import SPEEDS, Controller
+from .dataset_panel import DatasetPanel
+from .document import Document
+from .graph.network_view import NetworkView
+from .inspector import InspectorPanel
+from .loss_plot import LossPlotPanel
+from .settings_panel import SettingsPanel
+from .structure_panel import StructurePanel
+
+APP_TITLE = "Backprop Simulator"
+SESSION_FILTER = "Backprop sessions (*.json)"
+MAX_RECENT = 8
+MESSAGE_MS = 6000
+
+
+class MainWindow(QMainWindow):
+    """One document, its controller, the network view and the panels."""
+
+    def __init__(self, document: Document | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.document = document or Document(load_example(DEFAULT_EXAMPLE))
+        self.controller = Controller(self.document, self)
+        self.resize(1280, 800)
+        self.view = NetworkView(self.document, self)
+        self.setCentralWidget(self.view)
+        self._build_docks()
+        self.window_actions = WindowActions(self)
+        self.window_actions.build_menus(self._fill_recent_menu, [(name, load_example(name).title) for name in example_names()],
+                                 [dock.toggleViewAction() for dock in self.docks.values()])
+        self.addToolBar(self.window_actions.build_toolbar())
+        self._build_status_bar()
+        self._connect()
+        self.restore_settings()
+        self._update_title()
+        self._running_changed(self.controller.running)
+
+    # -- construction --------------------------------------------------------------------------
+    def _build_docks(self) -> None:
+        document, controller = self.document, self.controller
+        self.inspector = InspectorPanel(document, controller, self)
+        self.loss_plot = LossPlotPanel(document, self)
+        self.dataset_panel = DatasetPanel(document, controller, self)
+        self.settings_panel = SettingsPanel(document, self)
+        self.structure_panel = StructurePanel(document, self)
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks)
+        right, bottom = Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea
+        self.docks = {
+            "inspector": self._dock("inspector", "&Inspector", self.inspector, right),
+            "settings": self._dock("settings", "Training &Settings", self.settings_panel, right),
+            "structure": self._dock("structure", "Network S&tructure", self.structure_panel, right),
+            "loss_plot": self._dock("loss_plot", "&Loss Plot", self.loss_plot, bottom),
+            "dataset": self._dock("dataset", "&Dataset", self.dataset_panel, bottom),
+        }
+        # The inspector shares its column with the panels used only while setting up, so the network
+        # keeps most of the width; the loss plot and the data (with the current row) stay in view.
+        self.tabifyDockWidget(self.docks["inspector"], self.docks["settings"])
+        self.tabifyDockWidget(self.docks["settings"], self.docks["structure"])
+        self.splitDockWidget(self.docks["loss_plot"], self.docks["dataset"], Qt.Orientation.Horizontal)
+        self.docks["inspector"].raise_()
+        self.resizeDocks([self.docks["inspector"]], [400], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["loss_plot"]], [250], Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["loss_plot"], self.docks["dataset"]], [520, 360], Qt.Orientation.Horizontal)
+
+    def _dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title.replace("&", ""), self)
+        dock.setObjectName(f"{name}_dock")
+        dock.setWidget(widget)
+        dock.toggleViewAction().setText(title)
+        dock.toggleViewAction().setStatusTip(f"Show or hide the {title.replace('&', '').lower()} panel")
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.position_label = QLabel(self)
+        self.position_label.setToolTip("Where training is: epoch, sample and phase")
+        self.position_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.progress = QProgressBar(self)
+        self.progress.setMaximumWidth(220)
+        self.progress.setFormat("%v of %m epochs")
+        self.progress.setToolTip("Epochs trained")
+        self.progress.hide()
+        bar.addPermanentWidget(self.progress)
+        bar.addPermanentWidget(self.position_label)
+
+    def _connect(self) -> None:
+        document, controller = self.document, self.controller
+        controller.position_changed.connect(self._update_position)
+        document.records_changed.connect(self._update_position)
+        document.settings_changed.connect(self._update_position)
+        document.structure_changed.connect(self._update_position)
+        controller.running_changed.connect(self._running_changed)
+        document.file_state_changed.connect(self._update_title)
+        for source in (controller.message, self.view.message, self.dataset_panel.message):
+            source.connect(self.show_message)
+
+    # -- status and title ----------------------------------------------------------------------
+    def show_message(self, text: str) -> None:
+        self.statusBar().showMessage(text, MESSAGE_MS)
+
+    def _update_position(self) -> None:
+        self.position_label.setText(self.controller.position_text())
+        training = self.document.training
+        self.progress.setMaximum(training.config.epochs)
+        self.progress.setValue(min(training.epoch, training.config.epochs))
+
+    def _running_changed(self, running: bool) -> None:
+        self.window_actions.show_running(running)
+        self.progress.setVisible(running)
+        self._update_position()
+
+    def _update_title(self) -> None:
+        self.setWindowTitle(f"{self.document.title}[*] — {APP_TITLE}")
+        self.setWindowModified(self.document.modified)
+
+    # -- simulation choices --------------------------------------------------------------------
+    def set_granularity(self, granularity: str) -> None:
+        self.controller.set_granularity(granularity)
+        self.window_actions.show_choice(self.window_actions.granularity_combo, self.window_actions.granularity, granularity)
+
+    def set_speed(self, speed: int) -> None:
+        self.controller.set_speed(speed)
+        self.window_actions.show_choice(self.window_actions.speed_combo, self.window_actions.speed, speed)
+
+    def edit_selected(self) -> None:
+        """F2: edit the current cell of a focused table, otherwise the value selected in the graph."""
+        focus = self.focusWidget()
+        if isinstance(focus, QAbstractItemView) and focus.currentIndex().isValid():
+            focus.edit(focus.currentIndex())
+            return
+        item = self.view.selected_item()
+        if item is None:
+            self.show_message("Select a weight or bias first (click it, or Tab into the network), then press F2")
+            return
+        item.edit()
+
+    # -- files ---------------------------------------------------------------------------------
+    def maybe_save(self) -> bool:
+        """Ask to save unsaved changes; False when the user cancels (or saving failed)."""
+        if not self.document.modified:
+            return True
+        answer = QMessageBox.question(
+            self, APP_TITLE, f"Save the changes to {self.document.title} before continuing?",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Save)
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save()
+        return answer == QMessageBox.StandardButton.Discard
+
+    def new_document(self) -> None:
+        """The regression example as a new, untitled session."""
+        self.controller.pause()
+        if not self.maybe_save():
+            return
+        session = load_example(DEFAULT_EXAMPLE)
+        session.title = ""
+        self.document.replace_session(session)
+        self.show_message("New session from the regression example")
+
+    def open_example(self, name: str) -> None:
+        self.controller.pause()
+        if not self.maybe_save():
+            return
+        self.document.replace_session(load_example(name))
+        self.view.fit()
+        self.show_message(f"Opened the example {name!r}")
+
+    def open_dialog(self) -> None:
+        self.controller.pause()
+        if not self.maybe_save():
+            return
+        path, _filter = QFileDialog.getOpenFileName(self, "Open Session", self._last_folder(), SESSION_FILTER)
+        if path:
+            self.open_path(path, asked=True)
+
+    def open_path(self, path: str, asked: bool = False) -> bool:
+        """Open a session file; on an error show it and keep the current document."""
+        self.controller.pause()
+        if not asked and not self.maybe_save():
+            return False
+        try:
+            session = load(path)
+        except SimulatorError as error:
+            QMessageBox.warning(self, APP_TITLE, f"Could not open {Path(path).name}:\n{error}")
+            return False
+        self.document.replace_session(session, path)
+        self._remember(path)
+        self.view.fit()
+        self.show_message(f"Opened {path}")
+        return True
+
+    def save(self) -> bool:
+        if self.document.path is None:
+            return self.save_as()
+        return self.save_to(str(self.document.path))
+
+    def save_as(self) -> bool:
+        self.controller.pause()
+        start = str(Path(self._last_folder()) / (self.document.path.name if self.document.path else "session.json"))
+        path, _filter = QFileDialog.getSaveFileName(self, "Save Session As", start, SESSION_FILTER)
+        if not path:
+            return False
+        if not Path(path).suffix:
+            path += ".json"
+        return self.save_to(path)
+
+    def save_to(self, path: str) -> bool:
+        """Save atomically; on failure show why and leave the document (and its modified flag) as it was."""
+        try:
+            self.document.save(path)
+        except (SimulatorError, OSError) as error:
+            QMessageBox.critical(self, APP_TITLE, f"Could not save {Path(path).name}:\n{error}")
+            return False
+        self._remember(path)
+        self.show_message(f"Saved {path}")
+        return True
+
+    def import_csv(self) -> None:
+        self.controller.pause()
+        self.dataset_panel.import_csv()
+
+    def _export(self, caption: str, suffix: str, file_filter: str, write) -> None:
+        """Ask for a file name, then `write(path)`; report the result in the status bar."""
+        self.controller.pause()
+        stem = self.document.path.stem if self.document.path else "network"
+        start = str(Path(self._last_folder()) / f"{stem}-{caption.split()[0].lower()}.{suffix}")
+        path, _filter = QFileDialog.getSaveFileName(self, f"Export {caption}", start, file_filter)
+        if not path:
+            return
+        try:
+            write(path)
+        except (SimulatorError, OSError) as error:
+            QMessageBox.critical(self, APP_TITLE, f"Could not export {Path(path).name}:\n{error}")
+            return
+        self.show_message(f"Exported {caption.lower()} to {path}")
+
+    def export_plot_png(self) -> None:
+        self._export("Loss plot", "png", "PNG images (*.png)", self.loss_plot.export_png)
+
+    def export_plot_csv(self) -> None:
+        self._export("Loss history", "csv", "CSV files (*.csv)", self.loss_plot.export_csv)
+
+    def export_graph_png(self) -> None:
+        self._export("Network picture", "png", "PNG images (*.png)", self.view.export_png)
+
+    def export_graph_svg(self) -> None:
+        self._export("Network picture", "svg", "SVG images (*.svg)", self.view.export_svg)
+
+    # -- recent files --------------------------------------------------------------------------
+    def recent_files(self) -> list[str]:
+        value = QSettings().value("recent_files", [])
+        return [value] if isinstance(value, str) else list(value or [])
+
+    def _remember(self, path: str) -> None:
+        path = str(Path(path).resolve())
+        files = [path] + [item for item in self.recent_files() if item != path]
+        settings = QSettings()
+        settings.setValue("recent_files", files[:MAX_RECENT])
+        settings.setValue("last_folder", str(Path(path).parent))
+
+    def _last_folder(self) -> str:
+        return str(QSettings().value("last_folder", str(Path.home())))
+
+    def _fill_recent_menu(self, menu: QMenu) -> None:
+        menu.clear()
+        files = self.recent_files()
+        for number, path in enumerate(files, start=1):
+            action = menu.addAction(f"&{number} {Path(path).name}")
+            action.setStatusTip(path)
+            action.setToolTip(path)
+            action.triggered.connect(lambda _checked=False, path=path: self.open_recent(path))
+        if not files:
+            menu.addAction("No recent files").setEnabled(False)
+
+    def open_recent(self, path: str) -> None:
+        if not Path(path).is_file():
+            QSettings().setValue("recent_files", [item for item in self.recent_files() if item != path])
+            QMessageBox.warning(self, APP_TITLE, f"{path} no longer exists; it was removed from the recent files.")
+            return
+        self.open_path(path)
+
+    # -- help ----------------------------------------------------------------------------------
+    def show_getting_started(self) -> None:
+        QMessageBox.information(self, "Getting Started", resources.GETTING_STARTED)
+
+    def show_shortcuts(self) -> None:
+        QMessageBox.information(self, "Keyboard Shortcuts", self.window_actions.shortcuts_html())
+
+    def show_about(self) -> None:
+        QMessageBox.about(self, f"About {APP_TITLE}", resources.about_html())
+
+    # -- settings and closing ------------------------------------------------------------------
+    def restore_settings(self) -> None:
+        """Window geometry, panel layout, step granularity, run speed and precision from QSettings."""
+        settings = QSettings()
+        geometry, state = settings.value("window/geometry"), settings.value("window/state")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if state is not None:
+            self.restoreState(state)
+        granularity = str(settings.value("simulation/granularity", self.controller.granularity))
+        self.set_granularity(granularity if granularity in self.window_actions.granularity else "factor")
+        speed = _int_setting(settings, "simulation/speed", self.controller.speed)
+        self.set_speed(speed if speed in SPEEDS else self.controller.speed)
+        self.document.set_digits(_int_setting(settings, "display/digits", self.document.digits))
+
+    def save_settings(self) -> None:
+        settings = QSettings()
+        settings.setValue("window/geometry", self.saveGeometry())
+        settings.setValue("window/state", self.saveState())
+        settings.setValue("simulation/granularity", self.controller.granularity)
+        settings.setValue("simulation/speed", self.controller.speed)
+        settings.setValue("display/digits", self.document.digits)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.controller.pause()
+        if not self.maybe_save():
+            event.ignore()
+            return
+        self.save_settings()
+        event.accept()
+
+
+def _int_setting(settings: QSettings, key: str, default: int) -> int:
+    """An integer from QSettings (INI files store text); `default` when absent or not a number."""
+    value = settings.value(key, default)
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
