@@ -42,12 +42,26 @@ def view(qtbot, doc):
     return network_view
 
 
-def step_until(controller, predicate, limit=400):
+def settle(view) -> None:
+    """Let the view catch up: it redraws once per turn of the event loop, as in the running app."""
+    from PySide6.QtWidgets import QApplication
+    QApplication.processEvents()
+    assert not view.network_scene().refresh_pending()
+
+
+def step(view, controller):
+    """One chain-rule factor (F10 at the finest granularity); returns the record revealed."""
+    record = controller.step("factor")[-1]
+    settle(view)
+    return record
+
+
+def step_until(view, controller, predicate, limit=400):
     """Step one record at a time until `predicate(record)` holds; returns that record."""
     for _ in range(limit):
-        records = controller.step("factor")
-        if records and predicate(records[-1]):
-            return records[-1]
+        record = step(view, controller)
+        if predicate(record):
+            return record
     raise AssertionError("no such record")
 
 
@@ -93,7 +107,7 @@ def test_before_any_step_items_show_names_and_parameters(view, doc):
 def test_forward_records_reveal_z_and_o_with_the_engines_numbers(view, doc, controller):
     digits = doc.digits
     for _ in range(3):
-        record = controller.step("factor")[-1]
+        record = step(view, controller)
         assert record.kind == "forward"
         lines = label_lines(view.neuron_item(record.layer, record.neuron))
         symbol = "ŷ" if record.layer == 2 else "o"
@@ -105,7 +119,7 @@ def test_forward_records_reveal_z_and_o_with_the_engines_numbers(view, doc, cont
 
 
 def test_loss_record_shows_target_and_loss_beside_the_output(view, doc, controller):
-    record = step_until(controller, lambda r: r.kind == "loss")
+    record = step_until(view, controller, lambda r: r.kind == "loss")
     lines = label_lines(view.neuron_item(2, 1))
     assert f"y = {format_number(record.targets[0], doc.digits)}" in lines
     assert f"L = {format_number(record.value, doc.digits)}" == "L = 13.5424"
@@ -114,19 +128,19 @@ def test_loss_record_shows_target_and_loss_beside_the_output(view, doc, controll
 
 def test_gradients_appear_when_their_record_is_revealed(view, doc, controller):
     edge = view.edge_item(1, 1, 1)
-    step_until(controller, lambda r: r.kind == "factor" and r.parameter == "w111")
+    step_until(view, controller, lambda r: r.kind == "factor" and r.parameter == "w111")
     assert not any(line.startswith("∂L/∂w111") for line in label_lines(edge))
-    record = step_until(controller, lambda r: r.kind == "gradient" and r.parameter == "w111")
+    record = step_until(view, controller, lambda r: r.kind == "gradient" and r.parameter == "w111")
     assert f"∂L/∂w111 = {format_number(record.value, doc.digits)}" in label_lines(edge)
     assert "∂L/∂w111 = −5.888" in label_lines(edge)
-    bias = step_until(controller, lambda r: r.kind == "gradient" and r.parameter == "b11")
+    bias = step_until(view, controller, lambda r: r.kind == "gradient" and r.parameter == "b11")
     assert f"∂L/∂b11 = {format_number(bias.value, doc.digits)}" in label_lines(view.neuron_item(1, 1))
 
 
 def test_updates_show_old_and_new_values_marked(view, doc, controller):
     updates = []
     while not updates or updates[-1].parameter != "b12":   # the last update applies the batch
-        updates.append(step_until(controller, lambda r: r.kind == "update"))
+        updates.append(step_until(view, controller, lambda r: r.kind == "update"))
     for update in updates:
         ref = parse_parameter(update.parameter)
         if ref.is_bias:
@@ -140,12 +154,12 @@ def test_updates_show_old_and_new_values_marked(view, doc, controller):
         assert label._lines[index + 1][1] == "updated"
         assert doc.network.get(update.parameter) == update.new   # the batch was applied
     assert view.edge_item(1, 1, 1).label.lines()[-1] == "→ 0.105888"
-    controller.step("factor")   # the next sample starts: labels show the new values plainly
+    step(view, controller)   # the next sample starts: labels show the new values plainly
     assert view.edge_item(1, 1, 1).label_text() == f"w111 = {format_number(doc.network.get('w111'), doc.digits)}"
 
 
 def test_display_precision_changes_every_label(view, doc, controller):
-    step_until(controller, lambda r: r.kind == "gradient" and r.parameter == "w211")
+    step_until(view, controller, lambda r: r.kind == "gradient" and r.parameter == "w211")
     doc.set_digits(3)
     assert "∂L/∂w211 = −11.8" in label_lines(view.edge_item(2, 1, 1))
     doc.set_digits(8)
@@ -155,6 +169,7 @@ def test_display_precision_changes_every_label(view, doc, controller):
 def test_edges_encode_sign_by_colour_and_size_by_width(view, doc):
     doc.edit_parameter("w111", -0.4)
     doc.edit_parameter("w121", 0.2)
+    settle(view)
     negative, positive, largest = view.edge_item(1, 1, 1), view.edge_item(1, 2, 1), -0.4
     assert negative._colour != positive._colour
     assert negative._width > positive._width
@@ -163,10 +178,31 @@ def test_edges_encode_sign_by_colour_and_size_by_width(view, doc):
 
 def test_tooltips_give_full_precision_and_how_to_edit(view, doc):
     doc.edit_parameter("w111", 0.1234567891234)
-    tip = view.edge_item(1, 1, 1).toolTip()
+    settle(view)
+    tip = view.edge_item(1, 1, 1).tooltip_text()
     assert "0.1234567891234" in tip and "Double-click" in tip
-    assert "b12 = 0.0" in view.neuron_item(1, 2).toolTip()
-    assert "data table" in view.neuron_item(0, 1).toolTip()
+    assert "b12 = 0.0" in view.neuron_item(1, 2).tooltip_text()
+    assert "data table" in view.neuron_item(0, 1).tooltip_text()
+
+
+def test_many_signals_in_one_tick_make_one_refresh(view, doc, controller):
+    """A run emits several signals per tick; the graph redraws once, when the event loop turns."""
+    controller.step("factor")
+    assert view.network_scene().refresh_pending()
+    assert "z = 1.6" not in label_lines(view.neuron_item(1, 1))
+    settle(view)
+    assert "z = 1.6" in label_lines(view.neuron_item(1, 1))
+
+
+def test_hovering_shows_a_tooltip_and_in_a_large_network_the_values(qtbot, view, doc):
+    reshape(doc, [2, 8, 8, 8, 1])
+    neuron = view.neuron_item(2, 5)
+    assert not neuron.bottom_label.isVisible()
+    qtbot.mouseMove(view.viewport(), view.mapFromScene(neuron.scenePos()))
+    qtbot.waitUntil(lambda: neuron.hovered)
+    assert neuron.toolTip().startswith("Hidden neuron o25 (layer 2, neuron 5, linear)")
+    assert neuron.bottom_label.isVisible() and neuron.bottom_label.lines() == ["b25 = 0"]
+    assert_no_overlap(view)
 
 
 # -- highlight ----------------------------------------------------------------------------------
@@ -181,7 +217,7 @@ def test_highlight_follows_every_record_of_a_sample(view, controller):
     assert highlighted(view) == set()
     seen_edges_alone = 0
     for _ in range(70):
-        record = controller.step("factor")[-1]
+        record = step(view, controller)
         assert highlighted(view) == set(record.highlight)
         seen_edges_alone += record.highlight == (("edge", 2, 1, 1),)
     assert seen_edges_alone > 0
@@ -202,7 +238,7 @@ def test_labels_never_overlap_in_the_lecture_network_and_all_weights_stay_labell
     for _ in range(130):   # two samples: forward, loss, every factor, gradients and updates
         assert_no_overlap(view)
         assert all(edge.label.isVisible() for edge in view.network_scene().edge_items())
-        controller.step("factor")
+        step(view, controller)
 
 
 def test_labels_never_overlap_in_a_large_network(view, doc, controller):
@@ -214,8 +250,10 @@ def test_labels_never_overlap_in_a_large_network(view, doc, controller):
     for _ in range(150):
         assert_no_overlap(view)
         shown_with_values += sum(edge.label.isVisible() for edge in scene.edge_items())
-        controller.step("factor")
+        step(view, controller)
     assert shown_with_values > 150   # the selection and the current step's weights were labelled
+    current = {item[1:] for item in controller.current.highlight if item[0] == "edge"}
+    assert all(edge.faded == ((edge.layer, edge.source, edge.target) not in current) for edge in scene.edge_items())
     assert scene.edge_item(2, 3, 4).label.isVisible()
     assert not scene.edge_item(2, 4, 4).label.isVisible()   # the rest only on demand
 
@@ -239,15 +277,18 @@ def test_editing_a_weight_inline_changes_the_engine_and_the_next_forward_pass(qt
     assert message.args == ["w111 = 0.5"]
     assert view.editor() is None
     assert doc.network.get("w111") == 0.5
+    settle(view)
     assert view.edge_item(1, 1, 1).label_text() == "w111 = 0.5"
-    record = controller.step("factor")[-1]
+    record = step(view, controller)
     assert record.weight_names[0] == "w111" and record.weights[0] == 0.5
     assert f"z = {format_number(record.z, doc.digits)}" in label_lines(view.neuron_item(1, 1))
     assert record.z == pytest.approx(0.5 * 8 + 0.1 * 8)
 
     doc.undo_stack.undo()
+    settle(view)
     assert doc.network.get("w111") == 0.1 and view.edge_item(1, 1, 1).label_text() == "w111 = 0.1"
     doc.undo_stack.redo()
+    settle(view)
     assert doc.network.get("w111") == 0.5 and view.edge_item(1, 1, 1).label_text() == "w111 = 0.5"
 
 
@@ -267,6 +308,7 @@ def test_double_click_on_a_neuron_edits_its_bias(qtbot, view, doc):
     assert editor is not None and editor.name == "b12"
     type_and_enter(qtbot, editor, "−0.25")
     assert doc.network.get("b12") == -0.25
+    settle(view)
     assert "b12 = −0.25" in label_lines(neuron)
 
 

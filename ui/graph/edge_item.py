@@ -22,6 +22,7 @@ from .neuron_item import NeuronItem
 #: Width of the band around the line that reacts to the mouse (scene units).
 PICK_WIDTH = 10.0
 HALO_WIDTH = 10.0
+FADED_OPACITY = 0.25
 
 
 class EdgeItem(QGraphicsItem):
@@ -30,9 +31,11 @@ class EdgeItem(QGraphicsItem):
     def __init__(self, layer: int, source_item: NeuronItem, target_item: NeuronItem):
         super().__init__()
         self.layer, self.source, self.target = layer, source_item.neuron, target_item.neuron
+        self._name = weight_name(layer, self.source, self.target)
         self.source_item, self.target_item = source_item, target_item
         self.label = LabelItem(self)
         self.highlighted = False
+        self.faded = False
         self.hovered = False
         self._line = QLineF()
         self._colour = style.ZERO
@@ -46,7 +49,7 @@ class EdgeItem(QGraphicsItem):
 
     # -- public --------------------------------------------------------------------------------
     def parameter_name(self) -> str:
-        return weight_name(self.layer, self.source, self.target)
+        return self._name
 
     def label_text(self) -> str:
         return self.label.text()
@@ -81,20 +84,22 @@ class EdgeItem(QGraphicsItem):
         self._line = line
 
     def refresh(self, document, overlay: Overlay, largest: float, compact: bool) -> None:
-        """Read colour, width and texts from the network (`largest` = max |w| over all weights)."""
-        network, digits = document.network, document.digits
-        value = network.get(self.parameter_name())
+        """Read colour, width and texts from the network (`largest` = max |w| over all weights).
+
+        In a large network the edges that the current step is not about are drawn faintly.
+        """
+        digits = document.digits
+        value = float(document.network.layers[self.layer - 1].weights[self.source - 1, self.target - 1])
         self._colour = style.sign_colour(value)
         share = abs(value) / largest if largest > 0 else 0.0
         self._width = style.EDGE_MIN_WIDTH + (style.EDGE_MAX_WIDTH - style.EDGE_MIN_WIDTH) * share
         self.highlighted = ("edge", self.layer, self.source, self.target) in overlay.highlight
+        self.faded = compact and bool(overlay.highlight) and not self.highlighted
         update = overlay.edge_update(self.layer, self.source, self.target)
         gradient = overlay.edge_gradients.get((self.layer, self.source, self.target))
         self.label.set_lines(self._lines(value, gradient, update, digits, compact))
         self.label.set_border(self._colour)
-        self.setToolTip(self._tooltip(network, value, gradient, update))
-        self.label.setToolTip(self.toolTip())
-        self.update()
+        self.update(self.boundingRect())
 
     def _lines(self, value: float, gradient: float | None, update, digits: int,
                compact: bool) -> list[tuple[str, str]]:
@@ -111,13 +116,18 @@ class EdgeItem(QGraphicsItem):
             lines.append((f"∂L/∂{'w' if compact else name} = {format_number(gradient, digits)}", "plain"))
         return lines
 
-    def _tooltip(self, network, value: float, gradient: float | None, update) -> str:
+    def tooltip_text(self) -> str:
+        """What the edge is and its values at full precision (built when the mouse arrives)."""
+        scene = self.scene()
+        network, overlay = scene.document.network, scene.overlay()
         name = self.parameter_name()
         source = out_label(network, self.layer - 1, self.source)
         target = out_label(network, self.layer, self.target)
-        lines = [f"Weight {name}: from {source} to {target}", f"{name} = {value!r}"]
+        lines = [f"Weight {name}: from {source} to {target}", f"{name} = {network.get(name)!r}"]
+        gradient = overlay.edge_gradients.get((self.layer, self.source, self.target))
         if gradient is not None:
             lines.append(f"∂L/∂{name} = {gradient!r}")
+        update = overlay.edge_update(self.layer, self.source, self.target)
         if update is not None:
             lines.append(f"updated: {update[0]!r} → {update[1]!r}")
         lines.append(f"Double-click (or Enter) to edit {name}.")
@@ -136,6 +146,8 @@ class EdgeItem(QGraphicsItem):
         return stroker.createStroke(path)
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        if self.faded and not (self.isSelected() or self.hovered):
+            painter.setOpacity(FADED_OPACITY)
         if self.highlighted:
             halo = QPen(style.HIGHLIGHT_HALO, HALO_WIDTH, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap)
             painter.setPen(halo)
@@ -153,6 +165,7 @@ class EdgeItem(QGraphicsItem):
         return super().itemChange(change, value)
 
     def hoverEnterEvent(self, event: QGraphicsSceneHoverEvent) -> None:
+        self.setToolTip(self.tooltip_text())
         self._set_hovered(True)
         super().hoverEnterEvent(event)
 
@@ -162,7 +175,7 @@ class EdgeItem(QGraphicsItem):
 
     def _set_hovered(self, hovered: bool) -> None:
         self.hovered = hovered
-        self.update()
+        self.update(self.boundingRect())
         if self.scene() is not None:
             self.scene().label_demand_changed()
 

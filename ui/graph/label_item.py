@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPen
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsSceneMouseEvent, QStyleOptionGraphicsItem, QWidget
+from PySide6.QtWidgets import (QGraphicsItem, QGraphicsSceneHoverEvent, QGraphicsSceneMouseEvent,
+                               QStyleOptionGraphicsItem, QWidget)
 
 from . import style
 
@@ -26,6 +27,7 @@ class LabelItem(QGraphicsItem):
         self._border: QColor | None = None
         self.setZValue(3)
         self.setAcceptedMouseButtons(Qt.MouseButton.LeftButton)
+        self.setAcceptHoverEvents(True)
 
     # -- content -------------------------------------------------------------------------------
     def set_lines(self, lines: list[tuple[str, str]]) -> None:
@@ -40,11 +42,12 @@ class LabelItem(QGraphicsItem):
         width = max((self._metrics(role).horizontalAdvance(text) for text, role in lines), default=0.0)
         height = sum(self._metrics(role).height() for _text, role in lines)
         self._size = (width + 2 * PADDING_X, height + 2 * PADDING_Y) if lines else (0.0, 0.0)
-        self.update()
+        self.update(self.boundingRect())
 
     def set_border(self, colour: QColor | None) -> None:
-        self._border = colour
-        self.update()
+        if colour != self._border:
+            self._border = colour
+            self.update(self.boundingRect())
 
     def lines(self) -> list[str]:
         return [text for text, _role in self._lines]
@@ -66,7 +69,7 @@ class LabelItem(QGraphicsItem):
 
     @staticmethod
     def _metrics(role: str) -> QFontMetricsF:
-        return QFontMetricsF(style.label_font(bold=role in ("updated", "title")))
+        return style.label_metrics(bold=role in ("updated", "title"))
 
     # -- Qt overrides --------------------------------------------------------------------------
     def boundingRect(self) -> QRectF:
@@ -91,6 +94,10 @@ class LabelItem(QGraphicsItem):
             line_rect = QRectF(PADDING_X, y, rect.width() - 2 * PADDING_X, height)
             painter.drawText(line_rect, self.alignment | Qt.AlignmentFlag.AlignVCenter, text)
             y += height
+
+    def hoverEnterEvent(self, event: QGraphicsSceneHoverEvent) -> None:
+        self.setToolTip(self.owner.tooltip_text())
+        super().hoverEnterEvent(event)
 
     def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         scene = self.scene()

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections import Counter
 
-from PySide6.QtCore import QPointF, QRectF, Signal
+from PySide6.QtCore import QPointF, QRectF, QTimer, Signal
 from PySide6.QtGui import QFontMetricsF
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene
 
 from simulator.formatting import format_number
-from ui.overlay import overlay_from
+from ui.overlay import Overlay, overlay_from
 
 from . import style
 from .edge_item import EdgeItem
@@ -58,10 +58,17 @@ class NetworkScene(QGraphicsScene):
         self._edges: dict[tuple[int, int, int], EdgeItem] = {}
         self._legend: LegendItem | None = None
         self._busy = False
+        self._overlay = Overlay()
         self.setBackgroundBrush(style.SCENE_BACKGROUND)
         document.structure_changed.connect(self.rebuild)
+        # One refresh per turn of the event loop however many signals arrive (a run emits several per
+        # tick); drawing waits for it anyway.
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.setInterval(0)
+        self._refresh_timer.timeout.connect(self.refresh)
         for signal in (document.parameters_changed, document.records_changed, document.dataset_changed):
-            signal.connect(self.refresh)
+            signal.connect(self.schedule_refresh)
         document.display_changed.connect(self.relayout)
         self.rebuild()
 
@@ -93,6 +100,10 @@ class NetworkScene(QGraphicsScene):
                 order += [self._edges[(layer, source, target)] for source in range(1, sizes[layer - 1] + 1)]
                 order.append(self._neurons[(layer, target)])
         return order
+
+    def overlay(self) -> Overlay:
+        """What the revealed records show, as of the last refresh."""
+        return self._overlay
 
     def legend(self) -> LegendItem | None:
         return self._legend
@@ -185,15 +196,24 @@ class NetworkScene(QGraphicsScene):
         return max(needed, min(most, share))
 
     # -- refreshing ----------------------------------------------------------------------------
+    def schedule_refresh(self) -> None:
+        """Refresh once control returns to the event loop."""
+        if not self._refresh_timer.isActive():
+            self._refresh_timer.start()
+
+    def refresh_pending(self) -> bool:
+        return self._refresh_timer.isActive()
+
     def refresh(self) -> None:
         """Re-read every text, colour and highlight from the document, then place the labels."""
+        self._refresh_timer.stop()
         document = self.document
         if self._busy or not self._neurons:
             return
         if document.network.sizes != self._sizes():
             self.rebuild()
             return
-        overlay = overlay_from(document.stepper.revealed)
+        overlay = self._overlay = overlay_from(document.stepper.revealed)
         largest = max((float(abs(layer.weights).max()) for layer in document.network.layers), default=0.0)
         for neuron in self._neurons.values():
             neuron.refresh(document, overlay, self.compact)

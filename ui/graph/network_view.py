@@ -228,7 +228,7 @@ class NetworkView(QGraphicsView):
         self._scene.clearSelection()
         item.setSelected(True)
         self.ensureVisible(item.sceneBoundingRect(), 20, 20)
-        self.message.emit(item.toolTip().splitlines()[0])
+        self.message.emit(item.tooltip_text().splitlines()[0])
 
     # -- mouse ---------------------------------------------------------------------------------
     def wheelEvent(self, event: QWheelEvent) -> None:

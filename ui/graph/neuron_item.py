@@ -76,10 +76,7 @@ class NeuronItem(QGraphicsItem):
             self._refresh_input(network, overlay, digits)
         else:
             self._refresh_neuron(network, overlay, digits, compact)
-        self.setToolTip(self._tooltip(network, overlay))
-        for label in self.labels():
-            label.setToolTip(self.toolTip())
-        self.update()
+        self.update(self.boundingRect())
 
     # -- texts ---------------------------------------------------------------------------------
     def _refresh_input(self, network, overlay: Overlay, digits: int) -> None:
@@ -92,7 +89,8 @@ class NeuronItem(QGraphicsItem):
         name = bias_name(self.layer, self.neuron)
         update = overlay.bias_update(self.layer, self.neuron)
         gradient = overlay.bias_gradients.get((self.layer, self.neuron))
-        shown = network.get(name) if update is None else update[0]
+        bias = float(network.layers[self.layer - 1].biases[self.neuron - 1])
+        shown = bias if update is None else update[0]
         top = [(f"{name} = {format_number(shown, digits)}", "plain")]
         if update is not None:
             top.append((f"→ {format_number(update[1], digits)}", "updated"))
@@ -131,7 +129,9 @@ class NeuronItem(QGraphicsItem):
             lines.append((f"L = {format_number(overlay.loss, digits)}", "plain"))
         return lines
 
-    def _tooltip(self, network, overlay: Overlay) -> str:
+    def tooltip_text(self) -> str:
+        """What the neuron is and its values at full precision (built when the mouse arrives)."""
+        network, overlay = self.scene().document.network, self.scene().overlay()
         label = out_label(network, self.layer, self.neuron)
         if self.is_input:
             lines = [f"Input {label}: {network.input_names[self.neuron - 1]}"]
@@ -199,6 +199,7 @@ class NeuronItem(QGraphicsItem):
         return super().itemChange(change, value)
 
     def hoverEnterEvent(self, event: QGraphicsSceneHoverEvent) -> None:
+        self.setToolTip(self.tooltip_text())
         self._set_hovered(True)
         super().hoverEnterEvent(event)
 

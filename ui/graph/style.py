@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtGui import QColor, QFont
+from functools import cache
+
+from PySide6.QtGui import QColor, QFont, QFontMetricsF
 
 POSITIVE = QColor("#0072B2")        # blue: positive weight
 NEGATIVE = QColor("#D55E00")        # vermillion: negative weight
@@ -34,6 +36,12 @@ def label_font(bold: bool = False) -> QFont:
     font.setPointSizeF(LABEL_POINT_SIZE)
     font.setBold(bold)
     return font
+
+
+@cache
+def label_metrics(bold: bool = False) -> QFontMetricsF:
+    """Metrics of the label font (measured once: labels are measured on every refresh)."""
+    return QFontMetricsF(label_font(bold))
 
 
 def name_font() -> QFont:
