@@ -40,6 +40,12 @@ def test_f10_steps_one_factor_and_every_view_shows_the_engines_numbers(qtbot, wi
     inspector = window.inspector.plain_text()
     assert format_number(record.z, document.digits) in inspector
     assert format_number(record.out, document.digits) in inspector
+    scene = window.view.network_scene()
+    qtbot.waitUntil(lambda: not scene.refresh_pending())
+    first = document.stepper.revealed[0]
+    assert (first.layer, first.neuron) == (1, 1)
+    label = window.view.neuron_item(1, 1).label_text().splitlines()
+    assert f"z = {format_number(first.z, document.digits)}" in label
 
 
 def test_step_into_and_step_out(qtbot, window):
@@ -258,6 +264,32 @@ def test_undo_and_redo_keys(qtbot, window):
     assert document.network.get(weight) == 0.5
 
 
+def test_f2_edits_the_selected_weight_in_the_graph(qtbot, window):
+    document, view = window.document, window.view
+    press(qtbot, window, Qt.Key.Key_F2)
+    assert view.editor() is None and "Select a weight or bias" in window.statusBar().currentMessage()
+    view.setFocus()
+    view.edge_item(1, 2, 1).setSelected(True)
+    press(qtbot, window, Qt.Key.Key_F2)
+    editor = view.editor()
+    assert editor is not None and editor.isVisible()
+    editor.line_edit.clear()
+    qtbot.keyClicks(editor.line_edit, "0.75")
+    qtbot.keyClick(editor.line_edit, Qt.Key.Key_Return)
+    assert document.network.get("w121") == 0.75
+    assert window.statusBar().currentMessage() == "w121 = 0.75"
+    press(qtbot, window, Qt.Key.Key_Z, CTRL)
+    assert document.network.get("w121") == 0.1
+
+
+def test_f2_edits_the_current_cell_of_the_data_table(qtbot, window):
+    table = window.dataset_panel.view
+    table.setFocus()
+    table.setCurrentIndex(table.model().index(1, 0))
+    press(qtbot, window, Qt.Key.Key_F2)
+    assert table.state() == table.State.EditingState
+
+
 def test_messages_from_every_source_reach_the_status_bar(window):
     window.view.message.emit("w111 must be a finite number")
     assert window.statusBar().currentMessage() == "w111 must be a finite number"
@@ -270,13 +302,16 @@ def test_choices_and_layout_are_restored_next_time(qtbot, window, document):
     window.set_granularity("sample")
     window.set_speed(0)
     window.settings_panel.digits_spin.setValue(4)
-    window.docks["dataset"].raise_()
+    window.docks["dataset"].toggleViewAction().trigger()
+    window.docks["settings"].raise_()
     window.close()
     settings = QSettings()
     assert settings.value("simulation/granularity") == "sample"
     again = MainWindow(document)
     qtbot.addWidget(again)
     assert again.controller.granularity == "sample"
+    assert again.docks["dataset"].isHidden() and not again.docks["loss_plot"].isHidden()
+    assert again.tabifiedDockWidgets(again.docks["settings"])
     assert again.controller.speed == 0 and again.window_actions.speed_combo.currentText() == "As fast as possible"
     document.set_digits(6)
     again.restore_settings()
@@ -298,6 +333,16 @@ def test_exports_write_files(window, dialogs, tmp_path, name, suffix):
     getattr(window.window_actions, name).trigger()
     assert path.is_file() and path.stat().st_size > 0
     assert str(path) in window.statusBar().currentMessage()
+
+
+def test_view_menu_mirrors_the_plot_options(window):
+    actions, plot = window.window_actions, window.loss_plot
+    actions.sample_losses.trigger()
+    assert plot.samples_box.isChecked() and plot.sample_curve.isVisible()
+    plot.log_box.setChecked(True)
+    assert actions.log_scale.isChecked()
+    actions.log_scale.trigger()
+    assert not plot.log_box.isChecked()
 
 
 def test_help_dialogs(window, dialogs):

@@ -112,12 +112,23 @@ class WindowActions:
         self.zoom_in = act(window, "Zoom &In", window.view.zoom_in, (keys.ZoomIn, "Ctrl+="), "Zoom in on the network")
         self.zoom_out = act(window, "Zoom &Out", window.view.zoom_out, (keys.ZoomOut,), "Zoom out")
         self.fit = act(window, "&Fit Network", window.view.fit, ("Ctrl+0",), "Fit the network to the view")
+        self.sample_losses = self._mirror(window.loss_plot.samples_box, "Loss per &Sample",
+                                          "Also plot the loss of every sample")
+        self.log_scale = self._mirror(window.loss_plot.log_box, "&Logarithmic Loss Axis", "Plot the loss on a log scale")
         # Help
         self.getting_started = act(window, "&Getting Started", window.show_getting_started, (keys.HelpContents,))
         self.shortcuts = act(window, "&Keyboard Shortcuts", window.show_shortcuts)
         self.about = act(window, "&About Backprop Simulator", window.show_about)
         self.about.setMenuRole(QAction.MenuRole.AboutRole)
         self.quit.setMenuRole(QAction.MenuRole.QuitRole)
+
+    def _mirror(self, box, text: str, tip: str) -> QAction:
+        """A checkable action that stays in step with the check box `box` of a panel."""
+        action = make_action(self.window, text, tip=tip, checkable=True)
+        action.setChecked(box.isChecked())
+        action.toggled.connect(box.setChecked)
+        box.toggled.connect(action.setChecked)
+        return action
 
     def _radio_group(self, labels: dict, slot: Callable, tips: dict | None = None) -> dict:
         """Checkable actions, one per key of `labels`, exclusive; `slot(key)` when one is chosen."""
@@ -163,6 +174,8 @@ class WindowActions:
         panels.addActions(dock_actions)
         view.addSeparator()
         view.addActions([self.zoom_in, self.zoom_out, self.fit])
+        view.addSeparator()
+        view.addActions([self.sample_losses, self.log_scale])
         simulation = bar.addMenu("&Simulation")
         simulation.addActions([self.step, self.step_into, self.step_out])
         simulation.addSeparator()
@@ -183,6 +196,12 @@ class WindowActions:
         bar.addActions([self.step, self.step_into, self.step_out])
         bar.addSeparator()
         bar.addActions([self.run_pause, self.run_to_end, self.reset])
+        run_button = bar.widgetForAction(self.run_pause)
+        widths = []
+        for running in (True, False):   # one width for both texts, so the combos do not jump
+            self.show_running(running)
+            widths.append(run_button.sizeHint().width())
+        run_button.setMinimumWidth(max(widths))
         bar.addSeparator()
         self.granularity_combo = self._combo(bar, "Step by:", self.granularity,
                                              "How much one step (F10) shows", self.window.set_granularity)

@@ -19,7 +19,8 @@ one phase, one sample or one epoch. F11 steps at a finer level, Shift+F11 finish
 <li><b>Run</b> with F5 at the speed chosen in the toolbar; Shift+F5 pauses, Ctrl+F5 trains to the end.
 The <b>Loss plot</b> below draws the mean loss of every epoch.</li>
 <li><b>Change anything</b>: double-click a weight or bias (or select it and press F2), edit the dataset
-cells, the training settings or the network's structure. Ctrl+Z undoes every edit.</li>
+cells, or the training settings and the network's structure in the tabs beside the Inspector.
+Ctrl+Z undoes every edit.</li>
 <li><b>Ctrl+R</b> resets training to the start; <b>File ▸ Examples</b> has more networks, such as
 classification and XOR. Save your session with Ctrl+S.</li>
 </ol>
