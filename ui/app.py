@@ -103,25 +103,33 @@ def log_exception(details: str, path: Path) -> str | None:
     return None
 
 
+_dialog_open = False
+
+
 def show_exception(exc_type, exc_value, exc_traceback) -> None:
     """The excepthook: log the error, show it with copyable details, and keep the app running."""
+    global _dialog_open
     details = "".join(traceback.format_exception(exc_type, exc_value, exc_traceback))
     sys.stderr.write(details)
-    if issubclass(exc_type, KeyboardInterrupt):
-        from PySide6.QtWidgets import QApplication
+    from PySide6.QtWidgets import QApplication, QMessageBox
 
+    if issubclass(exc_type, KeyboardInterrupt):
         QApplication.quit()
         return
     log = crash_log_path()
     problem = log_exception(details, log)
-    from PySide6.QtWidgets import QMessageBox
-
-    box = QMessageBox(QMessageBox.Icon.Critical, APP_NAME,
-                      f"Something went wrong: {exc_value or exc_type.__name__}")
+    if _dialog_open:  # an error repeating on every timer tick must not stack up dialogs
+        return
+    box = QMessageBox(QMessageBox.Icon.Critical, APP_NAME, f"Something went wrong: {exc_value or exc_type.__name__}",
+                      QMessageBox.StandardButton.Ok, QApplication.activeWindow())
     box.setInformativeText("The app keeps running; your work is still open. "
                            + (problem or f"Details were saved to {log}."))
     box.setDetailedText(details)
-    box.exec()
+    _dialog_open = True
+    try:
+        box.exec()
+    finally:
+        _dialog_open = False
 
 
 # -- starting ------------------------------------------------------------------------------------
