@@ -66,8 +66,7 @@ class EdgeItem(QGraphicsItem):
             scene.request_edit(self)
 
     def wants_label(self, compact: bool, few_highlighted: bool = True) -> bool:
-        """Whether to show the label: always, or in a large network when selected, hovered or
-        highlighted together with few others."""
+        """Always in a small network; in a large one when selected, hovered or among few highlighted."""
         return not compact or self.isSelected() or self.hovered or (self.highlighted and few_highlighted)
 
     def update_geometry(self) -> None:
@@ -84,16 +83,14 @@ class EdgeItem(QGraphicsItem):
         self._line = line
 
     def refresh(self, document, overlay: Overlay, largest: float, compact: bool) -> None:
-        """Read colour, width and texts from the network (`largest` = max |w| over all weights).
-
-        In a large network the edges that the current step is not about are drawn faintly.
-        """
+        """Read colour, width and texts from the network (`largest` = max |w| over all weights)."""
         digits = document.digits
         value = float(document.network.layers[self.layer - 1].weights[self.source - 1, self.target - 1])
         self._colour = style.sign_colour(value)
         share = abs(value) / largest if largest > 0 else 0.0
         self._width = style.EDGE_MIN_WIDTH + (style.EDGE_MAX_WIDTH - style.EDGE_MIN_WIDTH) * share
         self.highlighted = ("edge", self.layer, self.source, self.target) in overlay.highlight
+        # In a large network the edges the current step is not about are drawn faintly.
         self.faded = compact and bool(overlay.highlight) and not self.highlighted
         update = overlay.edge_update(self.layer, self.source, self.target)
         gradient = overlay.edge_gradients.get((self.layer, self.source, self.target))
@@ -103,17 +100,17 @@ class EdgeItem(QGraphicsItem):
 
     def _lines(self, value: float, gradient: float | None, update, digits: int,
                compact: bool) -> list[tuple[str, str]]:
-        """`w111 = 0.1`, then `∂L/∂w111 = −5.888` once revealed, then `→ 0.105888` in its place once updated.
-
-        In a large network the label is kept narrow: the name on a line of its own and a short `∂L/∂w`.
-        """
+        """`w111 = 0.1`, then `∂L/∂w111 = −5.888` once revealed, replaced by `→ 0.105888` once updated."""
+        # In a large network the label is kept narrow: names and numbers on lines of their own.
         name = self.parameter_name()
         shown = format_number(value if update is None else update[0], digits)
         lines = [(name, "muted"), (shown, "plain")] if compact else [(f"{name} = {shown}", "plain")]
         if update is not None:
             lines.append((f"→ {format_number(update[1], digits)}", "updated"))
+        elif gradient is not None and compact:
+            lines += [("∂L/∂w =", "muted"), (format_number(gradient, digits), "plain")]
         elif gradient is not None:
-            lines.append((f"∂L/∂{'w' if compact else name} = {format_number(gradient, digits)}", "plain"))
+            lines.append((f"∂L/∂{name} = {format_number(gradient, digits)}", "plain"))
         return lines
 
     def tooltip_text(self) -> str:

@@ -76,13 +76,11 @@ def centred(anchor: QPointF, size: tuple[float, float]) -> QRectF:
 
 
 def place_labels(obstacles: list[QRectF], requests: list[LabelRequest]) -> dict[Hashable, QRectF]:
-    """Rectangles for the labels that could be placed; labels missing from the result stay hidden.
-
-    Base labels are placed first in the given order (a stable layout while stepping); then urgent
-    labels that are still missing (the current step's, the selected or hovered item's) are placed,
-    hiding base labels in their way if there is no free spot. If an urgent label is still missing,
-    the missing ones are tried first once more and the better of the two layouts kept.
-    """
+    """Rectangles for the labels that could be placed; labels missing from the result stay hidden."""
+    # Base labels go first in the given order (a stable layout while stepping); then urgent labels
+    # still missing (the current step's, the selected or hovered item's), hiding base labels in
+    # their way if there is no free spot. If an urgent label is still missing, the missing ones
+    # are tried first once more and the better of the two layouts kept.
     placed = _place(obstacles, requests)
     missing = [request for request in requests if request.urgent and request.key not in placed]
     if missing:

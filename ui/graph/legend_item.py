@@ -12,7 +12,7 @@ SWATCH = 26.0
 SPACING = 18.0
 ROW_GAP = 4.0
 
-#: (swatch kind, text) per row.
+#: (swatch kind, text) per row when the legend is narrow; one row when there is room.
 ROWS = (
     (("positive", "positive weight"), ("negative", "negative weight"), ("width", "wider = larger |w|")),
     (("highlight", "in the current step"), ("selection", "selected"), ("updated", "just updated")),
@@ -20,12 +20,13 @@ ROWS = (
 
 
 class LegendItem(QGraphicsItem):
-    """Two rows of swatches with captions; not interactive."""
+    """Swatches with captions, on one row or two; not interactive."""
 
     def __init__(self):
         super().__init__()
         self._metrics = QFontMetricsF(style.label_font())
         self._row_height = max(self._metrics.height(), 14.0)
+        self._rows = ROWS
         self.setZValue(0)
         self.setToolTip("Legend: edge colour is the sign of the weight, its width the size of |w|; "
                         "amber marks what the current step is about")
@@ -33,16 +34,26 @@ class LegendItem(QGraphicsItem):
     def _entry_width(self, text: str) -> float:
         return SWATCH + 6 + self._metrics.horizontalAdvance(text)
 
+    def _row_width(self, row: tuple) -> float:
+        return sum(self._entry_width(text) for _kind, text in row) + SPACING * (len(row) - 1)
+
+    def fit_width(self, width: float) -> None:
+        """Use one row if it fits in `width`, two otherwise."""
+        single = (sum(ROWS, ()),)
+        rows = single if self._row_width(single[0]) <= width else ROWS
+        if rows != self._rows:
+            self.prepareGeometryChange()
+            self._rows = rows
+
     def boundingRect(self) -> QRectF:
-        width = max(sum(self._entry_width(text) for _kind, text in row) + SPACING * (len(row) - 1)
-                    for row in ROWS)
-        height = len(ROWS) * self._row_height + (len(ROWS) - 1) * ROW_GAP
+        width = max(self._row_width(row) for row in self._rows)
+        height = len(self._rows) * self._row_height + (len(self._rows) - 1) * ROW_GAP
         return QRectF(0, 0, width, height)
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         painter.setFont(style.label_font())
         y = 0.0
-        for row in ROWS:
+        for row in self._rows:
             x = 0.0
             for kind, text in row:
                 self._draw_swatch(painter, kind, QRectF(x, y, SWATCH, self._row_height))

@@ -166,17 +166,16 @@ class NetworkScene(QGraphicsScene):
         width = max(NOMINAL_WIDTH, INPUT_MARGIN + n_layers * dx + output_margin)
         height = (max(sizes) - 1) * dy + 2 * radius + 2 * self._label_room()
         network_rect = QRectF(0, -height / 2, width, height)
+        self._legend.fit_width(width)
         legend_size = self._legend.boundingRect()
         self._legend.setPos((width - legend_size.width()) / 2, network_rect.bottom() + LEGEND_GAP)
-        self._nominal_rect = network_rect.united(self._legend.sceneBoundingRect()).adjusted(-8, -8, 8, 8)
-        self.setSceneRect(self._nominal_rect)
+        self._extent = network_rect.united(self._legend.sceneBoundingRect()).adjusted(-8, -8, 8, 8)
+        self.setSceneRect(self._extent)
 
     def _compact_column_spacing(self, radius: float) -> float:
-        """Wide enough for a neuron's values or a gradient to fit between two columns of circles."""
-        metrics = QFontMetricsF(style.label_font())
-        samples = (f"z = {format_number(-0.123456789, self.document.digits)}",
-                   f"∂L/∂w = {format_number(-12.3456789, self.document.digits)}")
-        widest = max(metrics.horizontalAdvance(sample) for sample in samples) + 2 * PADDING_X
+        """Wide enough for a neuron's values to fit between two columns of circles."""
+        sample = f"z = {format_number(-0.123456789, self.document.digits)}"
+        widest = style.label_metrics().horizontalAdvance(sample) + 2 * PADDING_X
         return widest + 2 * radius + 2 * LABEL_GAP + 6
 
     def _label_room(self) -> float:
@@ -256,7 +255,9 @@ class NetworkScene(QGraphicsScene):
             label.setVisible(rect is not None)
             if rect is not None:
                 label.place(rect.topLeft())
-        self.setSceneRect(self._nominal_rect.united(self._visible_label_rect()))
+        # The rectangle only grows between layouts, so the view does not shift while stepping.
+        self._extent = self._extent.united(self._visible_label_rect())
+        self.setSceneRect(self._extent)
 
     def _place_fixed(self, neuron: NeuronItem) -> list[QRectF]:
         """Put the labels that always sit in the same place; their rectangles become obstacles."""

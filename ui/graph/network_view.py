@@ -47,7 +47,6 @@ class NetworkView(QGraphicsView):
         self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setAccessibleName("Network graph")
-        self.setToolTip("")
         self._scene.edit_requested.connect(self.open_editor)
         self._scene.rebuilt.connect(self._scene_rebuilt)
         self._scene.sceneRectChanged.connect(lambda _rect: self._refit())
