@@ -15,6 +15,7 @@ from simulator.initialisation import Initialisation, build_network
 from simulator.notation import parse_parameter
 from ui.controller import Controller
 from ui.document import Document
+from ui.graph import style
 from ui.graph.network_view import NetworkView
 from ui.parsing import parse_float
 
@@ -170,10 +171,12 @@ def test_edges_encode_sign_by_colour_and_size_by_width(view, doc):
     doc.edit_parameter("w111", -0.4)
     doc.edit_parameter("w121", 0.2)
     settle(view)
-    negative, positive, largest = view.edge_item(1, 1, 1), view.edge_item(1, 2, 1), -0.4
-    assert negative._colour != positive._colour
-    assert negative._width > positive._width
-    assert abs(largest) == max(abs(doc.network.get(name)) for name in ("w111", "w121", "w112", "w122", "w211"))
+    negative, positive, other = view.edge_item(1, 1, 1), view.edge_item(1, 2, 1), view.edge_item(1, 1, 2)
+    assert negative._colour == style.NEGATIVE and positive._colour == other._colour == style.POSITIVE
+    assert negative._width == style.EDGE_MAX_WIDTH   # |w| relative to the largest |w| in the network
+    share = (style.EDGE_MAX_WIDTH - style.EDGE_MIN_WIDTH)
+    assert positive._width == pytest.approx(style.EDGE_MIN_WIDTH + share * 0.2 / 0.4)
+    assert other._width == pytest.approx(style.EDGE_MIN_WIDTH + share * 0.1 / 0.4)
 
 
 def test_tooltips_give_full_precision_and_how_to_edit(view, doc):

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import Counter
 
 from PySide6.QtCore import QPointF, QRectF, QTimer, Signal
-from PySide6.QtGui import QFontMetricsF
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene
 
 from simulator.formatting import format_number
@@ -182,7 +181,7 @@ class NetworkScene(QGraphicsScene):
         """Height kept above and below a neuron for its labels: two lines, or a margin when compact."""
         if self.compact:
             return 10.0
-        line = QFontMetricsF(style.label_font(bold=True)).height()
+        line = style.label_metrics(bold=True).height()
         return 2 * line + 2 * PADDING_Y + LABEL_GAP
 
     def _row_spacing(self, largest: int, radius: float) -> float:
@@ -243,11 +242,11 @@ class NetworkScene(QGraphicsScene):
                   if not edge.label.is_empty() and edge.wants_label(self.compact, few)]
         targets = Counter((edge.layer, edge.target) for edge in wanted)
         sources = Counter((edge.layer, edge.source) for edge in wanted)
-        for edge in self._edges.values():
-            if edge not in wanted:
-                edge.label.hide()
-        requests += [self._edge_request(edge, targets[(edge.layer, edge.target)] >= sources[(edge.layer, edge.source)])
-                     for edge in wanted]
+        for edge in set(self._edges.values()).difference(wanted):
+            edge.label.hide()
+        for edge in wanted:
+            converging = targets[(edge.layer, edge.target)] >= sources[(edge.layer, edge.source)]
+            requests.append(self._edge_request(edge, converging))
         placed = place_labels(obstacles, requests)
         for request in requests:
             label = request.key
@@ -264,9 +263,9 @@ class NetworkScene(QGraphicsScene):
         centre, r = neuron.pos(), neuron.radius
         fixed = [(neuron.side_label, self._side_anchor(neuron))]
         if not self.compact:
-            fixed.append((neuron.top_label, QPointF(centre.x(), centre.y() - r - LABEL_GAP - neuron.top_label.height() / 2)))
-            fixed.append((neuron.bottom_label,
-                          QPointF(centre.x(), centre.y() + r + LABEL_GAP + neuron.bottom_label.height() / 2)))
+            above = centre.y() - r - LABEL_GAP - neuron.top_label.height() / 2
+            below = centre.y() + r + LABEL_GAP + neuron.bottom_label.height() / 2
+            fixed += [(neuron.top_label, QPointF(centre.x(), above)), (neuron.bottom_label, QPointF(centre.x(), below))]
         rects = []
         for label, anchor in fixed:
             label.setVisible(not label.is_empty())

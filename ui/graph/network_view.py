@@ -252,7 +252,8 @@ class NetworkView(QGraphicsView):
         """Save the whole scene as a PNG `scale` times its on-screen size; SimulatorError on failure."""
         rect = self._scene.sceneRect()
         image = QImage((rect.size() * scale).toSize(), QImage.Format.Format_ARGB32)
-        dots_per_metre = round(self.logicalDpiX() * scale / 0.0254)
+        # Fonts are sized for the screen; the render transform does the scaling.
+        dots_per_metre = round(self.logicalDpiX() / 0.0254)
         image.setDotsPerMeterX(dots_per_metre)
         image.setDotsPerMeterY(dots_per_metre)
         image.fill(style.SCENE_BACKGROUND)
