@@ -54,14 +54,17 @@ class Controller(QObject):
     def position_text(self) -> str:
         """`Epoch 2 of 5 · sample 3 of 4 · Forward pass: …` for the status bar."""
         training = self.document.training
-        epochs = training.config.epochs
-        epoch = min(training.epoch + 1, epochs) if not training.finished else training.epoch
+        epochs, count = training.config.epochs, training.n_samples
+        if training.status in ("epochs", "converged"):
+            state = "Finished" if training.status == "epochs" else "Converged"
+            return f"Epoch {training.epoch} of {epochs} · {state}"
+        if training.status == "diverged":
+            return f"Epoch {training.epoch + 1} of {epochs} · sample {training.position + 1} of {count} · Diverged"
         record = self.current
-        sample = record.sample if record is not None else min(training.position + 1, training.n_samples)
+        epoch = min(training.epoch + 1, epochs)
+        sample = record.sample if record is not None else min(training.position + 1, count)
         phase = describe(record) if record is not None else "Ready"
-        if training.finished:
-            phase = {"epochs": "Finished", "converged": "Converged", "diverged": "Diverged"}[training.status]
-        return f"Epoch {epoch} of {epochs} · sample {sample} of {training.n_samples} · {phase}"
+        return f"Epoch {epoch} of {epochs} · sample {sample} of {count} · {phase}"
 
     def set_granularity(self, granularity: str) -> None:
         if granularity not in GRANULARITIES:
