@@ -22,6 +22,8 @@ SPEEDS = (1, 2, 5, 10, 30, 0)
 SLICE_SECONDS = 0.012
 #: Interval between ticks at full speed (ms): bounds repaints to about 60 per second.
 FRAME_MS = 16
+#: Shown wherever the in-place update rule (a common mistake, for demonstration) is in effect.
+MISTAKEN_RULE_MARK = "MISTAKEN UPDATE RULE (in place)"
 
 
 class Controller(QObject):
@@ -52,7 +54,13 @@ class Controller(QObject):
         return self.document.stepper.current
 
     def position_text(self) -> str:
-        """`Epoch 2 of 5 · sample 3 of 4 · Forward pass: …` for the status bar."""
+        """`Epoch 2 of 5 · sample 3 of 4 · Forward pass: …`, marked while the mistaken update rule is on."""
+        text = self._position()
+        if self.document.training.config.update_rule == "in_place":
+            text += " · " + MISTAKEN_RULE_MARK
+        return text
+
+    def _position(self) -> str:
         training = self.document.training
         epochs, count = training.config.epochs, training.n_samples
         if training.status in ("epochs", "converged"):

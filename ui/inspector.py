@@ -29,7 +29,11 @@ p { margin: 0 0 6px 0; }
 .current { font-weight: bold; background-color: #fff1b8; color: #000000; }
 .later { color: #8a8a8a; }
 .note { color: #606060; }
+.mistake { color: #b00020; font-weight: bold; font-size: small; }
 """
+#: Shown on every backward and update record while the in-place update rule is in effect.
+MISTAKE_NOTE = ("MISTAKEN UPDATE RULE (in place): later layers were updated before the gradient passed "
+                "through them. This is not gradient descent.")
 
 
 def to_html(text: str) -> str:
@@ -111,7 +115,8 @@ class InspectorPanel(QWidget):
         document = self.document
         training, stepper = document.training, document.stepper
         return (id(training), id(stepper), stepper.revealed_count, id(stepper.current), training.epoch,
-                training.position, training.status, training.config.epochs, document.digits)
+                training.position, training.status, training.config.epochs, training.config.update_rule,
+                document.digits)
 
     def refresh(self) -> None:
         """Redraw from the stepper's revealed records, unless nothing shown has changed."""
@@ -141,6 +146,8 @@ class InspectorPanel(QWidget):
             parts += [_paragraph(factor_line(factor, digits), "note") for factor in record.factors]
         else:
             parts += [_paragraph(line) for line in record_lines(record, digits)]
+        if record.kind in ("factor", "gradient", "update") and self.document.training.config.update_rule == "in_place":
+            parts.insert(0, _paragraph(MISTAKE_NOTE, "mistake"))
         if not shown_as_current:
             parts.insert(0, _paragraph("An earlier step of this sample (Esc returns to the current step):", "note"))
         return "".join(parts)

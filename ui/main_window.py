@@ -109,6 +109,7 @@ class MainWindow(QMainWindow):
         document.structure_changed.connect(self._update_position)
         controller.running_changed.connect(self._running_changed)
         document.file_state_changed.connect(self._update_title)
+        document.settings_changed.connect(self._update_title)
         for source in (controller.message, self.view.message, self.dataset_panel.message):
             source.connect(self.show_message)
 
@@ -128,7 +129,8 @@ class MainWindow(QMainWindow):
         self._update_position()
 
     def _update_title(self) -> None:
-        self.setWindowTitle(f"{self.document.title}[*] — {APP_TITLE}")
+        mistake = " — MISTAKEN UPDATE RULE" if self.document.training.config.update_rule == "in_place" else ""
+        self.setWindowTitle(f"{self.document.title}[*]{mistake} — {APP_TITLE}")
         self.setWindowModified(self.document.modified)
 
     # -- simulation choices --------------------------------------------------------------------

@@ -20,7 +20,13 @@ FULL_PRECISION = 17
 ERROR_STYLE = "color: #b00020;"
 ORDERS = (("sequential", "In order"), ("shuffled", "Shuffled each epoch"))
 CRITERIA = (("parameters", "Largest parameter change"), ("loss", "Change of epoch loss"))
-TRAINING_FIELDS = ("learning_rate", "epochs", "order", "seed", "batch_size", "tolerance", "convergence")
+UPDATE_RULES = (("simultaneous", "Simultaneous (gradient descent)"), ("in_place", "In place (the common mistake)"))
+MISTAKE_STYLE = "color: #ffffff; background-color: #b00020; padding: 4px; font-weight: bold;"
+MISTAKE_WARNING = ("MISTAKEN UPDATE RULE: each layer is updated before the gradient is carried back "
+                   "through it, so earlier layers use already-updated weights. This is not gradient descent; "
+                   "switch back to Simultaneous for correct training.")
+TRAINING_FIELDS = ("learning_rate", "epochs", "order", "seed", "batch_size", "tolerance", "convergence",
+                   "update_rule")
 SCHEME_TITLES = {"constant": "Constant", "uniform": "Uniform random", "xavier": "Xavier (Glorot)", "he": "He"}
 
 
@@ -105,6 +111,16 @@ class SettingsPanel(QWidget):
                   "What the tolerance is compared with after every epoch")
         self.criterion_combo.activated.connect(
             lambda: self._edit("convergence", convergence=self.criterion_combo.currentData()))
+        self.rule_combo = self._combo(UPDATE_RULES)
+        self._row(form, "U&pdate rule:", self.rule_combo, "update_rule",
+                  "Simultaneous: every gradient is computed with the old weights, then all parameters move "
+                  "(correct). In place: the common mistake of updating a layer before backpropagating through it")
+        self.rule_combo.activated.connect(lambda: self._edit("update_rule", update_rule=self.rule_combo.currentData()))
+        self.rule_warning = QLabel(MISTAKE_WARNING, self)
+        self.rule_warning.setWordWrap(True)
+        self.rule_warning.setStyleSheet(MISTAKE_STYLE)
+        self.rule_warning.setVisible(False)
+        form.addRow(self.rule_warning)
         return group
 
     def _initialisation_group(self) -> QGroupBox:
@@ -228,7 +244,7 @@ class SettingsPanel(QWidget):
         """Show the training settings (without sending edits back)."""
         config = self.document.session.training
         widgets = (self.rate_edit, self.epochs_spin, self.order_combo, self.seed_spin, self.batch_spin,
-                   self.tolerance_edit, self.criterion_combo)
+                   self.tolerance_edit, self.criterion_combo, self.rule_combo)
         for widget in widgets:
             widget.blockSignals(True)
         self.rate_edit.setText(exact(config.learning_rate))
@@ -238,6 +254,8 @@ class SettingsPanel(QWidget):
         self.batch_spin.setValue(config.batch_size)
         self.tolerance_edit.setText(exact(config.tolerance))
         self.criterion_combo.setCurrentIndex(self.criterion_combo.findData(config.convergence))
+        self.rule_combo.setCurrentIndex(self.rule_combo.findData(config.update_rule))
+        self.rule_warning.setVisible(config.update_rule == "in_place")
         for widget in widgets:
             widget.blockSignals(False)
 
