@@ -33,3 +33,16 @@ def test_position_after_divergence_names_where(qtbot):
     controller.step("sample")
     assert document.training.status == "diverged"
     assert controller.position_text() == "Epoch 1 of 5 · sample 1 of 4 · Diverged"
+
+
+def test_position_names_the_row_when_the_order_is_shuffled(qtbot):
+    session = load_example("regression")
+    session.training = session.training.with_changes(order="shuffled", seed=2)
+    document, controller = make(qtbot, session)
+    row = int(document.training.order(0)[0]) + 1
+    assert row != 1, "the test needs a seed whose first sample is not row 1"
+    expected_row = f" (row {row})"
+    assert controller.position_text() == f"Epoch 1 of 5 · sample 1 of 4{expected_row} · Ready"
+    record = controller.step("factor")[0]
+    assert record.row == row
+    assert f"sample 1 of 4{expected_row} · Forward pass" in controller.position_text()

@@ -70,9 +70,13 @@ class Controller(QObject):
             return f"Epoch {training.epoch + 1} of {epochs} · sample {training.position + 1} of {count} · Diverged"
         record = self.current
         epoch = min(training.epoch + 1, epochs)
-        sample = record.sample if record is not None else min(training.position + 1, count)
+        if record is not None:
+            sample, row = record.sample, getattr(record, "row", record.sample)
+        else:
+            sample, row = training.position + 1, int(training.current_batch()[0]) + 1
+        where = f"sample {sample} of {count}" + (f" (row {row})" if row != sample else "")
         phase = describe(record) if record is not None else "Ready"
-        return f"Epoch {epoch} of {epochs} · sample {sample} of {count} · {phase}"
+        return f"Epoch {epoch} of {epochs} · {where} · {phase}"
 
     def set_granularity(self, granularity: str) -> None:
         if granularity not in GRANULARITIES:
