@@ -20,6 +20,7 @@ from .dataset_panel import DatasetPanel
 from .document import Document
 from .graph.network_view import NetworkView
 from .inspector import InspectorPanel
+from .learn import install as install_learn_tools
 from .loss_plot import LossPlotPanel
 from .settings_panel import SettingsPanel
 from .structure_panel import StructurePanel
@@ -45,6 +46,7 @@ class MainWindow(QMainWindow):
         self.window_actions.build_menus(self._fill_recent_menu, [(name, load_example(name).title) for name in example_names()],
                                  [dock.toggleViewAction() for dock in self.docks.values()])
         self.addToolBar(self.window_actions.build_toolbar())
+        self.learn_tools = install_learn_tools(self)
         self._build_status_bar()
         self._connect()
         self.restore_settings()

@@ -1,0 +1,80 @@
+"""The Learn tools that explain why training moves as it does: landscapes, the learning-rate lab, the
+gradient check and the PyTorch comparison, through the real widgets and against the engine's numbers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from simulator.analysis import flat_gradient, mean_loss
+
+
+def landscape(window, qtbot, parameter="w211", scope="sample"):
+    tools = window.learn_tools
+    tools.show_dock("landscape")
+    panel = tools.landscape
+    qtbot.waitUntil(panel.isVisible)
+    panel.set_parameter(parameter)
+    panel.set_scope(scope)
+    panel.redraw()
+    return panel
+
+
+def engine_gradient(document, parameter, rows):
+    training = document.training
+    index = [ref.name for ref in training.network.parameters()].index(parameter)
+    return flat_gradient(training.network, training.X[rows], training.Y[rows], training.loss)[index]
+
+
+@pytest.mark.parametrize("scope", ["sample", "dataset"])
+@pytest.mark.parametrize("parameter", ["w111", "w211", "b21"])
+def test_landscape_tangent_slope_is_the_engines_gradient_and_the_curve_passes_through_the_loss(
+        window, qtbot, parameter, scope):
+    document = window.document
+    window.controller.step("sample")          # away from the start: sample 2 is next
+    panel = landscape(window, qtbot, parameter, scope)
+    rows = [1] if scope == "sample" else [0, 1, 2, 3]
+    gradient = engine_gradient(document, parameter, rows)
+    x, y = panel.tangent.xData, panel.tangent.yData
+    assert (y[1] - y[0]) / (x[1] - x[0]) == pytest.approx(gradient, rel=1e-9)
+    assert panel.slice.gradient == gradient
+    training = document.training
+    loss = mean_loss(training.network, training.X[rows], training.Y[rows], training.loss)
+    centre = len(panel.curve.xData) // 2
+    assert panel.curve.xData[centre] == document.network.get(parameter)
+    assert panel.curve.yData[centre] == loss
+    assert panel.point.data["y"][0] == loss
+    assert "∂L/∂" in panel.readout.text()
+
+
+def test_landscape_arrow_is_the_update_the_stepper_then_applies(window, qtbot):
+    document = window.document
+    panel = landscape(window, qtbot, "w111", "sample")
+    old, new = panel.slice.value, panel.slice.new_value
+    assert new == pytest.approx(old - 0.001 * panel.slice.gradient, rel=1e-12)
+    assert list(panel.update_line.xData) == [old, new]
+    assert panel.arrow.isVisible() and panel.arrow.pos().x() == new
+    window.controller.step("sample")
+    assert document.network.get("w111") == new
+    # The panel follows the stepper through the document's signals.
+    qtbot.waitUntil(lambda: panel.slice.value == new)
+    assert "→" in panel.readout.text()
+
+
+def test_landscape_range_is_centred_and_zooms(window, qtbot):
+    panel = landscape(window, qtbot, "w111")
+    width = panel.curve.xData[-1] - panel.curve.xData[0]
+    assert width == pytest.approx(2.0)     # max(1, 4·|η·g|, 2·|w|) either side of 0.1
+    panel.zoom_in_button.click()
+    qtbot.waitUntil(lambda: panel.curve.xData[-1] - panel.curve.xData[0] == pytest.approx(1.0))
+    panel.zoom_out_button.click()
+    panel.zoom_out_button.click()
+    qtbot.waitUntil(lambda: panel.curve.xData[-1] - panel.curve.xData[0] == pytest.approx(4.0))
+
+
+def test_landscape_follows_structure_changes(window, qtbot):
+    panel = landscape(window, qtbot, "w211")
+    window.document.add_neuron(1)
+    qtbot.waitUntil(lambda: panel.parameter_box.findData("w231") >= 0)
+    assert panel.parameter == "w211"
+    assert panel.parameter_box.currentText() == "w₂₁₁"

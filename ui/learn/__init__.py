@@ -1,0 +1,116 @@
+"""Panels and dialogs that show why training does what it does: landscapes, rates, checks, references."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtWidgets import QComboBox, QDockWidget, QMenu
+
+from simulator.network import Network
+
+from ..inspector import to_unicode_subscripts
+
+SCOPE_LABELS = {"sample": "Current sample", "dataset": "Whole dataset (mean)"}
+SCOPE_TIPS = {"sample": "The loss of the sample (or batch) the stepper is on, or will start next",
+              "dataset": "The mean loss over every row of the dataset"}
+
+
+def fill_parameter_combo(combo: QComboBox, network: Network, preferred: str | None = None) -> None:
+    """Every weight and bias as `w₁₁₁`, with the engine name as item data; keeps `preferred` if it exists."""
+    combo.blockSignals(True)
+    combo.clear()
+    for ref in network.parameters():
+        combo.addItem(to_unicode_subscripts(ref.name), ref.name)
+    index = combo.findData(preferred) if preferred else -1
+    combo.setCurrentIndex(max(index, 0))
+    combo.blockSignals(False)
+
+
+def fill_scope_combo(combo: QComboBox) -> None:
+    for scope, label in SCOPE_LABELS.items():
+        combo.addItem(label, scope)
+        combo.setItemData(combo.count() - 1, SCOPE_TIPS[scope], Qt.ItemDataRole.ToolTipRole)
+
+
+class RedrawScheduler(QObject):
+    """Calls `redraw` once per event-loop turn however many changes arrive, and only while `widget` is
+    visible; a change while hidden is redrawn when it is shown again (`widget` calls `shown()`)."""
+
+    def __init__(self, widget, redraw):
+        super().__init__(widget)
+        self._widget, self._redraw = widget, redraw
+        self._pending = False
+        self.stale = True
+
+    def request(self) -> None:
+        self.stale = True
+        if not self._pending and self._widget.isVisible():
+            self._pending = True
+            QTimer.singleShot(0, self, self._run)
+
+    def shown(self) -> None:
+        if self.stale:
+            self.request()
+
+    def _run(self) -> None:
+        self._pending = False
+        if self._widget.isVisible() and self.stale:
+            self.stale = False
+            self._redraw()
+
+
+def learn_menu(window):
+    """The window's top-level Learn menu, created before Help when no one has made it yet."""
+    bar = window.menuBar()
+    for action in bar.actions():
+        menu = action.menu()
+        if menu is not None and (menu.objectName() == "learn_menu" or action.text().replace("&", "") == "Learn"):
+            return menu
+    help_action = next((action for action in bar.actions() if action.text().replace("&", "") == "Help"), None)
+    menu = QMenu("&Learn", window)
+    menu.setObjectName("learn_menu")
+    if help_action is not None:
+        bar.insertMenu(help_action, menu)
+    else:
+        bar.addMenu(menu)
+    return menu
+
+
+class LearnTools(QObject):
+    """The landscape docks and the analysis dialogs of one main window, and their Learn-menu entries."""
+
+    def __init__(self, window):
+        super().__init__(window)
+        from .landscape_panel import LandscapePanel
+
+        self.window = window
+        document = window.document
+        self.landscape = LandscapePanel(document, window)
+        self.docks = {"landscape": self._dock("landscape", "Loss Landscape: &One Parameter", self.landscape)}
+        menu = learn_menu(window)
+        menu.addSeparator()
+        for dock in self.docks.values():
+            menu.addAction(dock.toggleViewAction())
+
+    def _dock(self, name: str, title: str, widget):
+        window = self.window
+        dock = QDockWidget(title.replace("&", ""), window)
+        dock.setObjectName(f"{name}_dock")
+        dock.setWidget(widget)
+        toggle = dock.toggleViewAction()
+        toggle.setText(title)
+        toggle.setStatusTip(f"Show or hide the {title.replace('&', '').lower()} panel")
+        window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+        window.tabifyDockWidget(window.docks["loss_plot"], dock)
+        dock.hide()
+        toggle.triggered.connect(lambda checked: checked and dock.raise_())
+        return dock
+
+    def show_dock(self, name: str) -> None:
+        dock = self.docks[name]
+        dock.show()
+        dock.raise_()
+
+
+def install(window) -> LearnTools:
+    """Add the Learn tools to `window` (before it restores its saved layout, so the docks are restored too)."""
+    return LearnTools(window)
