@@ -78,3 +78,44 @@ def test_landscape_follows_structure_changes(window, qtbot):
     qtbot.waitUntil(lambda: panel.parameter_box.findData("w231") >= 0)
     assert panel.parameter == "w211"
     assert panel.parameter_box.currentText() == "w₂₁₁"
+
+
+# -- gradient check ------------------------------------------------------------------------------
+@pytest.mark.parametrize("example", ["regression", "classification"])
+def test_gradient_check_table_shows_the_engines_numbers(window, qtbot, example):
+    from simulator.analysis import gradient_check
+    from simulator.examples import load_example
+    from ui.learn.gradient_check_dialog import TABLE_DIGITS
+    from simulator.formatting import format_number
+
+    window.document.replace_session(load_example(example))
+    window.controller.step("sample")
+    window.learn_tools.gradient_check_action.trigger()
+    dialog = window.learn_tools.dialogs["gradient_check"]
+    qtbot.waitUntil(lambda: dialog.table.rowCount() == 9)
+    training = window.document.training
+    expected = gradient_check(training.network, training.X[[1]], training.Y[[1]], training.loss)
+    assert dialog.checks == expected
+    assert dialog.rows_label.text() == "dataset row 2"
+    for row, check in enumerate(expected):
+        assert dialog.table.item(row, 1).text() == format_number(check.analytic, TABLE_DIGITS)
+        assert dialog.table.item(row, 2).text() == format_number(check.numeric, TABLE_DIGITS)
+        assert float(dialog.table.item(row, 3).text()) == pytest.approx(check.relative_difference, rel=0.01)
+    assert dialog.verdict_label.text().startswith("The gradients agree")
+    assert "(L(θ + h) − L(θ − h)) / 2h" in dialog.explanation.text()
+    dialog.set_scope("dataset")
+    qtbot.waitUntil(lambda: dialog.rows_label.text() == "dataset rows 1, 2, 3, 4")
+    expected = gradient_check(training.network, training.X, training.Y, training.loss)
+    assert dialog.checks == expected
+
+
+def test_gradient_check_says_when_gradients_differ(window, qtbot, monkeypatch):
+    from simulator.analysis import GradientCheck
+    from ui.learn import gradient_check_dialog
+
+    wrong = [GradientCheck("w111", 1.0, 1.0), GradientCheck("b21", 2.0, 2.1)]
+    monkeypatch.setattr(gradient_check_dialog, "gradient_check", lambda *args, **kwargs: wrong)
+    dialog = window.learn_tools.open_dialog("gradient_check")
+    qtbot.waitUntil(lambda: dialog.table.rowCount() == 2)
+    assert dialog.verdict_label.text().startswith("1 of 2 gradients differ")
+    assert "b₂₁" in dialog.verdict_label.text()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QComboBox, QDockWidget, QMenu
 
 from simulator.network import Network
@@ -86,10 +87,14 @@ class LearnTools(QObject):
         document = window.document
         self.landscape = LandscapePanel(document, window)
         self.docks = {"landscape": self._dock("landscape", "Loss Landscape: &One Parameter", self.landscape)}
+        self.dialogs: dict = {}
         menu = learn_menu(window)
         menu.addSeparator()
         for dock in self.docks.values():
             menu.addAction(dock.toggleViewAction())
+        self.gradient_check_action = self._dialog_action(
+            menu, "&Gradient Check…", "Compare backpropagation's gradients with finite differences",
+            "gradient_check")
 
     def _dock(self, name: str, title: str, widget):
         window = self.window
@@ -104,6 +109,34 @@ class LearnTools(QObject):
         dock.hide()
         toggle.triggered.connect(lambda checked: checked and dock.raise_())
         return dock
+
+    def _dialog_action(self, menu: QMenu, text: str, tip: str, name: str) -> QAction:
+        action = QAction(text, self.window)
+        action.setStatusTip(tip)
+        action.setToolTip(tip)
+        action.triggered.connect(lambda: self.open_dialog(name))
+        menu.addAction(action)
+        return action
+
+    def open_dialog(self, name: str):
+        """Show the dialog `name` (made on first use, then kept with its choices) and bring it forward."""
+        dialog = self.dialogs.get(name)
+        if dialog is None:
+            dialog = self._make_dialog(name)
+            if dialog is None:
+                return None
+            self.dialogs[name] = dialog
+        dialog.show()
+        dialog.activateWindow()
+        return dialog
+
+    def _make_dialog(self, name: str):
+        from .gradient_check_dialog import GradientCheckDialog
+
+        document = self.window.document
+        if name == "gradient_check":
+            return GradientCheckDialog(document, self.window)
+        raise ValueError(name)
 
     def show_dock(self, name: str) -> None:
         dock = self.docks[name]
