@@ -72,6 +72,12 @@ class Stepper:
     def clear(self) -> None:
         self.records, self.revealed_count, self.batch = [], 0, None
 
+    def rewind(self, count: int) -> None:
+        """Show only the first `count` (≥ 1) records of the batch under way, which is not applied yet."""
+        if self.batch is None or not 1 <= count <= self.revealed_count:
+            raise ValueError(f"cannot rewind to {count} of {self.revealed_count} records")
+        self.revealed_count = count
+
     # -- stepping ------------------------------------------------------------------------------
     def next_record(self) -> Record | None:
         """Reveal one record; starts the next batch when the current one is done. None when finished."""

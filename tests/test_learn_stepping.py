@@ -75,3 +75,114 @@ def test_in_place_rule_is_marked_everywhere_and_undo_restores(qtbot, window):
         assert got == expected
     assert in_place["w211"] == simultaneous["w211"]
     assert in_place["w111"] != simultaneous["w111"]
+
+
+# -- stepping back ------------------------------------------------------------------------------
+def state(document) -> tuple:
+    """Everything that decides what the window shows and what the next step computes."""
+    training, stepper = document.training, document.stepper
+    return (training.network.flat_parameters().tolist(), training.epoch, training.position, training.status,
+            training.message, list(training.history), list(training.sample_losses), list(training._epoch_losses),
+            training._epoch_start.tolist(), stepper.revealed_count, list(stepper.records), stepper.batch is None)
+
+
+def make_document(qapp, **settings):
+    from ui.document import Document
+    session = load_example("regression")
+    session.training = session.training.with_changes(**settings)
+    return Document(session)
+
+
+@pytest.mark.parametrize("granularity", ["factor", "phase", "sample", "epoch"])
+@pytest.mark.parametrize("settings", [{"epochs": 2}, {"epochs": 3, "order": "shuffled", "batch_size": 3, "seed": 7}])
+def test_step_back_then_forward_reproduces_every_state_exactly(qapp, granularity, settings):
+    from ui.controller import Controller
+    document = make_document(qapp, **settings)
+    controller = Controller(document)
+    states = [state(document)]
+    while not document.training.finished:
+        controller.step(granularity)
+        states.append(state(document))
+    assert len(states) > 2
+    for expected in reversed(states[:-1]):
+        assert controller.step_back(granularity)
+        assert state(document) == expected
+    assert not controller.step_back(granularity)
+    for expected in states[1:]:
+        controller.step(granularity)
+        assert state(document) == expected
+
+
+def test_step_back_after_a_full_speed_run_replays_from_thinned_checkpoints(qapp):
+    from simulator.timeline import Timeline
+    from ui.controller import Controller
+    document = make_document(qapp, epochs=300, order="shuffled")
+    controller = Controller(document)
+    reference = load_example("regression")
+    reference.training = document.session.training
+    expected = reference.make_training()
+    timeline = controller.timeline()
+    timeline.recent, timeline.checkpoints = 8, 4
+    while not document.training.finished:
+        controller._run_speed = 0
+        controller._tick()
+    assert len(timeline.snapshots) <= 8 + 4 + 2
+    total = 300 * 4
+    assert controller.step_back("factor")          # the last batch's records, up to its epoch's end
+    assert document.stepper.current.kind == "epoch" and document.training.epoch == 300
+    assert controller.step_back("factor")          # its last update (applied)
+    assert document.stepper.current.kind == "update" and document.training.epoch == 300
+    assert controller.step_back("factor")          # the update before: the batch is not applied yet
+    assert document.stepper.mid_batch
+    expected.run(max_steps=total - 1)
+    assert document.training.network.flat_parameters().tolist() == expected.network.flat_parameters().tolist()
+    assert document.training.sample_losses == expected.sample_losses
+    assert isinstance(timeline, Timeline) and len(timeline.snapshots) <= 8 + 4 + 2
+
+
+def test_stepping_back_stops_at_an_edit_and_says_so(qtbot, window):
+    document, controller = window.document, window.controller
+    controller.step("sample")
+    controller.step("sample")
+    document.edit_parameter("w111", 0.5)
+    edited = state(document)
+    controller.step("sample")
+    assert document.training.position == 3
+    assert controller.step_back("sample")
+    assert state(document)[:9] == edited[:9] and document.stepper.revealed_count == 0
+    with qtbot.waitSignal(controller.message) as blocker:
+        assert not controller.step_back("sample")
+    assert "last edit" in blocker.args[0]
+    assert "last edit" in window.statusBar().currentMessage()
+    assert document.network.get(document.network.resolve("w111")) == 0.5
+    controller.reset()
+    assert not controller.step_back("factor")
+    assert window.statusBar().currentMessage() == "At the start of training"
+
+
+def test_step_back_keys_menu_and_toolbar(qtbot, window):
+    from PySide6.QtWidgets import QToolButton
+    document, actions = window.document, window.window_actions
+    press = lambda key, modifier=Qt.KeyboardModifier.NoModifier: qtbot.keyClick(window, key, modifier)  # noqa: E731
+    before = state(document)
+    for _ in range(5):
+        press(F10)
+    after_five = state(document)
+    press(Qt.Key.Key_F10, Qt.KeyboardModifier.ControlModifier)
+    assert document.stepper.revealed_count == 4
+    press(Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)
+    assert document.stepper.revealed_count == 3
+    button = next(widget for widget in window.findChildren(QToolButton) if widget.defaultAction() is actions.step_back)
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    assert document.stepper.revealed_count == 2
+    assert window.position_label.text() == window.controller.position_text()
+    assert "Ctrl+F10" in actions.step_back.toolTip()
+    simulation = next(action.menu() for action in window.menuBar().actions() if action.text() == "&Simulation")
+    assert actions.step_back in simulation.actions() and actions.back_to_start in simulation.actions()
+    press(F10, Qt.KeyboardModifier.NoModifier)
+    press(F10)
+    press(F10)
+    assert state(document) == after_five
+    actions.back_to_start.trigger()
+    assert state(document) == before
+    assert window.inspector.plain_text().startswith("Press F10")

@@ -98,6 +98,11 @@ class WindowActions:
                              "Step into: a finer step", icon(pixmaps.SP_ArrowDown))
         self.step_out = act(window, "Step &Out", controller.step_out, ("Shift+F11",),
                             "Step out: finish this sample", icon(pixmaps.SP_ArrowUp))
+        self.step_back = act(window, "Step &Back", controller.step_back, ("Ctrl+F10", "Alt+Left"),
+                             "Step back one step at the chosen granularity", icon(pixmaps.SP_MediaSkipBackward))
+        self.back_to_start = act(window, "Back to Star&t", controller.back_to_start, (),
+                                 "Back to the start of training (or to your last edit)",
+                                 icon(pixmaps.SP_MediaSeekBackward))
         self.run = act(window, "&Run / Continue", controller.run, ("F5",), "Run", icon(pixmaps.SP_MediaPlay))
         self.pause = act(window, "&Pause", controller.pause, ("Shift+F5",), "Pause", icon(pixmaps.SP_MediaPause))
         self.run_pause = act(window, "Run", controller.toggle_run, (), "Run (F5)", icon(pixmaps.SP_MediaPlay))
@@ -177,7 +182,7 @@ class WindowActions:
         view.addSeparator()
         view.addActions([self.sample_losses, self.log_scale])
         simulation = bar.addMenu("&Simulation")
-        simulation.addActions([self.step, self.step_into, self.step_out])
+        simulation.addActions([self.step, self.step_into, self.step_out, self.step_back, self.back_to_start])
         simulation.addSeparator()
         simulation.addActions([self.run, self.pause, self.run_to_end, self.reset])
         simulation.addSeparator()
@@ -193,7 +198,7 @@ class WindowActions:
         bar = QToolBar("Simulation", self.window)
         bar.setObjectName("simulation_toolbar")
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        bar.addActions([self.step, self.step_into, self.step_out])
+        bar.addActions([self.step_back, self.step, self.step_into, self.step_out])
         bar.addSeparator()
         bar.addActions([self.run_pause, self.run_to_end, self.reset])
         run_button = bar.widgetForAction(self.run_pause)
@@ -240,7 +245,7 @@ class WindowActions:
         """A table of every action that has a shortcut, in menu order."""
         rows = []
         for action in (self.new, self.open, self.save, self.save_as, self.quit, self.undo, self.redo,
-                       self.edit_value, self.step, self.step_into, self.step_out, self.run, self.pause,
+                       self.edit_value, self.step, self.step_into, self.step_out, self.step_back, self.run, self.pause,
                        self.run_to_end, self.reset, self.zoom_in, self.zoom_out, self.fit, self.getting_started):
             name = action.statusTip() or action.text().replace("&", "")
             rows.append(f"<tr><td><b>{html.escape(shortcut_text(action))}</b></td>"

@@ -13,6 +13,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from simulator.formatting import describe
 from simulator.records import Record
 from simulator.stepper import GRANULARITIES
+from simulator.timeline import Timeline, back_target, go_to
 
 from .document import Document
 
@@ -43,6 +44,7 @@ class Controller(QObject):
         self._timer.timeout.connect(self._tick)
         self._run_granularity = "factor"
         self._run_speed = self.speed
+        self._timeline: Timeline | None = None
 
     # -- state ---------------------------------------------------------------------------------
     @property
@@ -105,7 +107,9 @@ class Controller(QObject):
         self.pause()
         stepper = self.document.stepper
         if stepper.mid_batch:
+            self.timeline()
             records = stepper.finish_batch()
+            self.timeline()
             self._announce(records)
             return records
         return self._step("sample")
@@ -115,9 +119,61 @@ class Controller(QObject):
         if training.finished:
             self.message.emit(training.message or "Training has finished; reset to train again.")
             return []
+        self.timeline()
         records = self.document.stepper.step(granularity)
+        self.timeline()
         self._announce(records)
         return records
+
+    # -- stepping back -------------------------------------------------------------------------
+    def timeline(self) -> Timeline:
+        """The snapshots of the document's training, brought up to date with its current state."""
+        training = self.document.training
+        if self._timeline is None or self._timeline.training is not training:
+            self._timeline = Timeline(training)
+        else:
+            self._timeline.observe()
+        return self._timeline
+
+    def step_back(self, granularity: str | None = None) -> bool:
+        """Back one step at `granularity` (default: the chosen one), to where a step could have stopped
+        (Ctrl+F10, Alt+Left); False when already at the start or at the last edit."""
+        self.pause()
+        timeline = self.timeline()
+        target = back_target(self.document.stepper, timeline, granularity or self.granularity)
+        if target is None:
+            self.message.emit(self._back_limit_text(timeline))
+            return False
+        go_to(self.document.stepper, timeline, target)
+        self._moved_back()
+        return True
+
+    def back_to_start(self) -> bool:
+        """Back to the start of training, or to the last edit if there was one since."""
+        self.pause()
+        timeline = self.timeline()
+        target = (timeline.base, 0)
+        if back_target(self.document.stepper, timeline, "factor") is None:
+            self.message.emit(self._back_limit_text(timeline))
+            return False
+        go_to(self.document.stepper, timeline, target)
+        self._moved_back()
+        if timeline.base:
+            self.message.emit(self._back_limit_text(timeline))
+        return True
+
+    @staticmethod
+    def _back_limit_text(timeline: Timeline) -> str:
+        if timeline.base == 0:
+            return "At the start of training"
+        return "Stepping back stops at your last edit: an edit cannot be replayed (Reset goes to the very start)"
+
+    def _moved_back(self) -> None:
+        document = self.document
+        document.parameters_changed.emit()
+        document.history_changed.emit()
+        document.records_changed.emit()
+        self.position_changed.emit()
 
     def _announce(self, records: list[Record]) -> None:
         document = self.document
@@ -179,6 +235,7 @@ class Controller(QObject):
         document = self.document
         document.training.reset()
         document.stepper.clear()
+        self.timeline().rebase()
         document.parameters_changed.emit()
         document.history_changed.emit()
         document.records_changed.emit()
@@ -192,10 +249,12 @@ class Controller(QObject):
         document = self.document
         training = document.training
         epochs_before = training.epoch
+        self.timeline()
         records = document.stepper.finish_batch()
         deadline = time.perf_counter() + SLICE_SECONDS
         while not training.finished and time.perf_counter() < deadline:
             training.run(max_steps=32)
+        self.timeline()
         if records or training.epoch != epochs_before or training.position:
             document.stepper.clear()
             document.mark_trained()

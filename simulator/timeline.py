@@ -1,0 +1,226 @@
+"""Going back in training: snapshots of the training state, and replay from the nearest one.
+
+A state is identified by how many batches have been committed since the start (`batch_index`).
+Training is deterministic (a shuffled order depends only on the seed and the epoch), so any state
+after a snapshot can be reproduced exactly by restoring the snapshot and replaying with the fast path.
+
+Memory stays bounded: every state of the most recent `recent` batches is kept, and at most
+`checkpoints` thinned snapshots further back (every other one is dropped when there are too many).
+
+An edit (a parameter, a data cell, a setting, the structure) cannot be replayed. The timeline notices
+one when the state no longer matches its newest snapshot and starts again from there: that state
+becomes `base`, the earliest one it can go back to.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .records import Record
+from .stepper import Stepper
+from .training import Training, TrainingConfig
+
+#: Budget for the most recent snapshots (their parameters), in bytes.
+RECENT_BYTES = 8 * 1024 * 1024
+#: Most recent batches whose states are all kept (fewer for large networks, see `recent_for`).
+MAX_RECENT = 512
+#: Thinned snapshots kept further back.
+CHECKPOINTS = 64
+
+
+def recent_for(parameter_count: int) -> int:
+    """How many recent states fit the budget for a network of `parameter_count` parameters (16..512)."""
+    return max(16, min(MAX_RECENT, RECENT_BYTES // (8 * max(parameter_count, 1))))
+
+
+def batches_per_epoch(training: Training) -> int:
+    return math.ceil(training.n_samples / training.batch_size)
+
+
+def batch_index(training: Training) -> int:
+    """Batches committed since the start: epoch·(batches per epoch) + this epoch's; a divergence counts one."""
+    done = training.epoch * batches_per_epoch(training) + training.position // training.batch_size
+    return done + (1 if training.status == "diverged" else 0)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What `Training` needs to resume exactly: `parameters: (parameter_count,)`, the position, the
+    lengths of its loss lists (they only grow, so truncating restores them), the parameters at the
+    start of the epoch (shared, never modified) and the status."""
+
+    parameters: np.ndarray
+    epoch: int
+    position: int
+    history_length: int
+    samples_length: int
+    epoch_start: np.ndarray
+    status: str
+    message: str
+
+    @classmethod
+    def of(cls, training: Training) -> "Snapshot":
+        return cls(training.network.flat_parameters(), training.epoch, training.position, len(training.history),
+                   len(training.sample_losses), training._epoch_start, training.status, training.message)
+
+    def matches(self, training: Training) -> bool:
+        return (self.epoch == training.epoch and self.position == training.position
+                and self.history_length == len(training.history)
+                and self.samples_length == len(training.sample_losses) and self.status == training.status
+                and np.array_equal(self.parameters, training.network.flat_parameters()))
+
+    def apply(self, training: Training) -> None:
+        training.network.set_flat_parameters(self.parameters)
+        training.epoch, training.position = self.epoch, self.position
+        # New list objects, so views that cache a list's tail see that it changed.
+        training.history = training.history[:self.history_length]
+        training.sample_losses = training.sample_losses[:self.samples_length]
+        training._epoch_losses = training.sample_losses[len(training.sample_losses) - self.position:] \
+            if self.position else []
+        training._epoch_start = self.epoch_start
+        training.status, training.message = self.status, self.message
+
+    def __repr__(self) -> str:
+        return f"Snapshot(epoch={self.epoch + 1}, position={self.position}, status={self.status!r})"
+
+
+class Timeline:
+    """Snapshots of one `training` run, by batch index, from `base` (the start or the last edit) on."""
+
+    def __init__(self, training: Training, recent: int | None = None, checkpoints: int = CHECKPOINTS):
+        self.training = training
+        self.recent = recent if recent is not None else recent_for(training.network.parameter_count())
+        self.checkpoints = checkpoints
+        self.snapshots: dict[int, Snapshot] = {}
+        self.base = 0
+        self.rebase()
+
+    def __repr__(self) -> str:
+        return f"Timeline(base={self.base}, newest={self.newest}, snapshots={len(self.snapshots)})"
+
+    @property
+    def newest(self) -> int:
+        return max(self.snapshots)
+
+    def _conditions(self) -> tuple:
+        training = self.training
+        return (training.X, training.Y, training.config)
+
+    def _same_conditions(self) -> bool:
+        x, y, config = self._conditions()
+        return x is self._x and y is self._y and config == self._config
+
+    def rebase(self) -> None:
+        """Forget everything before the current state; it becomes the earliest one reachable."""
+        self._x, self._y, config = self._conditions()
+        self._config: TrainingConfig = config
+        index = batch_index(self.training)
+        self.base = index
+        self.snapshots = {index: Snapshot.of(self.training)}
+
+    def observe(self) -> bool:
+        """Note the current state (call before and after every change of position); False if an edit
+        since the last call made the earlier states unreachable (the timeline then starts again here)."""
+        index = batch_index(self.training)
+        if self._same_conditions():
+            if index in self.snapshots and self.snapshots[index].matches(self.training):
+                return True
+            if index > self.newest:
+                self._add(index)
+                return True
+        self.rebase()
+        return False
+
+    def _add(self, index: int) -> None:
+        self.snapshots[index] = Snapshot.of(self.training)
+        self._thin(index)
+
+    def _thin(self, newest: int) -> None:
+        """Keep every recent state and at most `checkpoints` older ones (every other one when too many)."""
+        older = sorted(key for key in self.snapshots if key < newest - self.recent and key != self.base)
+        while len(older) > self.checkpoints:
+            for key in older[1::2]:
+                del self.snapshots[key]
+            older = older[::2]
+
+    def reachable(self, index: int) -> bool:
+        return self.base <= index <= self.newest
+
+    def restore(self, index: int) -> None:
+        """Put the training in the state after `index` committed batches (base ≤ index ≤ newest):
+        restore the nearest snapshot at or before it and replay; later snapshots are dropped."""
+        if not self.reachable(index):
+            raise ValueError(f"batch {index} is outside {self.base}..{self.newest}")
+        start = max(key for key in self.snapshots if key <= index)
+        for key in [key for key in self.snapshots if key > index]:
+            del self.snapshots[key]
+        self.snapshots[start].apply(self.training)
+        for current in range(start + 1, index + 1):
+            self.training.step()
+            self._add(current)
+
+
+# -- stepping back with the phase stepper -------------------------------------------------------
+#: `revealed` of a position that shows every record of its batch (the epoch's end included).
+END = -1
+
+
+def cursor(stepper: Stepper, timeline: Timeline) -> tuple[int, int]:
+    """Where the stepper is: (batch, revealed) — the batch whose records it shows, and how many.
+
+    (b, 0) shows nothing with b batches committed; after a batch is applied its records stay in view,
+    so the batch shown is the one before the committed count."""
+    committed = batch_index(timeline.training)
+    if stepper.records and stepper.batch is None:
+        return committed - 1, stepper.revealed_count
+    return committed, stepper.revealed_count
+
+
+def _boundary(records: list[Record], revealed: int, granularity: str) -> bool:
+    """True when a forward step at `granularity` can stop with `revealed` records shown."""
+    if granularity == "factor":
+        return True
+    before, after = records[revealed - 1], records[revealed]
+    if granularity == "phase":
+        return before.phase != after.phase
+    return before.sample != after.sample
+
+
+def back_target(stepper: Stepper, timeline: Timeline, granularity: str) -> tuple[int, int] | None:
+    """The position one step back at `granularity` (a position a forward step could have stopped at);
+    None when already at the earliest reachable one (the start, or the last edit)."""
+    batch, revealed = cursor(stepper, timeline)
+    floor = (timeline.base, 0)
+    if (batch, revealed) <= floor:
+        return None
+    if granularity == "epoch":
+        epochs = batch // batches_per_epoch(timeline.training)
+        if epochs >= 1 and epochs * batches_per_epoch(timeline.training) - 1 >= timeline.base:
+            return epochs * batches_per_epoch(timeline.training) - 1, END
+        return floor
+    for shown in range(revealed - 1, 0, -1):
+        if _boundary(stepper.records, shown, granularity):
+            return batch, shown
+    if batch - 1 >= timeline.base:
+        return batch - 1, END
+    return floor
+
+
+def go_to(stepper: Stepper, timeline: Timeline, target: tuple[int, int]) -> None:
+    """Show position `target` = (batch, revealed): restore and replay, then reveal that many records."""
+    batch, revealed = target
+    if stepper.batch is not None and cursor(stepper, timeline)[0] == batch and 1 <= revealed <= stepper.revealed_count:
+        stepper.rewind(revealed)
+        return
+    timeline.restore(batch)
+    stepper.clear()
+    if revealed == END:
+        stepper.next_record()
+        stepper.finish_batch()
+    else:
+        for _ in range(revealed):
+            stepper.next_record()
+    timeline.observe()
