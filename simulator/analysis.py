@@ -73,6 +73,10 @@ def loss_along(network: Network, inputs: np.ndarray, targets: np.ndarray, loss: 
     return result
 
 
+#: Largest number of activations `losses_at` stacks at once.
+MAX_STACKED_VALUES = 4_000_000
+
+
 def losses_at(network: Network, inputs: np.ndarray, targets: np.ndarray, loss: Loss | str,
               parameters: list[str | ParameterRef], settings: np.ndarray) -> np.ndarray:
     """Mean loss for many settings of a few parameters at once, all others held: `settings: (g, k)`
@@ -83,8 +87,16 @@ def losses_at(network: Network, inputs: np.ndarray, targets: np.ndarray, loss: L
     """
     loss = get_loss(loss) if isinstance(loss, str) else loss
     settings = np.asarray(settings, float)
-    count = settings.shape[0]
     refs = [network.resolve(parameter) for parameter in parameters]
+    # Settings go through in chunks so the stacked activations stay a few million numbers at most.
+    chunk = max(1, MAX_STACKED_VALUES // (max(len(inputs), 1) * max(network.sizes)))
+    return np.concatenate([_losses_of_chunk(network, inputs, targets, loss, refs, settings[start:start + chunk])
+                           for start in range(0, settings.shape[0], chunk)] or [np.empty(0)])
+
+
+def _losses_of_chunk(network: Network, inputs: np.ndarray, targets: np.ndarray, loss: Loss,
+                     refs: list[ParameterRef], settings: np.ndarray) -> np.ndarray:
+    count = settings.shape[0]
     weights = [np.repeat(layer.weights[None], count, axis=0) for layer in network.layers]
     biases = [np.repeat(layer.biases[None, None, :], count, axis=0) for layer in network.layers]
     for column, ref in enumerate(refs):
@@ -190,3 +202,52 @@ def loss_slice(training: Training, batch: BatchResult | None, parameter: str | P
     values[points // 2] = value
     return LossSlice(ref.name, values, loss_along(network, inputs, targets, training.loss, ref, values),
                      value, mean_loss(network, inputs, targets, training.loss), gradient, new_value)
+
+
+@dataclass(frozen=True)
+class LossSurface:
+    """The loss over a grid of two parameters, all others held: `losses: (len(first_values),
+    len(second_values))`; the grid is centred on the current values, which sit on its middle point."""
+
+    first: str
+    second: str
+    first_values: np.ndarray
+    second_values: np.ndarray
+    losses: np.ndarray
+    value: tuple[float, float]
+    loss: float
+
+    def __repr__(self) -> str:
+        return (f"LossSurface({self.first}, {self.second}: {self.losses.shape[0]}×{self.losses.shape[1]}, "
+                f"loss {self.loss:g} at {self.value})")
+
+
+def loss_surface_around(training: Training, batch: BatchResult | None, first: str | ParameterRef,
+                        second: str | ParameterRef, scope: str, zoom: float = 1.0, points: int = 61,
+                        include: np.ndarray | None = None) -> LossSurface:
+    """The loss over the focus rows on a grid centred on the two parameters' current values, each axis
+    `slice_width / zoom` either side, widened to take in the points `include: (m, 2)` (a path)."""
+    network = training.network
+    refs = [network.resolve(first), network.resolve(second)]
+    if refs[0] == refs[1]:
+        raise ConfigError("choose two different parameters")
+    points = points + (points + 1) % 2      # odd, so the current value is the middle grid point
+    order = list(network.parameters())
+    rows = focus_rows(training, batch, scope)
+    inputs, targets = training.X[rows], training.Y[rows]
+    gradient = flat_gradient(network, inputs, targets, training.loss)
+    rate = training.config.learning_rate
+    axes = []
+    for column, ref in enumerate(refs):
+        value = network.get(ref)
+        half = slice_width(value, rate * gradient[order.index(ref)]) / zoom
+        if include is not None and len(include):
+            reach = np.max(np.abs(np.asarray(include, float)[:, column] - value))
+            if np.isfinite(reach):   # a path that ran far away (divergence) would hide the valley
+                half = max(half, min(1.1 * reach, 100 * half))
+        values = value + np.linspace(-half, half, points)
+        values[points // 2] = value
+        axes.append(values)
+    losses = loss_surface(network, inputs, targets, training.loss, refs[0], axes[0], refs[1], axes[1])
+    return LossSurface(refs[0].name, refs[1].name, axes[0], axes[1], losses,
+                       (network.get(refs[0]), network.get(refs[1])), mean_loss(network, inputs, targets, training.loss))

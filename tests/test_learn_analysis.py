@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from simulator.analysis import flat_gradient, mean_loss
+from simulator.formatting import format_number
 
 
 def landscape(window, qtbot, parameter="w211", scope="sample"):
@@ -119,3 +120,77 @@ def test_gradient_check_says_when_gradients_differ(window, qtbot, monkeypatch):
     qtbot.waitUntil(lambda: dialog.table.rowCount() == 2)
     assert dialog.verdict_label.text().startswith("1 of 2 gradients differ")
     assert "b₂₁" in dialog.verdict_label.text()
+
+
+# -- two-parameter landscape ---------------------------------------------------------------------
+def surface(window, qtbot, first="w211", second="w221", scope="dataset"):
+    tools = window.learn_tools
+    tools.show_dock("surface")
+    panel = tools.surface
+    qtbot.waitUntil(panel.isVisible)
+    panel.set_parameters(first, second)
+    panel.set_scope(scope)
+    panel.redraw()
+    return panel
+
+
+@pytest.mark.parametrize("scope", ["sample", "dataset"])
+def test_surface_value_at_the_current_point_is_the_current_loss(window, qtbot, scope):
+    document = window.document
+    window.controller.step("sample")
+    panel = surface(window, qtbot, "w111", "b21", scope)
+    training = document.training
+    rows = [1] if scope == "sample" else [0, 1, 2, 3]
+    loss = mean_loss(training.network, training.X[rows], training.Y[rows], training.loss)
+    grid = panel.surface
+    centre = grid.losses.shape[0] // 2
+    assert (grid.first_values[centre], grid.second_values[centre]) == (document.network.get("w111"),
+                                                                       document.network.get("b21"))
+    assert grid.losses[centre, centre] == pytest.approx(loss, rel=1e-12)
+    assert panel.image.image[centre, centre] == grid.losses[centre, centre]
+    assert grid.loss == loss
+    assert panel.point.data["x"][0] == document.network.get("w111")
+    # Another grid point against a direct evaluation by the engine with both parameters set.
+    probe = training.network.copy()
+    probe.set("w111", grid.first_values[5])
+    probe.set("b21", grid.second_values[50])
+    assert grid.losses[5, 50] == pytest.approx(mean_loss(probe, training.X[rows], training.Y[rows], training.loss),
+                                               rel=1e-12)
+    panel.show_pointer(grid.first_values[5], grid.second_values[50])
+    assert panel.pointer.text().endswith(f"loss {format_number(grid.losses[5, 50], document.digits)}")
+
+
+def test_surface_path_grows_by_one_point_per_update_and_resets(window, qtbot):
+    panel = surface(window, qtbot)
+    assert len(panel.path_points()) == 1
+    for count in range(2, 5):
+        window.controller.step("sample")
+        assert len(panel.path_points()) == count
+    network = window.document.network
+    assert tuple(panel.path_points()[-1]) == (network.get("w211"), network.get("w221"))
+    panel.redraw()
+    assert len(panel.path_curve.xData) == 4
+    assert "path: 4 points" in panel.readout.text()
+    window.controller.step("factor")           # a forward record: nothing moved
+    assert len(panel.path_points()) == 4
+    window.controller.reset()
+    assert len(panel.path_points()) == 1
+    window.controller.step("epoch")
+    assert len(panel.path_points()) == 2        # one parameters_changed for the whole epoch
+    window.document.add_neuron(1)
+    assert len(panel.path_points()) == 1
+
+
+def test_surface_refuses_the_same_parameter_twice(window, qtbot):
+    panel = surface(window, qtbot, "w211", "w211")
+    assert panel.surface is None
+    assert "two different parameters" in panel.readout.text()
+
+
+def test_surface_is_fast_enough_to_follow_a_run(window, qtbot):
+    import time
+
+    panel = surface(window, qtbot)
+    start = time.perf_counter()
+    panel.redraw()
+    assert time.perf_counter() - start < 0.25

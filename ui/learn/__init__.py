@@ -10,6 +10,8 @@ from simulator.network import Network
 
 from ..inspector import to_unicode_subscripts
 
+#: Height a landscape panel asks for when it is opened: enough for a readable plot at 1280 × 800.
+DOCK_HEIGHT = 330
 SCOPE_LABELS = {"sample": "Current sample", "dataset": "Whole dataset (mean)"}
 SCOPE_TIPS = {"sample": "The loss of the sample (or batch) the stepper is on, or will start next",
               "dataset": "The mean loss over every row of the dataset"}
@@ -82,11 +84,14 @@ class LearnTools(QObject):
     def __init__(self, window):
         super().__init__(window)
         from .landscape_panel import LandscapePanel
+        from .surface_panel import SurfacePanel
 
         self.window = window
         document = window.document
         self.landscape = LandscapePanel(document, window)
-        self.docks = {"landscape": self._dock("landscape", "Loss Landscape: &One Parameter", self.landscape)}
+        self.surface = SurfacePanel(document, window)
+        self.docks = {"landscape": self._dock("landscape", "Loss Landscape: &One Parameter", self.landscape),
+                      "surface": self._dock("surface", "Loss Landscape: &Two Parameters", self.surface)}
         self.dialogs: dict = {}
         menu = learn_menu(window)
         menu.addSeparator()
@@ -107,7 +112,7 @@ class LearnTools(QObject):
         window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
         window.tabifyDockWidget(window.docks["loss_plot"], dock)
         dock.hide()
-        toggle.triggered.connect(lambda checked: checked and dock.raise_())
+        toggle.triggered.connect(lambda checked: checked and self.show_dock(name))
         return dock
 
     def _dialog_action(self, menu: QMenu, text: str, tip: str, name: str) -> QAction:
@@ -142,6 +147,8 @@ class LearnTools(QObject):
         dock = self.docks[name]
         dock.show()
         dock.raise_()
+        if not dock.isFloating() and dock.height() < DOCK_HEIGHT:
+            self.window.resizeDocks([dock], [DOCK_HEIGHT], Qt.Orientation.Vertical)
 
 
 def install(window) -> LearnTools:
