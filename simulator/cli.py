@@ -28,6 +28,8 @@ from .training import CONVERGENCE, ORDERS, UPDATE_RULES, Training
 
 PROG = "backprop-sim"
 COMMANDS = ("train", "trace", "examples")
+#: More significant digits than a float64 holds only show noise (and huge counts would take forever).
+MAX_DIGITS = 17
 
 
 class UsageError(Exception):
@@ -40,14 +42,16 @@ class _Parser(argparse.ArgumentParser):
 
 
 # -- argument types ------------------------------------------------------------------------------
-def _whole(label: str, low: int):
+def _whole(label: str, low: int, high: int | None = None):
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{label} must be a whole number, not {text!r}") from None
+            raise argparse.ArgumentTypeError(f"{label} must be a whole number, not {text[:40]!r}") from None
         if value < low:
             raise argparse.ArgumentTypeError(f"{label} must be a whole number ≥ {low}, not {text!r}")
+        if high is not None and value > high:
+            raise argparse.ArgumentTypeError(f"{label} must be a whole number from {low} to {high}, not {text[:40]!r}")
         return value
     return parse
 
@@ -93,14 +97,14 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--update-rule", choices=UPDATE_RULES,
                        help="simultaneous (gradient descent) or in_place (a common mistake, for demonstration)")
     train.add_argument("--save", metavar="FILE", help="save the session with the trained parameters")
-    train.add_argument("--digits", type=_whole("digits", 1), default=DEFAULT_DIGITS, metavar="D",
+    train.add_argument("--digits", type=_whole("digits", 1, MAX_DIGITS), default=DEFAULT_DIGITS, metavar="D",
                        help=f"significant digits shown (default {DEFAULT_DIGITS})")
     train.add_argument("--json", action="store_true", help="print one JSON object, full precision")
     trace = commands.add_parser("trace", help="print the hand calculation of one training step")
     _add_source(trace)
     trace.add_argument("--sample", type=_whole("sample", 1), default=1, metavar="K",
                        help="row of the dataset, from 1 (default 1)")
-    trace.add_argument("--digits", type=_whole("digits", 1), default=DEFAULT_DIGITS, metavar="D",
+    trace.add_argument("--digits", type=_whole("digits", 1, MAX_DIGITS), default=DEFAULT_DIGITS, metavar="D",
                        help=f"significant digits shown (default {DEFAULT_DIGITS})")
     trace.add_argument("--json", action="store_true", help="print the records as JSON, full precision")
     commands.add_parser("examples", help="list the built-in examples")

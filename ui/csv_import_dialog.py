@@ -116,7 +116,8 @@ class CsvImportDialog(QDialog):
             self.preview.clear()
             self.preview.setRowCount(0)
             self.preview.setColumnCount(0)
-            self._show_error(f"{self.path.name}: {error}")
+            name = self.path.name  # most load errors name the file already; never say it twice
+            self._show_error(str(error) if name in str(error) else f"{name}: {error}")
             return
         data = self._loaded
         self.summary.setText(f"{len(data)} rows, {len(data.columns)} columns")
