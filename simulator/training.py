@@ -2,7 +2,9 @@
 
 A batch is computed (forward, loss, backward, proposed new parameters) without touching the network,
 then committed. The fast path commits at once; the phase stepper shows the records first. Both go
-through `compute_batch` and `commit`, so their numbers are the same numbers.
+through `compute_batch` and `commit`, so their numbers are the same numbers. Per-sample training of
+a small network goes through the generated kernel of `kernel.py` instead of numpy, on both paths:
+`run` calls its `step`, `compute_batch` its `trace`, which compute the same floats in the same order.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import numpy as np
 
 from .dataset import Dataset
 from .errors import ConfigError
+from .kernel import Kernel, kernel_for
 from .losses import Loss, get_loss
 from .network import BackwardCache, ForwardCache, Network, check_loss_compatible
 
@@ -136,6 +139,7 @@ class Training:
         self._epoch_losses: list[float] = []
         self._epoch_start = self.network.flat_parameters()
         self._orders: dict[int, np.ndarray] = {}
+        self._row_lists: tuple | None = None
         self.status = "ready"
         self.message = ""
 
@@ -190,11 +194,47 @@ class Training:
         return self.order(self.epoch)[self.position:self.position + self.batch_size]
 
     # -- one step ------------------------------------------------------------------------------
+    def kernel(self) -> Kernel | None:
+        """The per-sample kernel both paths use for this network and these settings, if any."""
+        if self.batch_size != 1 or self.config.update_rule != "simultaneous":
+            return None
+        layers = self.network.layers
+        return kernel_for([layers[0].n_in] + [layer.n_out for layer in layers],
+                          [layer.activation for layer in layers], self.loss.name)
+
+    def _rows(self) -> tuple[list, list]:
+        """The dataset's inputs and targets as lists of floats, kept until the rows change."""
+        if self._row_lists is None or self._row_lists[0] is not self.X or self._row_lists[1] is not self.Y:
+            self._row_lists = (self.X, self.Y, self.X.tolist(), self.Y.tolist())
+        return self._row_lists[2], self._row_lists[3]
+
+    def _kernel_batch(self, kernel: Kernel, indices: np.ndarray) -> BatchResult:
+        """The next sample's step through the kernel's `trace`, as numpy arrays for the stepper."""
+        X, Y = self._rows()
+        row = int(indices[0])
+        trace = kernel.trace(self.network.flat_parameters().tolist(), X[row], Y[row],
+                             self.config.learning_rate)
+
+        def rows(values: list[list[float]]) -> list[np.ndarray]:
+            return [np.array([layer_values]) for layer_values in values]
+
+        out = rows(trace["out"])
+        forward = ForwardCache([self.X[indices]] + out[:-1], rows(trace["z"]), out)
+        grads, new = split_flat(self.network, trace["grads"]), split_flat(self.network, trace["new"])
+        backward = BackwardCache(rows(trace["d_out"]), rows(trace["act_grad"]), rows(trace["delta"]),
+                                 [weights for weights, _ in grads], [biases for _, biases in grads],
+                                 [layer.weights for layer in self.network.layers])
+        return BatchResult(self.epoch, self.position, indices, forward, backward,
+                           np.array([trace["loss"]]), new)
+
     def compute_batch(self) -> BatchResult:
         """Forward, loss, backward and the proposed update of the next batch; changes nothing."""
         if self.finished:
             raise ConfigError(f"training has stopped ({self.status}); reset to train again")
         indices = self.current_batch()
+        kernel = self.kernel()
+        if kernel is not None:
+            return self._kernel_batch(kernel, indices)
         inputs, targets = self.X[indices], self.Y[indices]
         forward = self.network.forward(inputs)
         rate = self.config.learning_rate
@@ -246,15 +286,17 @@ class Training:
                 return f"{ref.name} would become {value}" + (f" ({loss_text})" if loss_text else "")
         return loss_text
 
-    def _end_epoch(self) -> None:
-        mean_loss = float(np.mean(self._epoch_losses))
+    def _end_epoch(self, parameters: np.ndarray | None = None) -> None:
+        """Close the epoch; `parameters` are the network's flat parameters when the caller has them."""
+        mean_loss = epoch_mean(self._epoch_losses)
         self.history.append(mean_loss)
         self._epoch_losses = []
         self.epoch += 1
         self.position = 0
         self._orders.pop(self.epoch - 1, None)
-        parameters = self.network.flat_parameters()
-        change = float(np.max(np.abs(parameters - self._epoch_start)))
+        if parameters is None:
+            parameters = self.network.flat_parameters()
+        change = float(np.abs(parameters - self._epoch_start).max())
         self._epoch_start = parameters
         tolerance = self.config.tolerance
         if tolerance > 0:
@@ -281,10 +323,53 @@ class Training:
 
     def run(self, max_steps: int | None = None) -> str:
         """Fast path: step until training stops or `max_steps` steps are done; returns the status."""
+        kernel = None if self.finished else self.kernel()
+        if kernel is not None:
+            return self._run_kernel(kernel, max_steps)
         steps = 0
         while not self.finished and (max_steps is None or steps < max_steps):
             self.step()
             steps += 1
+        return self.status
+
+    def _run_kernel(self, kernel: Kernel, max_steps: int | None) -> str:
+        """`run` for per-sample training of a small network: the kernel's `step`, no records.
+
+        Parameters live in a flat list while the loop runs and go back to the network whenever it
+        stops. A step whose loss or parameters are not all finite is not taken: the network gets the
+        last finite values and `commit` of that step, recomputed by `compute_batch`, reports it.
+        """
+        X, Y = self._rows()
+        parameters = self.network.flat_parameters().tolist()
+        rate, step, isfinite = self.config.learning_rate, kernel.step, math.isfinite
+        budget = math.inf if max_steps is None else max_steps
+        diverged = False
+        while not self.finished and budget > 0:
+            order = self.order(self.epoch).tolist()
+            start = self.position
+            end = min(len(order), start + budget)
+            losses = self._epoch_losses
+            for position in range(start, end):
+                row = order[position]
+                new, loss = step(parameters, X[row], Y[row], rate)
+                # sum() is finite when every term is, and only rarely overflows when they are.
+                if not (isfinite(loss) and isfinite(sum(new))) and not (
+                        isfinite(loss) and all(map(isfinite, new))):
+                    end, diverged = position, True
+                    break
+                parameters = new
+                losses.append(loss)
+            self.sample_losses.extend(losses[start:end])
+            budget -= end - start
+            if end > start:
+                self.position, self.status = end, "running"
+            if diverged:
+                break
+            if self.position >= self.n_samples:
+                self._end_epoch(np.array(parameters))
+        self.network.set_flat_parameters(np.array(parameters))
+        if diverged:
+            self.commit(self.compute_batch())
         return self.status
 
     def summary(self) -> dict:
@@ -297,3 +382,22 @@ class Training:
             "message": self.message,
             "epochs_run": self.epoch,
         }
+
+
+def split_flat(network: Network, values: list[float]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Flat values in `parameters()` order as per-layer (weights: (n_in, n_out), biases: (n_out,))."""
+    parts, offset = [], 0
+    for layer in network.layers:
+        size = (layer.n_in + 1) * layer.n_out
+        block = np.array(values[offset:offset + size]).reshape(layer.n_out, layer.n_in + 1).T
+        parts.append((np.ascontiguousarray(block[:-1]), block[-1].copy()))
+        offset += size
+    return parts
+
+
+def epoch_mean(losses: list[float]) -> float:
+    """The mean of an epoch's sample losses, from their correctly rounded sum."""
+    try:
+        return math.fsum(losses) / len(losses)
+    except OverflowError:   # the sum overflows though every loss is finite
+        return float(np.mean(losses))

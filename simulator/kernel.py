@@ -1,0 +1,166 @@
+"""The per-sample training kernel: one SGD step of a small network in plain Python floats.
+
+numpy spends about a microsecond on every call whatever the array size, and one step of the
+lectures' 2-2-1 network needs dozens of calls. For per-sample training of small networks the
+engine instead generates, once per network shape, straight-line Python for one step: every
+parameter, activation and chain-rule term is a local float. Two functions come from the same
+lines: `step` (new parameters and the loss, for the fast path) and `trace` (every intermediate
+value as well, for the phase stepper). CPython evaluates each float expression in the order it
+is written, one rounding per operation (no fused multiply-add, no reassociation), so the two give
+bit-identical numbers. The order of the arithmetic is the engine's definition:
+
+    z_j = a_1·w_1j + a_2·w_2j + … + b_j                 (left to right, then the bias)
+    ∂L/∂o_i (layer l−1) = δ_1·w_i1 + δ_2·w_i2 + …        (left to right over layer l's neurons)
+    ∂L/∂w_ij = a_i·δ_j,  ∂L/∂b_j = δ_j,  w ← w − η·∂L/∂w
+
+Parameters travel as one flat list in `Network.parameters()` order.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+from .losses import BCE_EPSILON
+
+#: Networks with more parameters than this train per sample through numpy instead.
+MAX_KERNEL_PARAMETERS = 2000
+ACTIVATION_NAMES = {"linear", "tanh", "sigmoid", "relu"}
+LOSS_NAMES = {"mse", "half_sse", "bce"}
+
+
+@dataclass(frozen=True)
+class Kernel:
+    """Generated step functions for one (sizes, activations, loss) shape.
+
+    `step(P, x, y, rate) -> (new P, loss)`; `trace(P, x, y, rate)` returns a dict of every value:
+    `z, out, act_grad, d_out, delta` as per-layer lists, `grads` and `new` flat, and `loss`.
+    """
+
+    sizes: tuple[int, ...]
+    activations: tuple[str, ...]
+    loss: str
+    step: Callable
+    trace: Callable
+
+    def __repr__(self) -> str:
+        return f"Kernel({'-'.join(map(str, self.sizes))}, {','.join(self.activations)}, {self.loss})"
+
+
+_CACHE: dict[tuple, Kernel] = {}
+
+
+def kernel_for(sizes, activations, loss: str) -> Kernel | None:
+    """The kernel of a network shape, generated on first use; None when the network is too large."""
+    key = (tuple(sizes), tuple(activations), loss)
+    kernel = _CACHE.get(key)
+    if kernel is None:
+        if loss not in LOSS_NAMES or not set(activations) <= ACTIVATION_NAMES:
+            return None
+        count = sum((n_in + 1) * n_out for n_in, n_out in zip(key[0][:-1], key[0][1:]))
+        if count > MAX_KERNEL_PARAMETERS:
+            return None
+        kernel = _CACHE[key] = _build(*key)
+    return kernel
+
+
+def _parameter_index(sizes, layer: int, neuron: int, source: int | None) -> int:
+    """Flat index of weight (source → neuron) or, with source None, the bias; all 0-based."""
+    offset = sum((sizes[m] + 1) * sizes[m + 1] for m in range(layer))
+    n_in = sizes[layer]
+    return offset + neuron * (n_in + 1) + (n_in if source is None else source)
+
+
+def _activation_lines(activation: str, z: str, o: str, g: str) -> list[str]:
+    if activation == "linear":
+        return [f"{o} = {z}", f"{g} = 1.0"]
+    if activation == "tanh":
+        return [f"{o} = tanh({z})", f"{g} = 1.0 - {o} * {o}"]
+    if activation == "sigmoid":
+        return [f"e = exp(-abs({z}))",
+                f"{o} = 1.0 / (1.0 + e) if {z} >= 0.0 else e / (1.0 + e)",
+                f"{g} = {o} * (1.0 - {o})"]
+    if activation == "relu":
+        # `not z <= 0` keeps a NaN a NaN, as numpy's maximum does.
+        return [f"{o} = {z} if not {z} <= 0.0 else 0.0", f"{g} = 1.0 if {z} > 0.0 else 0.0"]
+    raise ValueError(activation)
+
+
+def _loss_lines(loss: str, m: int, y_hat: list[str]) -> list[str]:
+    """Lines setting `L` and `d{k}` (∂L/∂ŷ_k) from `y{k}` and the predictions."""
+    lines = []
+    if loss in ("mse", "half_sse"):
+        for k in range(m):
+            lines.append(f"r{k} = y{k} - {y_hat[k]}")
+        squares = " + ".join(f"r{k} * r{k}" for k in range(m))
+        lines.append(f"L = ({squares}) / {m}.0" if loss == "mse" else f"L = 0.5 * ({squares})")
+        for k in range(m):
+            lines.append(f"d{k} = -2.0 * r{k} / {m}.0" if loss == "mse" else f"d{k} = -r{k}")
+        return lines
+    if loss == "bce":
+        terms = []
+        for k in range(m):
+            lines.append(f"c{k} = min(max({y_hat[k]}, EPS), ONE_EPS)")
+            terms.append(f"-(y{k} * log(c{k}) + (1.0 - y{k}) * log(1.0 - c{k}))")
+            lines.append(f"d{k} = (-(y{k} / c{k}) + (1.0 - y{k}) / (1.0 - c{k})) / {m}.0 "
+                         f"if EPS < {y_hat[k]} < ONE_EPS else 0.0")
+        lines.append(f"L = ({' + '.join(terms)}) / {m}.0")
+        return lines
+    raise ValueError(loss)
+
+
+def _build(sizes: tuple[int, ...], activations: tuple[str, ...], loss: str) -> Kernel:
+    n_layers = len(sizes) - 1
+    count = sum((sizes[m] + 1) * sizes[m + 1] for m in range(n_layers))
+    P = [f"p{i}" for i in range(count)]
+
+    def w(layer, neuron, source=None):
+        return P[_parameter_index(sizes, layer, neuron, source)]
+
+    a = [[f"x{i}" for i in range(sizes[0])]]
+    body = [f"{', '.join(P)}, = P", f"{', '.join(a[0])}, = x",
+            f"{', '.join(f'y{k}' for k in range(sizes[-1]))}, = y"]
+    z, o, g = [], [], []
+    for l in range(n_layers):
+        z.append([f"z{l}_{j}" for j in range(sizes[l + 1])])
+        o.append([f"o{l}_{j}" for j in range(sizes[l + 1])])
+        g.append([f"g{l}_{j}" for j in range(sizes[l + 1])])
+        for j in range(sizes[l + 1]):
+            terms = " + ".join(f"{a[l][i]} * {w(l, j, i)}" for i in range(sizes[l]))
+            body.append(f"{z[l][j]} = {terms} + {w(l, j)}")
+            body += _activation_lines(activations[l], z[l][j], o[l][j], g[l][j])
+        a.append(o[l])
+    body += _loss_lines(loss, sizes[-1], o[-1])
+    d_out = [None] * n_layers
+    delta = [None] * n_layers
+    d_out[-1] = [f"d{k}" for k in range(sizes[-1])]
+    grads = [None] * count
+    for l in range(n_layers - 1, -1, -1):
+        delta[l] = [f"t{l}_{j}" for j in range(sizes[l + 1])]
+        for j in range(sizes[l + 1]):
+            body.append(f"{delta[l][j]} = {d_out[l][j]} * {g[l][j]}")
+            for i in range(sizes[l]):
+                index = _parameter_index(sizes, l, j, i)
+                grads[index] = f"gp{index}"
+                body.append(f"gp{index} = {a[l][i]} * {delta[l][j]}")
+            grads[_parameter_index(sizes, l, j, None)] = delta[l][j]
+        if l > 0:
+            d_out[l - 1] = [f"s{l - 1}_{i}" for i in range(sizes[l])]
+            for i in range(sizes[l]):
+                terms = " + ".join(f"{delta[l][j]} * {w(l, j, i)}" for j in range(sizes[l + 1]))
+                body.append(f"{d_out[l - 1][i]} = {terms}")
+    new = "[" + ", ".join(f"{P[k]} - rate * {grads[k]}" for k in range(count)) + "]"
+
+    def listing(names):
+        return "[" + ", ".join("[" + ", ".join(layer) + "]" for layer in names) + "]"
+
+    trace_return = (f"new = {new}\n    return dict(z={listing(z)}, out={listing(o)}, act_grad={listing(g)}, "
+                    f"d_out={listing(d_out)}, delta={listing(delta)}, grads=[{', '.join(grads)}], new=new, loss=L)")
+    indented = "\n    ".join(body)
+    source = (f"def step(P, x, y, rate):\n    {indented}\n    return {new}, L\n\n"
+              f"def trace(P, x, y, rate):\n    {indented}\n    {trace_return}\n")
+    namespace = {"exp": math.exp, "tanh": math.tanh, "log": math.log, "EPS": BCE_EPSILON,
+                 "ONE_EPS": 1.0 - BCE_EPSILON}
+    exec(compile(source, f"<kernel {'-'.join(map(str, sizes))}>", "exec"), namespace)
+    return Kernel(sizes, activations, loss, namespace["step"], namespace["trace"])
