@@ -194,3 +194,76 @@ def test_surface_is_fast_enough_to_follow_a_run(window, qtbot):
     start = time.perf_counter()
     panel.redraw()
     assert time.perf_counter() - start < 0.25
+
+
+# -- learning-rate lab ---------------------------------------------------------------------------
+def lr_lab(window, rates: str, epochs: int):
+    window.learn_tools.lr_lab_action.trigger()
+    dialog = window.learn_tools.dialogs["lr_lab"]
+    dialog.rates_edit.setText(rates)
+    dialog.epochs_box.setValue(epochs)
+    return dialog
+
+
+def test_lr_lab_marks_the_diverging_rate_without_blocking(window, qtbot):
+    from simulator.lr_lab import compare_learning_rates
+
+    window.controller.step("sample")           # the runs start from the current parameters
+    dialog = lr_lab(window, "0.001, 1.0", 300)
+    dialog.run_button.click()
+    assert dialog.running and not dialog.lab.done and dialog.lab.results == []   # work happens on the timer
+    assert not dialog.run_button.isEnabled() and dialog.cancel_button.isEnabled()
+    qtbot.waitUntil(lambda: not dialog.running, timeout=20000)
+    expected = compare_learning_rates(window.document.session, [0.001, 1.0], 300)
+    results = dialog.lab.results
+    assert [result.history for result in results] == [result.history for result in expected]
+    assert results[0].status == "epochs" and len(results[0].history) == 300
+    assert results[1].status == "diverged" and results[1].diverged_epoch == 2
+    assert dialog.table.item(0, 3).text() == "Finished"
+    assert dialog.table.item(1, 3).text() == "Diverged in epoch 2"
+    assert dialog.table.item(1, 3).toolTip() == expected[1].message
+    assert dialog.table.item(0, 2).text() == format_number(expected[0].history[-1])
+    assert list(dialog.curves[0].yData) == expected[0].history
+    assert "Diverged: η = 1" in dialog.message.text()
+    assert dialog.progress.value() == 1000
+    # The document's own training is untouched.
+    assert window.document.training.epoch == 0 and window.document.training.position == 1
+
+
+def test_lr_lab_cancel_keeps_what_ran(window, qtbot):
+    dialog = lr_lab(window, "0.0001, 0.001", 100_000)
+    dialog.run_button.click()
+    qtbot.waitUntil(lambda: dialog.lab.current is not None and dialog.lab.current.epoch > 5)
+    dialog.cancel_button.click()
+    assert not dialog.running
+    result = dialog.lab.results[0]
+    assert result.status == "cancelled" and len(result.history) > 5
+    assert dialog.table.item(0, 3).text() == f"Cancelled after {len(result.history):,} epochs"
+    assert dialog.message.text().startswith("Cancelled.")
+    assert dialog.run_button.isEnabled()
+
+
+@pytest.mark.parametrize("text, message", [
+    ("0.01, abc", "'abc' is not a number"),
+    ("", "enter one or more numbers"),
+    ("0.01, -1", "-1 must be a finite number greater than 0"),
+    ("0.1, 0.1", "listed twice"),
+])
+def test_lr_lab_refuses_bad_rates_with_a_message(window, qtbot, text, message):
+    dialog = lr_lab(window, text, 10)
+    dialog.run_button.click()
+    assert not dialog.running
+    assert message in dialog.message.text().replace("&#x27;", "'")
+
+
+def test_lr_lab_caps_the_epochs(window, qtbot):
+    from simulator.errors import ConfigError
+    from simulator.lr_lab import MAX_LAB_EPOCHS, LearningRateLab
+
+    window.document.edit_config(epochs=500_000)
+    window.learn_tools.lr_lab_action.trigger()
+    dialog = window.learn_tools.dialogs["lr_lab"]
+    assert dialog.epochs_box.value() == MAX_LAB_EPOCHS
+    assert "at most 100,000" in dialog.message.text()
+    with pytest.raises(ConfigError, match="at most 100,000 epochs"):
+        LearningRateLab(window.document.session, [0.1], MAX_LAB_EPOCHS + 1)

@@ -97,6 +97,9 @@ class LearnTools(QObject):
         menu.addSeparator()
         for dock in self.docks.values():
             menu.addAction(dock.toggleViewAction())
+        self.lr_lab_action = self._dialog_action(
+            menu, "Learning-&Rate Lab…", "Train copies of the network with several learning rates and compare",
+            "lr_lab")
         self.gradient_check_action = self._dialog_action(
             menu, "&Gradient Check…", "Compare backpropagation's gradients with finite differences",
             "gradient_check")
@@ -137,10 +140,13 @@ class LearnTools(QObject):
 
     def _make_dialog(self, name: str):
         from .gradient_check_dialog import GradientCheckDialog
+        from .lr_lab import LearningRateLabDialog
 
         document = self.window.document
         if name == "gradient_check":
             return GradientCheckDialog(document, self.window)
+        if name == "lr_lab":
+            return LearningRateLabDialog(document, self.window)
         raise ValueError(name)
 
     def show_dock(self, name: str) -> None:
