@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .errors import ConfigError
 
 
+@lru_cache(maxsize=65536)   # the stepper names every value of every step
 def _join(letter: str, *indices: int) -> str:
     if all(i < 10 for i in indices):
         return letter + "".join(str(i) for i in indices)

@@ -277,6 +277,9 @@ class Training:
 
     def _non_finite(self, result: BatchResult) -> str:
         """What went non-finite in a computed step, naming the first parameter affected; '' if nothing."""
+        if np.isfinite(result.losses).all() and all(np.isfinite(weights).all() and np.isfinite(biases).all()
+                                                    for weights, biases in result.new_parameters):
+            return ""
         bad_losses = result.losses[~np.isfinite(result.losses)]
         loss_text = f"the loss became {bad_losses[0]}" if bad_losses.size else ""
         for ref in self.network.parameters():
