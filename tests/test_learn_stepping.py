@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-import numpy as np
+import re
+from html.parser import HTMLParser
+
 import pytest
 from PySide6.QtCore import Qt
 
 from simulator.examples import load_example
-from simulator.formatting import factor_line
+from simulator.formatting import factor_line, format_number, record_lines, running_product_line
+from simulator.worked import epoch_records, step_records, to_html
+from ui.learn.worked_export import worked_text
 from ui.controller import MISTAKEN_RULE_MARK
 
 F10 = Qt.Key.Key_F10
@@ -186,3 +190,101 @@ def test_step_back_keys_menu_and_toolbar(qtbot, window):
     actions.back_to_start.trigger()
     assert state(document) == before
     assert window.inspector.plain_text().startswith("Press F10")
+
+
+# -- worked solutions ---------------------------------------------------------------------------
+class PageChecker(HTMLParser):
+    """Fails on a mismatched or unclosed tag; collects the text of every paragraph and heading."""
+
+    VOID = {"meta", "br"}
+
+    def __init__(self):
+        super().__init__()
+        self.stack: list[str] = []
+        self.blocks: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag not in self.VOID:
+            self.stack.append(tag)
+        if tag in ("p", "h1", "h2", "h3"):
+            self.blocks.append("")
+
+    def handle_endtag(self, tag):
+        assert self.stack and self.stack[-1] == tag, (tag, self.stack)
+        self.stack.pop()
+
+    def handle_data(self, data):
+        if self.blocks and self.stack and self.stack[-1] in ("p", "h1", "h2", "h3", "sub"):
+            self.blocks[-1] += data
+
+
+def page_text(page: str) -> str:
+    checker = PageChecker()
+    checker.feed(page)
+    checker.close()
+    assert checker.stack == []
+    return "\n".join(checker.blocks)
+
+
+NUMBER = re.compile(r"(?<![\w.])[−-]?\d+(?:\.\d+)?(?:e[−+-]?\d+)?")
+
+
+def test_worked_solution_of_a_step_has_every_inspector_number(qtbot, window, dialogs, tmp_path):
+    document = window.document
+    document.set_digits(4)
+    step_to(window, lambda record: record.kind == "factor" and record.index == 3)
+    inspector_numbers = set(NUMBER.findall(window.inspector.plain_text()))
+    before = state(document)
+    target = tmp_path / "step.html"
+    dialogs.save_paths.append(str(target))
+    window.window_actions.export_worked_step.trigger()
+    page = target.read_text(encoding="utf-8")
+    assert state(document) == before
+    assert page.startswith("<!DOCTYPE html>") and "<style>" in page and "<script" not in page
+    text = page_text(page)
+    records = step_records(document.stepper)
+    assert [record.kind for record in records][-1] == "update" and len(records) > len(document.stepper.revealed)
+    for record in records:
+        for line in record_lines(record, 4):
+            assert to_html(line) in page, line
+            assert line in text
+        if record.kind == "factor":
+            assert f"({running_product_line(record, 4)})" in text
+    assert inspector_numbers and inspector_numbers <= set(NUMBER.findall(text))
+    assert "w<sub>211</sub>" in page
+    assert "Exported the worked solution of this step" in window.statusBar().currentMessage()
+
+
+def test_worked_solution_of_an_epoch_in_markdown_leaves_training_alone(qtbot, window, dialogs, tmp_path):
+    document = window.document
+    window.controller.step("sample")
+    step_to(window, lambda record: record.kind == "loss")
+    before = state(document)
+    target = tmp_path / "epoch"
+    dialogs.save_paths.append(str(target))
+    window.window_actions.export_worked_epoch.trigger()
+    written = tmp_path / "epoch.html"          # no suffix typed: the first filter's
+    assert written.is_file() and state(document) == before
+    page_text(written.read_text(encoding="utf-8"))
+    markdown = worked_text(document, "epoch", markdown=True)
+    assert state(document) == before
+    reference = load_example("regression").make_training()
+    reference.run(max_steps=4)
+    mean = format_number(reference.history[0], document.digits)
+    assert f"**epoch 1: mean loss = " in markdown and f"= {mean}**" in markdown
+    assert "## Epoch 1, sample 2 (dataset row 2)" in markdown and "sample 1 (" not in markdown
+    assert "∂L/∂w₁₁₁" in markdown and "w111" not in markdown
+    for record in epoch_records(document.stepper):
+        if record.kind == "update":
+            assert format_number(record.new, document.digits) in markdown
+
+
+def test_worked_solution_refuses_when_training_has_stopped(window, dialogs, tmp_path):
+    training = window.document.training
+    window.controller.run_to_end()
+    while not training.finished:
+        window.controller._tick()
+    dialogs.save_paths.append(str(tmp_path / "late.html"))
+    window.window_actions.export_worked_epoch.trigger()
+    assert not (tmp_path / "late.html").exists()
+    assert "training has stopped" in dialogs.texts("critical")[-1]

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QComboBox, QLabel, QStyle, QToolBar
 from simulator.stepper import GRANULARITIES
 
 from .controller import SPEEDS
+from .learn.worked_export import export_worked_solution
 
 GRANULARITY_LABELS = {"factor": "Chain-rule factor", "phase": "Phase", "sample": "Sample", "epoch": "Epoch"}
 GRANULARITY_TIPS = {
@@ -81,6 +82,12 @@ class WindowActions:
         self.export_plot_csv = act(window, "Loss history as &CSV…", window.export_plot_csv)
         self.export_graph_png = act(window, "Network picture as P&NG…", window.export_graph_png)
         self.export_graph_svg = act(window, "Network picture as &SVG…", window.export_graph_svg)
+        self.export_worked_step = act(window, "&Worked Solution of This Step…",
+                                      lambda: export_worked_solution(window, "step"), (),
+                                      "Every calculation of the current step as an HTML page or Markdown")
+        self.export_worked_epoch = act(window, "Worked Solution of This &Epoch…",
+                                       lambda: export_worked_solution(window, "epoch"), (),
+                                       "Every calculation from the current step to the end of its epoch")
         self.quit = act(window, "&Quit", window.close, ("Ctrl+Q",), "Quit the app")
         # Edit
         stack = window.document.undo_stack
@@ -168,6 +175,8 @@ class WindowActions:
         file_menu.addAction(self.import_csv)
         export = file_menu.addMenu("&Export")
         export.addActions([self.export_plot_png, self.export_plot_csv, self.export_graph_png, self.export_graph_svg])
+        export.addSeparator()
+        export.addActions([self.export_worked_step, self.export_worked_epoch])
         file_menu.addSeparator()
         file_menu.addAction(self.quit)
         edit = bar.addMenu("&Edit")

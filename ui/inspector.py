@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import html
-import re
-
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QKeyEvent
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QSplitter, QTextBrowser, QVBoxLayout, QWidget
 
 from simulator.formatting import describe, factor_line, gradient_line, record_lines, running_product_line
 from simulator.records import FactorRecord, GradientRecord, Record
-
-#: A name with indices in the lectures' notation: w111, b21, z12, o11, x1, ŷ2, y1, w1_10_2.
-_INDEXED_NAME = re.compile(r"(?<![\w])([wbzoxy]|ŷ)(\d+(?:_\d+)*)(?![\w])")
-_SUBSCRIPT_DIGITS = str.maketrans("0123456789_", "₀₁₂₃₄₅₆₇₈₉˒")
+from simulator.worked import to_html, to_unicode_subscripts
 
 #: The history list keeps this many of the most recent records (a full batch can have thousands).
 MAX_HISTORY = 200
@@ -34,21 +28,6 @@ p { margin: 0 0 6px 0; }
 #: Shown on every backward and update record while the in-place update rule is in effect.
 MISTAKE_NOTE = ("MISTAKEN UPDATE RULE (in place): later layers were updated before the gradient passed "
                 "through them. This is not gradient descent.")
-
-
-def to_html(text: str) -> str:
-    """Plain engine text as HTML, escaped, with indices as subscripts: `w111` → `w<sub>111</sub>`."""
-    escaped = html.escape(text, quote=False)
-
-    def subscript(match: re.Match) -> str:
-        return f"{match.group(1)}<sub>{match.group(2).replace('_', ',')}</sub>"
-
-    return _INDEXED_NAME.sub(subscript, escaped)
-
-
-def to_unicode_subscripts(text: str) -> str:
-    """Plain engine text with indices as Unicode subscripts (`w111` → `w₁₁₁`), for plain-text widgets."""
-    return _INDEXED_NAME.sub(lambda match: match.group(1) + match.group(2).translate(_SUBSCRIPT_DIGITS), text)
 
 
 def _paragraph(text: str, css_class: str = "") -> str:
