@@ -66,7 +66,10 @@ class Comparison:
         if not np.isfinite(largest) or largest > 1e-9 * self.scale:
             return (f"They differ: the parameters are up to {largest:.3g} apart after {epochs} epochs "
                     "(more than rounding explains).")
-        return (f"The engine and PyTorch agree to {largest:.0e}: the largest parameter difference over "
+        if largest == 0:
+            return (f"The engine and PyTorch agree exactly: every parameter is identical after each of the "
+                    f"{epochs} epochs; the largest relative loss difference is {self.largest_loss_difference:.3g}.")
+        return (f"The engine and PyTorch agree to {largest:.1e}: the largest parameter difference over "
                 f"{epochs} epochs is {largest:.3g}, the largest relative loss difference "
                 f"{self.largest_loss_difference:.3g}.")
 

@@ -267,3 +267,63 @@ def test_lr_lab_caps_the_epochs(window, qtbot):
     assert "at most 100,000" in dialog.message.text()
     with pytest.raises(ConfigError, match="at most 100,000 epochs"):
         LearningRateLab(window.document.session, [0.1], MAX_LAB_EPOCHS + 1)
+
+
+# -- comparison with PyTorch ---------------------------------------------------------------------
+@pytest.mark.parametrize("example, changes", [
+    ("regression", {}),
+    ("classification", {"order": "shuffled", "learning_rate": 0.5}),
+    ("xor", {"batch_size": 0, "learning_rate": 0.5}),
+    ("xor", {"batch_size": 3, "order": "shuffled", "seed": 4, "learning_rate": 0.5}),
+])
+def test_compare_with_torch_agrees_to_1e_9(window, qtbot, example, changes):
+    pytest.importorskip("torch", reason="PyTorch is not installed (pip install -e '.[reference]')")
+    from simulator.examples import load_example
+
+    window.document.replace_session(load_example(example))
+    if changes:
+        window.document.edit_config(**changes)
+    window.controller.step("sample")            # both start from the current parameters
+    before = (window.document.training.epoch, window.document.training.position,
+              window.document.network.flat_parameters())
+    window.learn_tools.compare_action.trigger()
+    dialog = window.learn_tools.dialogs["compare"]
+    dialog.epochs_box.setValue(40)
+    dialog.run_button.click()
+    assert dialog.running
+    qtbot.waitUntil(lambda: not dialog.running, timeout=30000)
+    result = dialog.run.result
+    assert len(result.engine_loss) == len(result.torch_loss) == len(result.max_difference) == 40
+    np.testing.assert_allclose(result.engine_loss, result.torch_loss, rtol=1e-9, atol=0)
+    assert max(result.max_difference) < 1e-9
+    assert dialog.verdict.text().startswith("The engine and PyTorch agree")
+    assert list(dialog.difference_curve.yData) == result.max_difference
+    assert list(dialog.engine_curve.yData) == result.engine_loss
+    # The engine side is the engine's own training from the same point.
+    session = window.document.session.copy()
+    session.training = session.training.with_changes(epochs=40, tolerance=0.0)
+    training = session.make_training()
+    training.run()
+    assert training.history == result.engine_loss
+    after = window.document.training
+    assert (after.epoch, after.position) == before[:2]
+    assert np.array_equal(after.network.flat_parameters(), before[2])
+
+
+def test_compare_without_torch_explains_how_to_install_it(window, qtbot, monkeypatch, dialogs):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "torch", None)     # `import torch` now raises ImportError
+    window.learn_tools.compare_action.trigger()
+    assert "compare" not in window.learn_tools.dialogs
+    [text] = dialogs.texts("information")
+    assert "make reference" in text and "pip install -e '.[reference]'" in text
+
+
+def test_simulator_does_not_import_torch():
+    import subprocess
+    import sys
+
+    code = ("import sys, simulator.reference, simulator.lr_lab, simulator.analysis\n"
+            "assert 'torch' not in sys.modules\n")
+    subprocess.run([sys.executable, "-c", code], check=True)

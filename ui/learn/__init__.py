@@ -103,6 +103,8 @@ class LearnTools(QObject):
         self.gradient_check_action = self._dialog_action(
             menu, "&Gradient Check…", "Compare backpropagation's gradients with finite differences",
             "gradient_check")
+        self.compare_action = self._dialog_action(
+            menu, "Compare with &PyTorch…", "Train the same model with PyTorch and compare every epoch", "compare")
 
     def _dock(self, name: str, title: str, widget):
         window = self.window
@@ -140,6 +142,7 @@ class LearnTools(QObject):
 
     def _make_dialog(self, name: str):
         from .gradient_check_dialog import GradientCheckDialog
+        from .compare_dialog import CompareDialog, torch_missing_message
         from .lr_lab import LearningRateLabDialog
 
         document = self.window.document
@@ -147,6 +150,8 @@ class LearnTools(QObject):
             return GradientCheckDialog(document, self.window)
         if name == "lr_lab":
             return LearningRateLabDialog(document, self.window)
+        if name == "compare":
+            return CompareDialog(document, self.window) if torch_missing_message(self.window) else None
         raise ValueError(name)
 
     def show_dock(self, name: str) -> None:
