@@ -123,6 +123,10 @@ class Stepper:
             shown.append(self.next_record())
         return shown
 
+    def upcoming(self) -> Record | None:
+        """The record the next step reveals first (starting the next batch if needed; nothing is applied)."""
+        return self._peek()
+
     def _peek(self) -> Record | None:
         if self.revealed_count < len(self.records):
             return self.records[self.revealed_count]

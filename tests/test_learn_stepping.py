@@ -11,6 +11,8 @@ from PySide6.QtCore import Qt
 from simulator.examples import load_example
 from simulator.formatting import factor_line, format_number, record_lines, running_product_line
 from simulator.worked import epoch_records, step_records, to_html
+from ui.learn import learn_menu
+from ui.learn.practice import answer_is_correct
 from ui.learn.worked_export import worked_text
 from ui.controller import MISTAKEN_RULE_MARK
 
@@ -288,3 +290,83 @@ def test_worked_solution_refuses_when_training_has_stopped(window, dialogs, tmp_
     window.window_actions.export_worked_epoch.trigger()
     assert not (tmp_path / "late.html").exists()
     assert "training has stopped" in dialogs.texts("critical")[-1]
+
+
+# -- practice mode ------------------------------------------------------------------------------
+@pytest.mark.parametrize("answer, value, right", [
+    (1001.0, 1000.0, True),                 # exactly the relative tolerance 1e-3
+    (999.0, 1000.0, True),
+    (1001.0000001, 1000.0, False),
+    (1e-6, 0.0, True),                      # exactly the absolute tolerance near zero
+    (-1e-6, 0.0, True),
+    (1.0000001e-6, 0.0, False),
+    (-7.36, -7.36, True),
+    (7.36, -7.36, False),
+])
+def test_practice_tolerance_boundary(answer, value, right):
+    assert answer_is_correct(answer, value) is right
+
+
+def practice_window(qtbot, window):
+    action = next(action for action in learn_menu(window).actions() if action.text() == "&Practice Mode")
+    action.trigger()
+    panel = window.practice_panel
+    assert panel.active and window.practice_dock.isVisible()
+    return panel
+
+
+def test_practice_asks_before_revealing_and_keeps_score(qtbot, window):
+    document = window.document
+    panel = practice_window(qtbot, window)
+    for kind, box in panel.kind_boxes.items():
+        box.setChecked(kind in ("loss", "gradient"))
+    qtbot.keyClick(window, F10)
+    assert panel.pending is not None and panel.pending.kind == "loss"
+    assert document.stepper.revealed_count == 3 and document.stepper.current.kind == "forward"
+    assert "L = (y − ŷ)² = (4 − 0.32)² = ?" in panel.question.text()
+    assert "13.54" not in panel.question.text()
+    qtbot.keyClick(window, F10)                          # asks for the answer first
+    assert document.stepper.revealed_count == 3
+    assert "answer first" in window.statusBar().currentMessage()
+    qtbot.keyClicks(panel.answer_edit, "13.55")          # 13.5424 ± 0.0135 → right
+    qtbot.keyClick(panel.answer_edit, Qt.Key.Key_Return)
+    assert document.stepper.current.kind == "loss" and panel.pending is None
+    assert "Right." in panel.feedback.text() and "13.5424" in panel.feedback.text()
+    assert panel.score_label.text() == "Score: 1 of 1 right"
+    qtbot.keyClick(window, F10)
+    gradient = panel.pending
+    assert gradient.kind == "gradient" and document.stepper.current.kind == "factor"
+    wrong = format_number(-gradient.value, 6)
+    qtbot.keyClicks(panel.answer_edit, wrong)
+    qtbot.mouseClick(panel.check_button, Qt.MouseButton.LeftButton)
+    assert "Not quite" in panel.feedback.text() and format_number(gradient.value, 6) in panel.feedback.text()
+    assert document.stepper.current == gradient
+    assert panel.score_label.text() == "Score: 1 of 2 right"
+    qtbot.keyClick(window, F10)
+    qtbot.keyClicks(panel.answer_edit, format_number(panel.pending.value, 6).replace("−", "-") + "x")
+    qtbot.mouseClick(panel.check_button, Qt.MouseButton.LeftButton)
+    assert "not a number" in panel.feedback.text() and panel.pending is not None
+    panel.answer_edit.setText(format_number(panel.pending.value, 6))   # the typographic minus is accepted
+    panel.check()
+    assert panel.score_label.text() == "Score: 2 of 3 right"
+    qtbot.keyClick(window, F10)
+    qtbot.mouseClick(panel.reveal_button, Qt.MouseButton.LeftButton)
+    assert panel.score_label.text() == "Score: 2 of 3 right · 1 revealed"
+    assert document.stepper.current.kind == "gradient"
+    qtbot.mouseClick(panel.reset_button, Qt.MouseButton.LeftButton)
+    assert panel.score_label.text() == "Score: 0 of 0 right"
+
+
+def test_practice_question_is_withdrawn_when_the_position_changes(qtbot, window):
+    panel = practice_window(qtbot, window)
+    qtbot.keyClick(window, F10)
+    panel.reveal()
+    qtbot.keyClick(window, F10)
+    assert panel.pending is not None and panel.pending.kind == "forward" and panel.pending.neuron == 2
+    window.controller.step_back("factor")
+    assert panel.pending is None and not panel.answer_edit.isEnabled()
+    learn_menu(window).actions()[0].trigger()            # practice mode off: F10 steps as usual
+    assert not panel.active
+    qtbot.keyClick(window, F10)
+    assert window.document.stepper.revealed_count == 1 and panel.pending is None
+    assert not window.practice_dock.isVisible()

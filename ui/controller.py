@@ -45,6 +45,8 @@ class Controller(QObject):
         self._run_granularity = "factor"
         self._run_speed = self.speed
         self._timeline: Timeline | None = None
+        #: Practice mode (ui.learn.practice) takes over Step while it is active.
+        self.practice = None
 
     # -- state ---------------------------------------------------------------------------------
     @property
@@ -93,9 +95,16 @@ class Controller(QObject):
 
     # -- stepping ------------------------------------------------------------------------------
     def step(self, granularity: str | None = None) -> list[Record]:
-        """One step at `granularity` (default: the chosen one); F10."""
+        """One step at `granularity` (default: the chosen one); F10. Practice mode, when on, steps instead."""
         self.pause()
+        if self.practice is not None and self.practice.active:
+            return self.practice.step()
         return self._step(granularity or self.granularity)
+
+    def reveal_next(self, granularity: str = "factor") -> list[Record]:
+        """One step at `granularity` (by default exactly one record), bypassing practice mode."""
+        self.pause()
+        return self._step(granularity)
 
     def step_into(self) -> list[Record]:
         """One step at the next finer granularity (one chain-rule factor at the finest); F11."""

@@ -21,6 +21,7 @@ from .document import Document
 from .graph.network_view import NetworkView
 from .inspector import InspectorPanel
 from .learn import install as install_learn_tools
+from .learn.practice import install_practice
 from .loss_plot import LossPlotPanel
 from .settings_panel import SettingsPanel
 from .structure_panel import StructurePanel
@@ -47,6 +48,7 @@ class MainWindow(QMainWindow):
                                  [dock.toggleViewAction() for dock in self.docks.values()])
         self.addToolBar(self.window_actions.build_toolbar())
         self.learn_tools = install_learn_tools(self)
+        install_practice(self)
         self._build_status_bar()
         self._connect()
         self.restore_settings()
