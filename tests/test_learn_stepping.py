@@ -370,3 +370,57 @@ def test_practice_question_is_withdrawn_when_the_position_changes(qtbot, window)
     qtbot.keyClick(window, F10)
     assert window.document.stepper.revealed_count == 1 and panel.pending is None
     assert not window.practice_dock.isVisible()
+
+
+# -- guided tour --------------------------------------------------------------------------------
+def test_guided_tour_walks_one_step_and_back(qtbot, window):
+    from ui.learn.tour import STEPS
+    tour = window.guided_tour
+    assert not tour.showing and not tour.callout.isVisible()    # never opens by itself in the window
+    help_menu = next(action.menu() for action in window.menuBar().actions() if action.text() == "&Help")
+    assert help_menu.actions()[0] is window.tour_action
+    window.tour_action.trigger()
+    callout = tour.callout
+    assert tour.index == 0 and callout.isVisible() and callout.counter.text() == f"1 of {len(STEPS)}"
+    assert callout.frame.geometry().size() == window.view.size()
+    assert window.rect().contains(callout.geometry())
+    assert not callout.back_button.isEnabled()
+    kinds = []
+    for _ in range(len(STEPS) - 1):
+        qtbot.mouseClick(callout.next_button, Qt.MouseButton.LeftButton)
+        assert window.rect().contains(callout.geometry())
+        assert not callout.geometry().intersects(callout.frame.geometry())
+        kinds.append(document_kind(window))
+    assert kinds == [None, "forward", "loss", "gradient", "update", "update"]
+    stepper = window.document.stepper
+    assert window.document.training.position == 1 and callout.next_button.text() == "Done"
+    qtbot.mouseClick(callout.back_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(callout.back_button, Qt.MouseButton.LeftButton)
+    assert stepper.current.kind == "gradient" and stepper.current.parameter == "w211"
+    assert "∂L/∂w211 = ∂L/∂ŷ · ∂ŷ/∂z21 · ∂z21/∂w211" in window.inspector.plain_text()
+    qtbot.mouseClick(callout.skip_button, Qt.MouseButton.LeftButton)
+    assert not tour.showing and not callout.isVisible() and not callout.frame.isVisible()
+    assert "Guided Tour" in window.statusBar().currentMessage()
+
+
+def document_kind(window):
+    current = window.document.stepper.current
+    return current.kind if current is not None else None
+
+
+def test_tour_shows_only_on_the_first_start(qtbot, window):
+    from ui.learn.tour import show_on_first_start
+    window.open_example("xor")
+    assert not show_on_first_start(window)              # a session opened at start is left alone
+    window.open_example("regression")
+    assert show_on_first_start(window)
+    window.guided_tour.close()
+    assert not show_on_first_start(window)
+    assert not window.guided_tour.showing
+
+
+def test_tour_switches_to_the_regression_example(qtbot, window, dialogs):
+    window.open_example("xor")
+    window.tour_action.trigger()
+    assert window.document.session.title == load_example("regression").title
+    assert window.guided_tour.index == 0

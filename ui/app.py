@@ -161,6 +161,7 @@ def run_gui(session_path: str | None = None, example: str | None = None) -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication, QMessageBox
 
+    from .learn.tour import show_on_first_start
     from .main_window import MainWindow
 
     QApplication.setApplicationName(APP_NAME)
@@ -170,6 +171,7 @@ def run_gui(session_path: str | None = None, example: str | None = None) -> int:
     document, error = _open_document(session_path, example)
     window = MainWindow(document)
     window.show()
+    QTimer.singleShot(0, lambda: show_on_first_start(window))   # the guided tour, on the very first start
     if error:
         QTimer.singleShot(0, lambda: QMessageBox.warning(window, APP_NAME, error + "\n\nShowing the default example."))
     quit_after = os.environ.get(QUIT_AFTER_ENV, "").strip()

@@ -22,6 +22,7 @@ from .graph.network_view import NetworkView
 from .inspector import InspectorPanel
 from .learn import install as install_learn_tools
 from .learn.practice import install_practice
+from .learn.tour import install_tour
 from .loss_plot import LossPlotPanel
 from .settings_panel import SettingsPanel
 from .structure_panel import StructurePanel
@@ -49,6 +50,7 @@ class MainWindow(QMainWindow):
         self.addToolBar(self.window_actions.build_toolbar())
         self.learn_tools = install_learn_tools(self)
         install_practice(self)
+        install_tour(self)
         self._build_status_bar()
         self._connect()
         self.restore_settings()
