@@ -1,0 +1,101 @@
+"""The performance benchmark: every figure of docs/performance.md with its target, pass or fail.
+
+Run `make bench` (offscreen). Engine figures come from the headless fast path and the phase
+stepper; the peers (a naive numpy loop, and a plain PyTorch loop when torch is installed) train the
+same network on the same rows in the same process. App figures are measured on the real main window.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np  # noqa: E402
+
+import engine  # noqa: E402
+import ui_bench  # noqa: E402
+
+
+def row(name: str, value: float, unit: str, target: float, at_least: bool, scale: float = 1.0) -> tuple:
+    shown = value * scale
+    passed = shown >= target if at_least else shown <= target
+    sign = "≥" if at_least else "≤"
+    return name, f"{shown:,.1f} {unit}", f"{sign} {target:,g} {unit}", "pass" if passed else "FAIL"
+
+
+def print_table(rows: list[tuple]) -> None:
+    widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
+    for index, r in enumerate(rows):
+        print("  ".join(str(cell).ljust(width) for cell, width in zip(r, widths)).rstrip())
+        if index == 0:
+            print("  ".join("-" * width for width in widths))
+
+
+def main() -> int:
+    from PySide6 import __version__ as pyside_version
+    from PySide6.QtCore import QSettings, qVersion
+    from PySide6.QtWidgets import QApplication
+    started = time.perf_counter()
+    settings_dir = tempfile.mkdtemp()
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, settings_dir)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    print(f"Python {platform.python_version()} · numpy {np.__version__} · PySide6 {pyside_version} "
+          f"(Qt {qVersion()}) · {platform.machine()} {platform.system()} · {os.cpu_count()} cores")
+    figures = engine.engine_figures()
+    from simulator.examples import load_example
+    step_221 = ui_bench.step_to_repaint(load_example("regression"))
+    step_deep = ui_bench.step_to_repaint(ui_bench.deep_session())
+    repaints, live_rate = ui_bench.live_run(load_example("regression"))
+    plot_update, history_mb = ui_bench.loss_plot_million(load_example("regression"))
+    startup, startup_rss = ui_bench.startup()
+    app.processEvents()
+
+    torch_rate = figures.get("regression_torch_rate")
+    rows = [("figure", "measured", "target", "")]
+    rows.append(row("2-2-1 per-sample SGD", figures["regression_rate"], "updates/s", 150_000, True))
+    if torch_rate:
+        rows.append(row("  vs. PyTorch per-sample loop", figures["regression_rate"] / torch_rate, "×", 40, True))
+    rows.append(row("2-16-16-1 tanh, 1,000 rows, per-sample", figures["tanh_rate"], "updates/s", 30_000, True))
+    rows.append(row("2-16-16-1 tanh, 10,000 rows, full batch", figures["full_batch_rate"], "epochs/s", 300, True))
+    rows.append(row("stepper: all records of one 2-2-1 step", figures["stepper_seconds"], "µs", 200, False, 1e6))
+    rows.append(row("app: Step (F10) to repaint, 2-2-1", step_221, "ms", 16, False, 1e3))
+    rows.append(row("app: Step (F10) to repaint, 4 × 8", step_deep, "ms", 33, False, 1e3))
+    rows.append(row("app: Run to End, repaints", repaints, "per s", 30, True))
+    rows.append(row("app: Run to End, throughput / headless", live_rate / figures["regression_rate"], "×", 0.5, True))
+    rows.append(row("app: loss plot of 1,000,000 epochs, update + repaint", plot_update, "ms", 50, False, 1e3))
+    rows.append(row("app: python main.py to window shown", startup, "s", 1.5, False))
+    rows.append(row("app: resident memory, regression example", startup_rss, "MB", 300, False))
+    rows.append(row("app: memory added by 1,000,000 epochs", history_mb, "MB", 50, False))
+    print()
+    print_table(rows)
+
+    print("\nPeers (same network, rows and learning rate, per sample, in this process)")
+    peers = [("loop", "updates/s", "engine is")]
+    for label, key in (("2-2-1 naive numpy loop", "regression_naive_rate"),
+                       ("2-2-1 PyTorch loop", "regression_torch_rate"),
+                       ("2-16-16-1 naive numpy loop", "tanh_naive_rate")):
+        if key in figures:
+            mine = figures["tanh_rate" if key.startswith("tanh") else "regression_rate"]
+            peers.append((label, f"{figures[key]:,.0f}", f"{mine / figures[key]:,.1f}× faster"))
+    peers.append(("app, Run to End with the view live", f"{live_rate:,.0f}", ""))
+    print_table(peers)
+    if torch_rate is None:
+        print("PyTorch is not installed (`make reference`): its loop was skipped.")
+    else:
+        print(f"PyTorch {figures['torch_version']}")
+    print(f"\nTimings are medians of repeated runs after a warm-up; the benchmark took "
+          f"{time.perf_counter() - started:.0f} s.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,170 @@
+"""Desktop-app figures, measured on the real main window (offscreen) and on `python main.py`."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: Run in a child: patch QMainWindow.show to report when the window is shown, then quit.
+STARTUP_PROBE = """
+import sys, runpy
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMainWindow
+original = QMainWindow.show
+def show(self):
+    original(self)
+    QApplication.processEvents()
+    status = open("/proc/self/status").read() if sys.platform.startswith("linux") else ""
+    rss = [line.split()[1] for line in status.splitlines() if line.startswith("VmRSS")]
+    print("shown", rss[0] if rss else "0", flush=True)
+    QTimer.singleShot(0, QApplication.quit)
+QMainWindow.show = show
+sys.argv = ["main.py"]
+runpy.run_path("main.py", run_name="__main__")
+"""
+
+
+def startup(repeats: int = 3) -> tuple[float, float]:
+    """Median seconds from starting `python main.py` to its window shown, and its resident MB then."""
+    times, rss = [], []
+    env = dict(os.environ, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"))
+    with tempfile.TemporaryDirectory() as home:
+        env["XDG_CONFIG_HOME"] = home
+        for _ in range(repeats + 1):
+            start = time.perf_counter()
+            process = subprocess.Popen([sys.executable, "-c", STARTUP_PROBE], cwd=ROOT, env=env,
+                                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+            line = process.stdout.readline().split()
+            times.append(time.perf_counter() - start)
+            process.wait(timeout=60)
+            rss.append(int(line[1]) / 1024 if len(line) == 2 else float("nan"))
+    return statistics.median(times[1:]), statistics.median(rss[1:])
+
+
+def rss_mb() -> float:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+class Window:
+    """A shown MainWindow on a document; `repaint()` paints it synchronously, as the screen would."""
+
+    def __init__(self, session):
+        from PySide6.QtWidgets import QApplication
+
+        from ui.document import Document
+        from ui.main_window import MainWindow
+        self.app = QApplication.instance()
+        self.window = MainWindow(Document(session))
+        self.window.show()
+        self.settle()
+
+    def settle(self) -> None:
+        self.app.processEvents()
+        self.window.repaint()
+
+    def close(self) -> None:
+        self.window.controller.pause()
+        self.window.hide()   # not close(): that would ask whether to save the trained document
+        self.window.deleteLater()
+        self.app.processEvents()
+
+
+def deep_session():
+    """4 hidden layers × 8 tanh neurons on the regression example's rows."""
+    from simulator.examples import load_example
+    from simulator.network import Layer, Network
+    from simulator.session import Session
+    base = load_example("regression")
+    rng = np.random.default_rng(0)
+    sizes = [2, 8, 8, 8, 8, 1]
+    layers = [Layer(rng.normal(0, 0.3, (n_in, n_out)), np.zeros(n_out), "linear" if n_out == 1 else "tanh")
+              for n_in, n_out in zip(sizes[:-1], sizes[1:])]
+    network = Network(layers, list(base.network.input_names), list(base.network.output_names))
+    return Session(network, "mse", base.training, base.dataset, title="4 × 8")
+
+
+def step_to_repaint(session, steps: int = 40) -> float:
+    """Median seconds from Step (F10, the default granularity) to the window repainted."""
+    shown = Window(session)
+    controller = shown.window.controller
+    times = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        controller.step()
+        shown.settle()
+        times.append(time.perf_counter() - start)
+    shown.close()
+    return statistics.median(times[3:])
+
+
+def live_run(session, seconds: float = 3.0) -> tuple[float, float]:
+    """Run to End with the view live for `seconds`: repaints per second and updates per second."""
+    from PySide6.QtCore import QEvent, QEventLoop, QObject, QTimer
+    session.training = session.training.with_changes(epochs=10_000_000)
+    shown = Window(session)
+    view = shown.window.view
+
+    class PaintCounter(QObject):
+        count = 0
+
+        def eventFilter(self, watched, event):   # noqa: N802 (Qt override)
+            if event.type() == QEvent.Type.Paint:
+                PaintCounter.count += 1
+            return super().eventFilter(watched, event)
+
+    counter = PaintCounter()
+    view.viewport().installEventFilter(counter)
+    training = shown.window.document.training
+    loop = QEventLoop()
+    shown.window.controller.run_to_end()
+    start, before = time.perf_counter(), len(training.sample_losses)
+    QTimer.singleShot(int(seconds * 1000), loop.quit)
+    loop.exec()
+    elapsed = time.perf_counter() - start
+    shown.window.controller.pause()
+    updates = len(training.sample_losses) - before
+    view.viewport().removeEventFilter(counter)
+    shown.close()
+    return PaintCounter.count / elapsed, updates / elapsed
+
+
+def loss_plot_million(session) -> tuple[float, float]:
+    """A loss plot holding 1,000,000 epochs: median seconds of one more epoch's update plus repaint,
+    and the resident memory a 1,000,000-epoch history (with its per-sample losses) adds, in MB."""
+    shown = Window(session)
+    document = shown.window.document
+    training = document.training
+    rows = training.n_samples
+    before = rss_mb()
+    values = (1.0 / np.arange(1, 1_000_001)).tolist()
+    training.history.extend(values)
+    training.sample_losses.extend(np.repeat(values, rows).tolist())
+    del values
+    document.history_changed.emit()
+    shown.settle()
+    added = rss_mb() - before
+    times = []
+    for epoch in range(12):
+        start = time.perf_counter()
+        training.history.append(1e-6 / (epoch + 1))
+        training.sample_losses.extend([1e-6] * rows)
+        document.history_changed.emit()
+        shown.settle()
+        times.append(time.perf_counter() - start)
+    shown.close()
+    return statistics.median(times[2:]), added
