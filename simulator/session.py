@@ -6,6 +6,7 @@ writing is atomic (a temporary file in the same folder, flushed, then renamed ov
 
 from __future__ import annotations
 
+import glob
 import json
 import math
 import os
@@ -114,6 +115,16 @@ def write_atomically(path: Path, text: str) -> None:
     except OSError as error:
         Path(temporary).unlink(missing_ok=True)
         raise SessionError(f"cannot save {path.name}: {error.strerror or error}") from None
+    _remove_leftovers(folder, path.name)
+
+
+def _remove_leftovers(folder: Path, name: str) -> None:
+    """Delete temporary files of earlier saves of `name` that were killed before their rename."""
+    for leftover in folder.glob(f".{glob.escape(name)}.*.tmp"):
+        try:
+            leftover.unlink()
+        except OSError:
+            continue  # another save may be finishing with it; the next save tries again
 
 
 # -- reading ------------------------------------------------------------------------------------

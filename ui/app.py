@@ -161,6 +161,7 @@ def run_gui(session_path: str | None = None, example: str | None = None) -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication, QMessageBox
 
+    from .autosave import Autosaver, interval_from_env, offer_recovery, recovery_path
     from .learn.tour import show_on_first_start
     from .main_window import MainWindow
 
@@ -172,8 +173,17 @@ def run_gui(session_path: str | None = None, example: str | None = None) -> int:
     window = MainWindow(document)
     window.show()
     QTimer.singleShot(0, lambda: show_on_first_start(window))   # the guided tour, on the very first start
-    if error:
-        QTimer.singleShot(0, lambda: QMessageBox.warning(window, APP_NAME, error + "\n\nShowing the default example."))
+    autosaver = Autosaver(window.document, recovery_path(), interval_from_env(), window)
+    autosaver.message.connect(window.show_message)
+
+    def after_start() -> None:
+        if error:
+            QMessageBox.warning(window, APP_NAME, error + "\n\nShowing the default example.")
+        offer_recovery(window.document, autosaver.path, window)
+        autosaver.start()
+
+    QTimer.singleShot(0, after_start)
+    app.aboutToQuit.connect(autosaver.discard)   # a normal exit: no recovery needed next time
     quit_after = os.environ.get(QUIT_AFTER_ENV, "").strip()
     if quit_after:
         QTimer.singleShot(int(quit_after), app.quit)

@@ -1,0 +1,346 @@
+"""Nothing a user made is lost: atomic saves, the unsaved-changes prompt, autosave and recovery."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtWidgets import QMessageBox
+
+from simulator.examples import load_example
+from simulator.session import load
+from ui.autosave import (DEFAULT_INTERVAL_MS, RECOVERY_FORMAT, Autosaver, interval_from_env, offer_recovery,
+                         read_recovery)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def leftovers(folder: Path) -> list[str]:
+    return sorted(path.name for path in folder.iterdir() if path.name.endswith(".tmp"))
+
+
+def child_env(tmp_path: Path, **extra: str) -> dict:
+    """Offscreen, with throw-away home, settings and data folders."""
+    os.chmod(tmp_path, 0o700)
+    return {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path),
+            "XDG_CONFIG_HOME": str(tmp_path / "config"), "XDG_DATA_HOME": str(tmp_path / "data"),
+            "XDG_RUNTIME_DIR": str(tmp_path), **extra}
+
+
+# -- atomic saves ----------------------------------------------------------------------------------
+KILLED_SAVE = """
+import os, sys
+from simulator.examples import load_example
+session = load_example("regression")
+session.title = "second"
+def hang(fd):      # the new text is written but not yet renamed over the old file: die here
+    print("writing", flush=True)
+    sys.stdin.read()
+os.fsync = hang
+session.save(sys.argv[1])
+"""
+
+
+def test_a_save_killed_mid_write_leaves_the_previous_file_intact(qtbot, tmp_path):
+    target = tmp_path / "work.json"
+    first = load_example("regression")
+    first.title = "first"
+    first.save(target)
+    before = target.read_bytes()
+    child = subprocess.Popen([sys.executable, "-c", KILLED_SAVE, str(target)], cwd=ROOT, stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline() == "writing\n"
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=30)
+    finally:
+        child.kill()
+        child.stdin.close()
+        child.stdout.close()
+    assert target.read_bytes() == before and load(target).title == "first"
+    (leftover,) = leftovers(tmp_path)           # the killed save's temporary file, complete but never renamed
+    assert "second" in (tmp_path / leftover).read_text(encoding="utf-8")
+    first.save(target)                          # the next save cleans up after the killed one
+    assert leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("target, error", [
+    ("os.replace", OSError(errno.EXDEV, "Invalid cross-device link")),
+    ("os.fsync", OSError(errno.EIO, "Input/output error")),
+    ("os.chmod", PermissionError(errno.EPERM, "Operation not permitted")),
+    ("tempfile.mkstemp", PermissionError(errno.EACCES, "Permission denied")),
+    ("os.fdopen", OSError(errno.ENOSPC, "No space left on device")),
+])
+def test_a_failing_save_keeps_the_file_the_document_and_no_temporary_files(window, dialogs, tmp_path, monkeypatch,
+                                                                          target, error):
+    path = tmp_path / "work.json"
+    assert window.save_to(str(path))
+    before = path.read_bytes()
+    window.document.edit_parameter("w111", 0.5)
+    undo = window.document.undo_stack.count()
+
+    def fail(*args, **kwargs):
+        raise error
+
+    module, name = target.split(".")
+    with monkeypatch.context() as patch:
+        patch.setattr({"os": os, "tempfile": tempfile}[module], name, fail)
+        assert not window.save_to(str(path))
+    (message,) = dialogs.texts("critical")
+    assert "work.json" in message and error.strerror in message
+    assert path.read_bytes() == before and leftovers(tmp_path) == []
+    assert window.document.modified and window.isWindowModified()
+    assert window.document.undo_stack.count() == undo and window.document.network.get("w111") == 0.5
+
+
+@pytest.mark.parametrize("where, words", [
+    (lambda tmp: tmp / "missing" / "work.json", "cannot write in"),
+    (lambda tmp: tmp / "a-file" / "work.json", "cannot write in"),
+    (lambda tmp: tmp, "cannot save"),
+])
+def test_saving_where_it_cannot_gives_a_message(window, dialogs, tmp_path, where, words):
+    (tmp_path / "a-file").write_text("not a folder")
+    assert not window.save_to(str(where(tmp_path)))
+    assert words in dialogs.texts("critical")[0]
+    assert window.document.path is None
+
+
+# -- the unsaved-changes prompt --------------------------------------------------------------------
+def _new(window, tmp_path):
+    window.new_document()
+
+
+def _example(window, tmp_path):
+    window.open_example("xor")
+
+
+def _open(window, tmp_path, dialogs=None):
+    other = tmp_path / "other.json"
+    load_example("classification").save(other)
+    window.open_path(str(other))
+
+
+def _close(window, tmp_path):
+    window.close()
+
+
+@pytest.mark.parametrize("action", [_new, _example, _open, _close], ids=["new", "example", "open", "close"])
+@pytest.mark.parametrize("answer", ["Cancel", "Discard", "Save"])
+def test_unsaved_changes_are_asked_about_before_they_could_be_lost(window, dialogs, tmp_path, action, answer):
+    path = tmp_path / "mine.json"
+    window.save_to(str(path))
+    window.document.edit_parameter("w111", 0.75)
+    window.controller.step("sample")
+    dialogs.answer = getattr(QMessageBox.StandardButton, answer)
+    action(window, tmp_path)
+    assert any("Save the changes to mine.json" in text for text in dialogs.texts("question"))
+    kept = answer == "Cancel"
+    assert (window.document.path == path) == (kept or action is _close)
+    if kept:
+        assert window.document.network.get("w111") != 0.1 and window.document.modified
+        assert window.isVisible() or action is not _close
+    saved = load(path)
+    assert (saved.network.get("w111") != 0.1) == (answer == "Save")
+
+
+# -- autosave --------------------------------------------------------------------------------------
+@pytest.fixture
+def autosaver(window, tmp_path):
+    saver = Autosaver(window.document, tmp_path / "data" / "recovery.json", interval_ms=20, parent=window)
+    saver.message.connect(window.show_message)
+    saver.start()
+    return saver
+
+
+def test_interval_comes_from_the_environment():
+    assert interval_from_env({}) == DEFAULT_INTERVAL_MS == 30_000
+    assert interval_from_env({"BACKPROP_SIM_AUTOSAVE_MS": "250"}) == 250
+    for bad in ("", "0", "-5", "soon", "1.5"):
+        assert interval_from_env({"BACKPROP_SIM_AUTOSAVE_MS": bad}) == DEFAULT_INTERVAL_MS
+
+
+def test_autosave_writes_only_unsaved_work_and_removes_it_on_save(qtbot, window, autosaver, tmp_path):
+    qtbot.wait(60)                                  # several intervals with nothing to save
+    assert not autosaver.path.exists()
+    window.document.edit_parameter("w111", 0.25)
+    window.controller.step("sample")
+    qtbot.waitUntil(autosaver.path.exists)
+    data, description = read_recovery(autosaver.path)
+    assert data["format"] == RECOVERY_FORMAT and "Regression" in description
+    from simulator.session import from_dict
+    np.testing.assert_array_equal(from_dict(data["session"]).network.flat_parameters(),
+                                  window.document.network.flat_parameters())
+    assert leftovers(autosaver.path.parent) == []
+    assert window.save_to(str(tmp_path / "saved.json"))
+    assert not autosaver.path.exists()
+    window.document.edit_parameter("w111", 0.5)
+    qtbot.waitUntil(autosaver.path.exists)
+    window.document.undo_stack.undo()               # back to the saved state: nothing to recover
+    assert not window.document.modified and not autosaver.path.exists()
+
+
+def test_autosave_into_a_folder_it_cannot_write_says_so_once(qtbot, window, tmp_path):
+    (tmp_path / "a-file").write_text("not a folder")
+    saver = Autosaver(window.document, tmp_path / "a-file" / "recovery.json", interval_ms=10, parent=window)
+    messages = []
+    saver.message.connect(messages.append)
+    saver.start()
+    window.document.edit_parameter("w111", 0.25)
+    qtbot.waitUntil(lambda: len(messages) == 1)
+    qtbot.wait(50)
+    assert len(messages) == 1 and "Autosave failed" in messages[0] and "recovery.json" in messages[0]
+    assert window.document.network.get("w111") == 0.25 and window.isVisible()
+
+
+def _write_recovery(window, path: Path) -> np.ndarray:
+    """Autosave an edited and trained session to `path`, then show a fresh session as a restart would."""
+    saver = Autosaver(window.document, path, parent=window)
+    window.document.edit_parameter("w111", 0.625)
+    window.controller.step("sample")
+    assert saver.autosave()
+    content, work = path.read_bytes(), window.document.network.flat_parameters()
+    window.document.replace_session(load_example("regression"))
+    assert not path.exists()          # another session replaced the work: its recovery file went with it
+    path.write_bytes(content)
+    return work
+
+
+@pytest.mark.parametrize("answer", ["Yes", "No"])
+def test_a_recovery_file_is_offered_at_start(window, dialogs, tmp_path, answer):
+    path = tmp_path / "recovery.json"
+    work = _write_recovery(window, path)
+    dialogs.answer = getattr(QMessageBox.StandardButton, answer)
+    assert offer_recovery(window.document, path, window) == (answer == "Yes")
+    (question,) = dialogs.texts("question")
+    assert "did not close normally" in question and "Regression" in question
+    if answer == "Yes":
+        np.testing.assert_array_equal(window.document.network.flat_parameters(), work)
+        assert window.document.modified and window.isWindowModified()
+    else:
+        assert window.document.network.get("w111") == 0.1 and not window.document.modified
+    assert not path.exists()
+
+
+@pytest.mark.parametrize("content", [b"", b"{", b"\xff\xfe", b"[]", json.dumps({"format": "other"}).encode(),
+                                     json.dumps({"format": RECOVERY_FORMAT, "session": {"format": "x"}}).encode()])
+def test_an_unreadable_recovery_file_is_reported_and_removed(window, dialogs, tmp_path, content):
+    path = tmp_path / "recovery.json"
+    path.write_bytes(content)
+    before = window.document.network.flat_parameters()
+    assert not offer_recovery(window.document, path, window)
+    (warning,) = dialogs.texts("warning")
+    assert "cannot be restored" in warning
+    assert not path.exists()
+    np.testing.assert_array_equal(window.document.network.flat_parameters(), before)
+
+
+# -- recovery after the real app is killed ---------------------------------------------------------
+EDIT_THEN_WAIT = """
+import json, sys
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+from ui import app
+from ui.autosave import recovery_path
+from ui.main_window import MainWindow
+qapp = QApplication(sys.argv[:1])
+def edit():
+    window = next(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow))
+    window.document.edit_parameter("w111", 0.375)
+    window.controller.step("sample")
+    print(json.dumps({"recovery": str(recovery_path()),
+                      "parameters": window.document.network.flat_parameters().tolist()}), flush=True)
+QTimer.singleShot(100, edit)
+sys.exit(app.run_gui(example="regression"))
+"""
+
+RESTART = """
+import json, sys
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+from ui import app
+from ui.autosave import recovery_path
+from ui.main_window import MainWindow
+qapp = QApplication(sys.argv[:1])
+asked = []
+def question(parent, title, text, *args, **kwargs):
+    asked.append(text)
+    return QMessageBox.StandardButton.Yes if title == "Recover unsaved work" else QMessageBox.StandardButton.Discard
+QMessageBox.question = staticmethod(question)
+def report():
+    window = next(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow))
+    print(json.dumps({"asked": asked, "parameters": window.document.network.flat_parameters().tolist(),
+                      "modified": window.document.modified}), flush=True)
+    window.close()
+QTimer.singleShot(300, report)
+sys.exit(app.run_gui(example="regression"))
+"""
+
+
+def test_work_is_recovered_after_the_app_is_killed(qtbot, tmp_path):
+    env = child_env(tmp_path, BACKPROP_SIM_AUTOSAVE_MS="50")
+    child = subprocess.Popen([sys.executable, "-c", EDIT_THEN_WAIT], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    try:
+        state = json.loads(child.stdout.readline())
+        recovery = Path(state["recovery"])
+        assert recovery.is_relative_to(tmp_path)
+        qtbot.waitUntil(recovery.exists, timeout=10_000)
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=30)
+    finally:
+        child.kill()
+        child.stdout.close()
+        child.stderr.close()
+    assert recovery.exists()
+    restart = subprocess.run([sys.executable, "-c", RESTART], cwd=ROOT, env=env, capture_output=True, text=True,
+                             timeout=60)
+    assert restart.returncode == 0, restart.stderr
+    report = json.loads(restart.stdout.splitlines()[-1])
+    (offer,) = report["asked"]
+    assert "did not close normally" in offer
+    assert report["parameters"] == state["parameters"] and report["modified"]
+    assert not recovery.exists()                # a normal exit leaves nothing to recover
+    again = subprocess.run([sys.executable, "-c", RESTART], cwd=ROOT, env=env, capture_output=True, text=True,
+                           timeout=60)
+    assert json.loads(again.stdout.splitlines()[-1])["asked"] == []
+
+
+UNWRITABLE = """
+import json, sys
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+from ui import app
+from ui.main_window import MainWindow
+qapp = QApplication(sys.argv[:1])
+QMessageBox.question = staticmethod(lambda *args, **kwargs: QMessageBox.StandardButton.Discard)
+def window():
+    return next(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow))
+def edit():
+    window().document.edit_parameter("w111", 0.375)
+def report():
+    print(json.dumps({"status": window().statusBar().currentMessage(),
+                      "w111": window().document.network.get("w111")}), flush=True)
+    window().close()
+QTimer.singleShot(50, edit)
+QTimer.singleShot(500, report)
+sys.exit(app.run_gui(example="regression"))
+"""
+
+
+def test_an_unwritable_data_folder_gives_a_message_not_a_crash(tmp_path):
+    (tmp_path / "data").write_text("a file where the data folder should be")
+    env = child_env(tmp_path, BACKPROP_SIM_AUTOSAVE_MS="20")
+    result = subprocess.run([sys.executable, "-c", UNWRITABLE], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    report = json.loads(result.stdout.splitlines()[-1])
+    assert report["status"].startswith("Autosave failed: cannot write") and "recovery.json" in report["status"]
+    assert report["w111"] == 0.375
