@@ -119,6 +119,24 @@ def test_step_back_then_forward_reproduces_every_state_exactly(qapp, granularity
         assert state(document) == expected
 
 
+@pytest.mark.parametrize("granularity", ["factor", "sample"])
+def test_step_back_from_a_divergence(qapp, granularity):
+    from ui.controller import Controller
+    document = make_document(qapp, learning_rate=0.05, epochs=3)
+    controller = Controller(document)
+    states = [repr(state(document))]          # repr: a nan is equal to itself only as text
+    while not document.training.finished:
+        controller.step(granularity)
+        states.append(repr(state(document)))
+    assert document.training.status == "diverged"
+    for expected in reversed(states[:-1]):
+        assert controller.step_back(granularity)
+        assert repr(state(document)) == expected
+    for expected in states[1:]:
+        controller.step(granularity)
+        assert repr(state(document)) == expected
+
+
 def test_step_back_after_a_full_speed_run_replays_from_thinned_checkpoints(qapp):
     from simulator.timeline import Timeline
     from ui.controller import Controller
@@ -355,6 +373,19 @@ def test_practice_asks_before_revealing_and_keeps_score(qtbot, window):
     assert document.stepper.current.kind == "gradient"
     qtbot.mouseClick(panel.reset_button, Qt.MouseButton.LeftButton)
     assert panel.score_label.text() == "Score: 0 of 0 right"
+
+
+def test_practice_with_nothing_to_ask_steps_as_usual(qtbot, window):
+    panel = practice_window(qtbot, window)
+    window.set_granularity("phase")
+    for box in panel.kind_boxes.values():
+        box.setChecked(False)
+    qtbot.keyClick(window, F10)
+    assert panel.pending is None and window.document.stepper.revealed_count == 2   # layer 1's two neurons
+    panel.kind_boxes["update"].setChecked(True)
+    qtbot.keyClick(window, F10)
+    assert panel.pending.kind == "update" and window.document.stepper.current.kind == "gradient"
+    assert "η" in panel.question.text() and "= ?" in panel.question.text()
 
 
 def test_practice_question_is_withdrawn_when_the_position_changes(qtbot, window):
