@@ -25,6 +25,7 @@ from .formatting import DEFAULT_DIGITS, describe, format_number, record_lines, r
 from .session import Session, load
 from .stepper import Stepper
 from .training import CONVERGENCE, ORDERS, UPDATE_RULES, Training
+from .worked import context_lines, worked_html, worked_markdown
 
 PROG = "backprop-sim"
 COMMANDS = ("train", "trace", "examples")
@@ -107,6 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     trace.add_argument("--digits", type=_whole("digits", 1, MAX_DIGITS), default=DEFAULT_DIGITS, metavar="D",
                        help=f"significant digits shown (default {DEFAULT_DIGITS})")
     trace.add_argument("--json", action="store_true", help="print the records as JSON, full precision")
+    trace.add_argument("--html", metavar="FILE", help="also write the worked solution as a self-contained HTML page")
+    trace.add_argument("--markdown", metavar="FILE", help="also write the worked solution as Markdown")
     commands.add_parser("examples", help="list the built-in examples")
     return parser
 
@@ -216,12 +219,28 @@ def _trace(args: argparse.Namespace) -> int:
     session = _load_session(args)
     records = trace_records(session, args.sample)
     digits = args.digits
+    _write_worked(session, records, args)
     if args.json:
         _print_json([{**dataclasses.asdict(record), "kind": record.kind, "description": describe(record),
                       "text": record_lines(record, digits)} for record in records])
         return 0
     print("\n".join(_trace_lines(session, records, args.sample, digits)))
     return 0
+
+
+def _write_worked(session: Session, records: list, args: argparse.Namespace) -> None:
+    """--html / --markdown: the same step as a worked solution, at the same digits."""
+    if not (args.html or args.markdown):
+        return
+    config = session.training.with_changes(batch_size=1, order="sequential")   # as `trace_records` steps
+    training = Training(session.network.copy(), session.training_dataset(), session.loss, config)
+    title = f"Worked solution: {session.title or 'Untitled session'}, sample {args.sample}"
+    context = context_lines(training, args.digits)
+    for path, write in ((args.html, worked_html), (args.markdown, worked_markdown)):
+        if path:
+            with open(path, "w", encoding="utf-8") as file:
+                file.write(write(records, title, context, args.digits))
+            print(f"Wrote {path}", file=sys.stderr)
 
 
 _SECTIONS = {"forward": "Forward pass", "loss": "Loss", "factor": "Backward pass", "gradient": "Backward pass",

@@ -455,3 +455,21 @@ def test_tour_switches_to_the_regression_example(qtbot, window, dialogs):
     window.tour_action.trigger()
     assert window.document.session.title == load_example("regression").title
     assert window.guided_tour.index == 0
+
+
+def test_trace_writes_worked_solutions(tmp_path, capsys):
+    from simulator.cli import main, trace_records
+    page, notes = tmp_path / "step.html", tmp_path / "step.md"
+    assert main(["trace", "--example", "regression", "--sample", "3", "--digits", "4",
+                 "--html", str(page), "--markdown", str(notes)]) == 0
+    out, err = capsys.readouterr()
+    assert f"Wrote {page}" in err and f"Wrote {notes}" in err and "Forward pass" in out
+    records = trace_records(load_example("regression"), 3)
+    text = page_text(page.read_text(encoding="utf-8"))
+    for record in records:
+        for line in record_lines(record, 4):
+            assert line in text
+    markdown = notes.read_text(encoding="utf-8")
+    assert "## Epoch 1, sample 3 (dataset row 3)" in markdown and "batch size 1; order sequential" in markdown
+    assert main(["trace", "--example", "regression", "--html", str(tmp_path / "no" / "such.html")]) == 2
+    assert "such.html" in capsys.readouterr().err
