@@ -78,8 +78,8 @@ class Snapshot:
         # New list objects, so views that cache a list's tail see that it changed.
         training.history = training.history[:self.history_length]
         training.sample_losses = training.sample_losses[:self.samples_length]
-        training._epoch_losses = training.sample_losses[len(training.sample_losses) - self.position:] \
-            if self.position else []
+        losses = training.sample_losses
+        training._epoch_losses = list(losses[len(losses) - self.position:]) if self.position else []
         training._epoch_start = self.epoch_start
         training.status, training.message = self.status, self.message
 
