@@ -10,6 +10,7 @@ a small network goes through the generated kernel of `kernel.py` instead of nump
 from __future__ import annotations
 
 import math
+from array import array
 from dataclasses import dataclass, asdict, field, replace
 
 import numpy as np
@@ -135,7 +136,8 @@ class Training:
         self.epoch = 0
         self.position = 0
         self.history: list[float] = []
-        self.sample_losses: list[float] = []
+        #: Every sample's loss, 8 bytes each (a long run keeps millions of them).
+        self.sample_losses = array("d")
         self._epoch_losses: list[float] = []
         self._epoch_start = self.network.flat_parameters()
         self._orders: dict[int, np.ndarray] = {}

@@ -20,9 +20,13 @@ from .document import Document
 #: Steps per second offered for watching a run; 0 means as fast as possible.
 SPEEDS = (1, 2, 5, 10, 30, 0)
 #: Longest stretch of training work done in one timer tick at full speed (seconds).
-SLICE_SECONDS = 0.012
-#: Interval between ticks at full speed (ms): bounds repaints to about 60 per second.
-FRAME_MS = 16
+SLICE_SECONDS = 0.016
+#: Interval between ticks at full speed (ms): 0, the next tick as soon as the window has redrawn,
+#: so a tick and a redraw alternate (about 30 to 40 a second) and training gets most of the time.
+FRAME_MS = 0
+#: Event-loop turns left to the views after each slice at full speed: refreshing the scene and painting
+#: it take a turn each, and a zero-interval timer would otherwise start the next slice first.
+REDRAW_TURNS = 1
 #: Shown wherever the in-place update rule (a common mistake, for demonstration) is in effect.
 MISTAKEN_RULE_MARK = "MISTAKEN UPDATE RULE (in place)"
 
@@ -44,6 +48,8 @@ class Controller(QObject):
         self._timer.timeout.connect(self._tick)
         self._run_granularity = "factor"
         self._run_speed = self.speed
+        self._chunk = 32   # steps per training.run call at full speed, grown while calls are short
+        self._redraw_turns = 0
         self._timeline: Timeline | None = None
         #: Practice mode (ui.learn.practice) takes over Step while it is active.
         self.practice = None
@@ -255,16 +261,26 @@ class Controller(QObject):
         if self._run_speed != 0:
             self._step(self._run_granularity)
             return
+        if self._redraw_turns:   # let the views refresh and paint what the last slice did
+            self._redraw_turns -= 1
+            return
+        self._redraw_turns = REDRAW_TURNS
         document = self.document
         training = document.training
         epochs_before = training.epoch
         self.timeline()
         records = document.stepper.finish_batch()
         deadline = time.perf_counter() + SLICE_SECONDS
-        while not training.finished and time.perf_counter() < deadline:
-            training.run(max_steps=32)
+        while not training.finished and (start := time.perf_counter()) < deadline:
+            training.run(max_steps=self._chunk)
+            took = time.perf_counter() - start
+            if took < SLICE_SECONDS / 16:
+                self._chunk *= 2
+            elif took > SLICE_SECONDS / 4 and self._chunk > 1:
+                self._chunk //= 2
         self.timeline()
-        if records or training.epoch != epochs_before or training.position:
+        # A run that stops on its very first step changed no numbers, but the views must show why it stopped.
+        if records or training.epoch != epochs_before or training.position or training.finished:
             document.stepper.clear()
             document.mark_trained()
             document.parameters_changed.emit()

@@ -1,0 +1,267 @@
+"""Numerical faults, a window that never freezes, and crashes that are caught."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QTimer
+
+from simulator.dataset import Dataset
+from simulator.examples import load_example
+from simulator.initialisation import Initialisation, build_network
+from simulator.session import Session
+from simulator.training import Training, TrainingConfig
+from ui.document import Document
+from ui.main_window import MainWindow
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def open_window(qtbot, session: Session) -> MainWindow:
+    window = MainWindow(Document(session))
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    return window
+
+
+def run_to_end(qtbot, window, timeout=20_000) -> None:
+    window.window_actions.run_to_end.trigger()
+    qtbot.waitUntil(lambda: window.document.training.finished and not window.controller.running, timeout=timeout)
+
+
+def headless(session: Session) -> Training:
+    """The same session trained by the bare engine, start to finish."""
+    training = session.copy().make_training()
+    training.run()
+    return training
+
+
+# -- numerical faults ------------------------------------------------------------------------------
+@pytest.mark.parametrize("rate, epoch, where", [(1e308, 1, "sample 1 (row 1): w111 would become"),
+                                                (0.5, 2, "sample 2 (row 2)"), (0.05, None, "")])
+def test_an_overflowing_learning_rate_stops_as_documented_and_the_window_stays_usable(qtbot, rate, epoch, where):
+    session = load_example("regression")
+    session.training = session.training.with_changes(learning_rate=rate, epochs=2000)
+    window = open_window(qtbot, session)
+    doc = window.document
+    expected = headless(session)
+    run_to_end(qtbot, window)
+    assert doc.training.status == expected.status == "diverged"
+    assert doc.training.message == expected.message
+    assert "try a smaller learning rate" in doc.training.message
+    if epoch is not None:
+        assert doc.training.message.startswith(f"Training diverged in epoch {epoch} at {where}")
+    np.testing.assert_array_equal(doc.network.flat_parameters(), expected.network.flat_parameters())
+    assert np.isfinite(doc.network.flat_parameters()).all()
+    assert doc.training.history == expected.history and np.isfinite(doc.training.history).all()
+    assert window.position_label.text().endswith("Diverged")
+    assert window.loss_plot.status.text() == doc.training.message
+    # still usable: edit a weight, try to step, reset, step again
+    doc.edit_parameter("w111", 0.2)
+    assert doc.network.get("w111") == 0.2 and doc.undo_stack.canUndo()
+    assert window.controller.step() == []
+    assert "diverged" in window.statusBar().currentMessage()
+    window.window_actions.reset.trigger()
+    assert doc.training.status == "ready" and doc.training.history == []
+    assert window.controller.step("sample")
+    assert np.isfinite(doc.network.flat_parameters()).all()
+    doc.undo_stack.undo()
+    assert doc.undo_stack.index() == 0
+
+
+def test_bce_with_a_saturated_sigmoid_is_clipped_and_training_continues(qtbot):
+    """ŷ = 1 exactly for a target 0: the loss is the clip's −log(1e−7), the gradient through it is 0."""
+    session = load_example("classification")
+    window = open_window(qtbot, session)
+    doc = window.document
+    for ref in doc.network.parameters():
+        if ref.layer == len(doc.network.layers) and ref.is_bias:
+            doc.edit_parameter(ref.name, 1e6)           # the output sigmoid gives exactly 1.0
+    targets = doc.training.Y[:, 0]
+    forward = doc.network.forward(doc.training.X)
+    assert (forward.prediction == 1.0).all() and (targets == 0).any()
+    before = doc.network.flat_parameters()
+    records = window.controller.step("sample")
+    loss = next(record for record in records if record.kind == "loss")
+    expected = -np.log(1e-7) if targets[0] == 0 else -np.log(1 - 1e-7)
+    assert loss.value == pytest.approx(expected, rel=1e-12)
+    np.testing.assert_array_equal(doc.network.flat_parameters(), before)   # no gradient where the clip is active
+    run_to_end(qtbot, window)
+    assert doc.training.status == "epochs" and np.isfinite(doc.training.history).all()
+
+
+def test_dead_relu_units_stop_learning_without_an_error(qtbot):
+    session = load_example("regression")
+    session.network = build_network([2, 2, 1], ["relu", "linear"], Initialisation("constant", weight=0.1, bias=-100.0),
+                                    session.network.input_names, session.network.output_names)
+    session.training = session.training.with_changes(learning_rate=0.01, epochs=20)
+    expected = headless(session)
+    window = open_window(qtbot, session)
+    doc = window.document
+    hidden = doc.network.layers[0].weights.copy(), doc.network.layers[0].biases.copy()
+    run_to_end(qtbot, window)
+    assert doc.training.status == "epochs" and doc.training.message == "Finished 20 epochs."
+    np.testing.assert_array_equal(doc.network.layers[0].weights, hidden[0])  # ∂L/∂z = 0 for a dead unit
+    np.testing.assert_array_equal(doc.network.layers[0].biases, hidden[1])
+    assert doc.network.layers[1].biases[0] != 0                               # the output bias still learns
+    np.testing.assert_array_equal(doc.network.flat_parameters(), expected.network.flat_parameters())
+
+
+def test_huge_inputs_diverge_naming_the_row_and_keep_the_last_finite_parameters(qtbot):
+    session = load_example("regression")
+    session.training = session.training.with_changes(epochs=50)
+    window = open_window(qtbot, session)
+    doc = window.document
+    doc.edit_cell(2, 0, 1e12)
+    expected = headless(doc.session)
+    run_to_end(qtbot, window)
+    assert doc.training.status == "diverged" and doc.training.message == expected.message
+    assert doc.training.message.startswith("Training diverged in epoch 2 at sample 2 (row 2)")
+    np.testing.assert_array_equal(doc.network.flat_parameters(), expected.network.flat_parameters())
+    assert np.isfinite(doc.network.flat_parameters()).all()
+    doc.undo_stack.undo()                             # the cell back, then train again from the start
+    window.window_actions.reset.trigger()
+    run_to_end(qtbot, window)
+    assert doc.training.status == "epochs"
+
+
+# -- never frozen ----------------------------------------------------------------------------------
+def big_session(rows: int = 1000) -> Session:
+    rng = np.random.default_rng(7)
+    x = rng.uniform(-2, 2, size=(rows, 2))
+    y = np.sin(x[:, :1]) * np.cos(x[:, 1:])
+    dataset = Dataset(["x1", "x2", "y"], np.hstack([x, y]), ["x1", "x2"], ["y"])
+    network = build_network([2, 16, 16, 1], ["tanh", "tanh", "linear"], Initialisation("xavier", seed=1),
+                            ["x1", "x2"], ["y"])
+    return Session(network, "mse", TrainingConfig(learning_rate=0.01, epochs=10_000), dataset,
+                   Initialisation("xavier", seed=1), title="2-16-16-1 tanh on 1,000 rows")
+
+
+def test_the_event_loop_keeps_turning_at_full_speed_on_a_large_network(qtbot):
+    window = open_window(qtbot, big_session())
+    window.resize(1280, 800)
+    gaps, last = [], [time.perf_counter()]
+
+    def tick() -> None:
+        now = time.perf_counter()
+        gaps.append(now - last[0])
+        last[0] = now
+
+    heartbeat = QTimer(window)
+    heartbeat.timeout.connect(tick)
+    heartbeat.start(0)
+    window.window_actions.run_to_end.trigger()
+    start, epoch0 = time.perf_counter(), window.document.training.epoch
+    qtbot.waitUntil(lambda: time.perf_counter() - start > 2.0, timeout=10_000)
+    heartbeat.stop()
+    assert window.controller.running and window.document.training.epoch > epoch0
+    longest = max(gaps[1:])
+    print(f"\nlongest event-loop gap at full speed: {longest * 1000:.1f} ms over {len(gaps)} turns")
+    assert longest < 0.100
+    # Pause reacts at once: no further training step happens afterwards
+    window.window_actions.pause.trigger()
+    position = (window.document.training.epoch, window.document.training.position)
+    parameters = window.document.network.flat_parameters()
+    qtbot.wait(100)
+    assert not window.controller.running
+    assert (window.document.training.epoch, window.document.training.position) == position
+    np.testing.assert_array_equal(window.document.network.flat_parameters(), parameters)
+    assert window.position_label.text() == window.controller.position_text()
+
+
+# -- crashes ---------------------------------------------------------------------------------------
+CRASHING_SLOT = """
+import json, sys
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+from ui import app
+qapp = QApplication(sys.argv[:1])
+shown, alive = [], []
+def exec_(box):
+    shown.append({"text": box.text(), "info": box.informativeText(), "details": box.detailedText()})
+    return 0
+QMessageBox.exec = exec_
+def broken_slot():
+    raise ZeroDivisionError("a slot divided by zero")
+def later():
+    alive.append(True)
+    print(json.dumps({"shown": shown, "alive": alive, "log": str(app.crash_log_path())}), flush=True)
+    QApplication.quit()
+QTimer.singleShot(100, broken_slot)
+QTimer.singleShot(400, later)
+sys.exit(app.run_gui(example="regression"))
+"""
+
+
+def test_an_exception_in_a_slot_is_shown_logged_and_survived(tmp_path):
+    os.chmod(tmp_path, 0o700)
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path),
+           "XDG_CONFIG_HOME": str(tmp_path / "config"), "XDG_DATA_HOME": str(tmp_path / "data"),
+           "XDG_RUNTIME_DIR": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-c", CRASHING_SLOT], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.splitlines()[-1])
+    (box,) = report["shown"]
+    assert "a slot divided by zero" in box["text"]
+    assert "keeps running" in box["info"] and report["log"] in box["info"]
+    assert "Traceback" in box["details"] and "broken_slot" in box["details"]
+    assert report["alive"] == [True]                         # later events were still processed
+    log = Path(report["log"])
+    assert log.is_relative_to(tmp_path) and "ZeroDivisionError: a slot divided by zero" in log.read_text("utf-8")
+
+
+META_TESTS = """
+from PySide6.QtCore import qWarning
+from PySide6.QtWidgets import QApplication, QWidget
+
+
+class Broken(QWidget):
+    def paintEvent(self, event):
+        raise RuntimeError("paint failed")
+
+
+def test_exception_in_paint_event(qtbot):
+    widget = Broken()
+    qtbot.addWidget(widget)
+    widget.show()
+    qtbot.waitExposed(widget)
+    widget.repaint()
+    QApplication.processEvents()
+
+
+def test_qt_warning():
+    qWarning("something is off")
+
+
+def test_control(qtbot):
+    widget = QWidget()
+    qtbot.addWidget(widget)
+    widget.show()
+    qtbot.waitExposed(widget)
+    widget.repaint()
+"""
+
+
+def test_the_test_configuration_fails_on_qt_exceptions_and_warnings(tmp_path):
+    """The suite's own settings turn an exception in a Qt override, or a Qt warning, into a failure."""
+    (tmp_path / "test_meta.py").write_text(META_TESTS, encoding="utf-8")
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-c",
+                             str(ROOT / "pyproject.toml"), "--rootdir", str(tmp_path), "-rA",
+                             str(tmp_path / "test_meta.py")], cwd=tmp_path, env=env, capture_output=True, text=True,
+                            timeout=120)
+    out = result.stdout
+    assert "FAILED test_meta.py::test_exception_in_paint_event" in out
+    assert "Exceptions caught in Qt event loop" in out and "RuntimeError: paint failed" in out
+    assert "FAILED test_meta.py::test_qt_warning" in out and "QtWarningMsg: something is off" in out
+    assert "PASSED test_meta.py::test_control" in out
+    assert "2 failed, 1 passed" in out
