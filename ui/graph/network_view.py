@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QPoint, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QBuffer, QPoint, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QImage, QKeyEvent, QPainter, QResizeEvent, QShowEvent, QTransform, QWheelEvent
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsView, QWidget
 
 from simulator.errors import SimulatorError
 from simulator.formatting import format_number
+from simulator.session import write_atomically
 from ui.parsing import parse_float
 
 from . import style
@@ -265,15 +266,17 @@ class NetworkView(QGraphicsView):
         """Save the whole scene as an SVG drawing; SimulatorError on failure."""
         rect = self._scene.sceneRect()
         generator = QSvgGenerator()
-        generator.setFileName(str(path))
+        buffer = QBuffer()   # drawn in memory, then written atomically: a bad folder is a message, not a Qt warning
+        generator.setOutputDevice(buffer)
         generator.setSize(rect.size().toSize())
         generator.setViewBox(QRectF(0, 0, rect.width(), rect.height()))
         generator.setResolution(self.logicalDpiX())
         generator.setTitle(self.document.title)
         generator.setDescription("Network graph exported from Backprop Simulator")
         self._render(QPainter(generator), QRectF(0, 0, rect.width(), rect.height()), rect)
-        if not Path(path).is_file() or Path(path).stat().st_size == 0:
-            raise SimulatorError(f"Could not write the drawing {path}")
+        if buffer.size() == 0:
+            raise SimulatorError(f"Could not draw {Path(path).name}")
+        write_atomically(Path(path), bytes(buffer.data()).decode("utf-8"))
 
     def _render(self, painter: QPainter, target: QRectF, source: QRectF) -> None:
         if not painter.isActive():
