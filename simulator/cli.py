@@ -69,6 +69,15 @@ def _number(label: str):
     return parse
 
 
+def _given(label: str):
+    """A name or path that must not be empty (an empty one would quietly mean 'none given')."""
+    def parse(text: str) -> str:
+        if not text.strip():
+            raise argparse.ArgumentTypeError(f"{label} must not be empty")
+        return text
+    return parse
+
+
 def _batch_size(text: str) -> int:
     return 0 if text.strip().lower() == "full" else _whole("batch size", 0)(text)
 
@@ -76,8 +85,9 @@ def _batch_size(text: str) -> int:
 # -- parsers -------------------------------------------------------------------------------------
 def _add_source(parser: argparse.ArgumentParser) -> None:
     source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--example", metavar="NAME", help="a built-in example (see `examples`)")
-    source.add_argument("--session", metavar="FILE", help="a session file (.json)")
+    source.add_argument("--example", type=_given("example name"), metavar="NAME",
+                        help="a built-in example (see `examples`)")
+    source.add_argument("--session", type=_given("session file"), metavar="FILE", help="a session file (.json)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -97,7 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--convergence", choices=CONVERGENCE, help="what the tolerance is compared with")
     train.add_argument("--update-rule", choices=UPDATE_RULES,
                        help="simultaneous (gradient descent) or in_place (a common mistake, for demonstration)")
-    train.add_argument("--save", metavar="FILE", help="save the session with the trained parameters")
+    train.add_argument("--save", type=_given("save file"), metavar="FILE",
+                       help="save the session with the trained parameters")
     train.add_argument("--digits", type=_whole("digits", 1, MAX_DIGITS), default=DEFAULT_DIGITS, metavar="D",
                        help=f"significant digits shown (default {DEFAULT_DIGITS})")
     train.add_argument("--json", action="store_true", help="print one JSON object, full precision")
@@ -108,8 +119,10 @@ def build_parser() -> argparse.ArgumentParser:
     trace.add_argument("--digits", type=_whole("digits", 1, MAX_DIGITS), default=DEFAULT_DIGITS, metavar="D",
                        help=f"significant digits shown (default {DEFAULT_DIGITS})")
     trace.add_argument("--json", action="store_true", help="print the records as JSON, full precision")
-    trace.add_argument("--html", metavar="FILE", help="also write the worked solution as a self-contained HTML page")
-    trace.add_argument("--markdown", metavar="FILE", help="also write the worked solution as Markdown")
+    trace.add_argument("--html", type=_given("HTML file"), metavar="FILE",
+                       help="also write the worked solution as a self-contained HTML page")
+    trace.add_argument("--markdown", type=_given("Markdown file"), metavar="FILE",
+                       help="also write the worked solution as Markdown")
     commands.add_parser("examples", help="list the built-in examples")
     return parser
 
@@ -117,8 +130,10 @@ def build_parser() -> argparse.ArgumentParser:
 def _gui_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description="Open the desktop app. Commands: " + ", ".join(COMMANDS)
                      + " (see `backprop-sim COMMAND --help`).")
-    parser.add_argument("session", nargs="?", metavar="SESSION_FILE", help="a session file to open")
-    parser.add_argument("--example", metavar="NAME", help="a built-in example to open")
+    parser.add_argument("session", nargs="?", type=_given("session file"), metavar="SESSION_FILE",
+                        help="a session file to open")
+    parser.add_argument("--example", type=_given("example name"), metavar="NAME",
+                        help="a built-in example to open")
     return parser
 
 

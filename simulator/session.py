@@ -152,6 +152,8 @@ def loads(text: str) -> Session:
         data = json.loads(text, parse_constant=float)
     except json.JSONDecodeError as error:
         raise SessionError(f"not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})") from None
+    except RecursionError:
+        raise SessionError("not a session file (its JSON is nested too deeply)") from None
     found = _non_finite(data)
     if found:
         where, value = found

@@ -15,7 +15,7 @@ from dataclasses import dataclass, asdict, field, replace
 
 import numpy as np
 
-from .dataset import Dataset
+from .dataset import MAX_ROWS, Dataset
 from .errors import ConfigError
 from .kernel import Kernel, kernel_for
 from .losses import Loss, get_loss
@@ -26,6 +26,8 @@ ORDERS = ("sequential", "shuffled")
 UPDATE_RULES = ("simultaneous", "in_place")
 CONVERGENCE = ("parameters", "loss")
 MAX_EPOCHS = 100_000_000
+#: The largest seed a settings field can show (a signed 32-bit integer); a larger one would be shown wrongly.
+MAX_SEED = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,11 @@ def validate_config(config: TrainingConfig) -> None:
             raise ConfigError(f"{label} must be a whole number ≥ {low}, not {value!r}")
     if config.epochs > MAX_EPOCHS:
         raise ConfigError(f"epochs must be at most {MAX_EPOCHS:,}")
+    if config.seed > MAX_SEED:
+        raise ConfigError(f"seed must be at most {MAX_SEED:,}, not {config.seed!r}")
+    if config.batch_size > MAX_ROWS:   # no dataset has more rows; a larger size could not be shown as it is
+        raise ConfigError(f"batch size must be at most {MAX_ROWS:,} (0 means the whole dataset), "
+                          f"not {config.batch_size!r}")
     if config.order not in ORDERS:
         raise ConfigError(f"order must be one of {', '.join(ORDERS)}, not {config.order!r}")
     tol = config.tolerance
