@@ -10,6 +10,10 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,9 +26,12 @@ import simulator.session as session_module
 from simulator import cli
 from simulator.errors import ConfigError, SimulatorError
 from simulator.examples import load_example
+from ui import app
 from ui.csv_import_dialog import CsvImportDialog
 from ui.document import Document
 from ui.parsing import parse_float
+
+ROOT = Path(__file__).resolve().parent.parent
 
 # Texts that are not usable numbers anywhere; each surface adds its own.
 NOT_NUMBERS = [("", "enter a number"), ("   ", "enter a number"), ("abc", "not a number"), ("1,5", "not a number"),
@@ -143,21 +150,44 @@ def test_settings_fields_refuse(qtbot, settings_panel, field, text, reason):
     assert snapshot(doc) == before
 
 
-@pytest.mark.parametrize("spin, text", [("epochs_spin", "0"), ("epochs_spin", "-5"), ("epochs_spin", "abc"),
-                                        ("epochs_spin", "99999999999"), ("seed_spin", "-1"), ("seed_spin", "1e3"),
-                                        ("batch_spin", "-1"), ("batch_spin", "nan")])
-def test_whole_number_fields_accept_only_their_range(qtbot, settings_panel, spin, text):
-    """A spin box's validator drops keys that cannot make a value in range; nothing reaches the engine."""
+SPINS = {"epochs_spin": ("epochs", "Epochs", "epochs"), "seed_spin": ("seed", "Shuffle seed", "seed"),
+         "batch_spin": ("batch_size", "Batch size", "batch_size"),
+         "init_seed_spin": ("init_seed", "Random seed", None), "digits_spin": ("digits", "Significant digits", None)}
+NOT_WHOLE = ["", "   ", "abc", "nan", "inf", "-inf", "1e400", "1.5", "1e3", "0x10", "-1", "99999999999", "1" * 400]
+SPIN_CASES = ([(spin, text) for spin in SPINS for text in NOT_WHOLE]
+              + [("epochs_spin", "0"), ("epochs_spin", "10000001"), ("digits_spin", "1"), ("digits_spin", "18"),
+                 ("seed_spin", "2147483648"), ("batch_spin", "1000001")])
+
+
+@pytest.mark.parametrize("spin, text", SPIN_CASES)
+def test_whole_number_fields_refuse_naming_the_field(qtbot, settings_panel, spin, text):
+    """Typed or pasted, a text that is not a whole number in range is refused by the field, which says why."""
     doc, widget = settings_panel.document, getattr(settings_panel, spin)
-    before = snapshot(doc)
+    key, label, _attribute = SPINS[spin]
+    if spin == "init_seed_spin":                  # the random schemes use it; constant leaves it disabled
+        settings_panel.scheme_combo.setCurrentIndex(settings_panel.scheme_combo.findData("xavier"))
+    shown, before, digits = widget.value(), snapshot(doc), doc.digits
     widget.lineEdit().selectAll()
-    qtbot.keyClicks(widget, text)
+    widget.lineEdit().insert(text)                # as a paste: the whole text at once
     qtbot.keyClick(widget, Qt.Key.Key_Return)
-    assert widget.minimum() <= widget.value() <= widget.maximum()
-    config = doc.training.config
-    assert config.epochs >= 1 and config.seed >= 0 and config.batch_size >= 0
-    if widget.value() == getattr(before[2], {"epochs_spin": "epochs", "seed_spin": "seed", "batch_spin": "batch_size"}[spin]):
-        assert snapshot(doc) == before
+    error = settings_panel.errors[key]
+    assert not error.isHidden() and error.text().startswith(f"{label} must be a whole number from")
+    assert f"to {widget.maximum():,}" in error.text()
+    assert widget.value() == shown and widget.text() == widget.textFromValue(shown)
+    assert snapshot(doc) == before and doc.digits == digits
+
+
+@pytest.mark.parametrize("spin", ["epochs_spin", "seed_spin", "batch_spin"])
+def test_keys_a_whole_number_field_drops_are_said_and_a_good_value_clears_the_message(qtbot, settings_panel, spin):
+    doc, widget = settings_panel.document, getattr(settings_panel, spin)
+    key, label, attribute = SPINS[spin]
+    widget.lineEdit().selectAll()
+    qtbot.keyClicks(widget, "x")
+    assert settings_panel.errors[key].text() == f"{label} must be {widget.range_text()}, not 'x'"
+    widget.lineEdit().selectAll()
+    qtbot.keyClicks(widget, "3")
+    qtbot.keyClick(widget, Qt.Key.Key_Return)
+    assert getattr(doc.training.config, attribute) == 3 and settings_panel.errors[key].isHidden()
 
 
 @pytest.mark.parametrize("changes, reason", [
@@ -326,6 +356,29 @@ SESSION_CASES = [
     (_session(network="net"), "session.network"),
     (_session().replace(b'"learning_rate": 0.001', b'"learning_rate": NaN'), "training.learning_rate: NaN"),
     (_session().replace(b'"learning_rate": 0.001', b'"learning_rate": 1e400'), "training.learning_rate: Infinity"),
+    # empty, zero, negative and huge values of every setting
+    (_session(training__learning_rate=""), "training.learning_rate"),
+    (_session(training__learning_rate=0), "learning rate"),
+    (_session(training__epochs=10**12), "epochs must be at most 100,000,000"),
+    (_session().replace(b'"epochs": 5', b'"epochs": 1e400'), "training.epochs: Infinity"),
+    (_session(training__batch_size=-1), "batch size"),
+    (_session(training__batch_size=10**12), "batch size must be at most"),
+    (_session(training__seed=10**30), "seed must be at most 2,147,483,647"),
+    (_session(training__seed=None), "training.seed"),
+    (_session(training__tolerance=-1), "tolerance"), (_session(training__tolerance="small"), "training.tolerance"),
+    (_session(initialisation__seed=2**40), "initialisation seed must be at most"),
+    (_session(initialisation__weight="nan"), "initialisation weight"),
+    # non-finite parameters and cells, and shapes that do not fit together
+    (_session().replace(b'"weights": [[', b'"weights": [[NaN, ', 1), "network.layers[0].weights[0][0]: NaN"),
+    (_session().replace(b'"biases": [0.0', b'"biases": [-Infinity', 1), "network.layers[0].biases[0]: -Infinity"),
+    (_session().replace(b'"rows": [[', b'"rows": [[1e400, ', 1), "dataset.rows[0][0]: Infinity"),
+    (_session(network__layers__0__weights=[[0.1] * 5000] * 2, network__layers__0__biases=[0.0] * 5000),
+     "network.layers[1].weights: expected shape 5000 × 1"),
+    (_session(dataset__targets=["zz"]), "no column 'zz'"), (_session(network__layers__0="dense"), "network.layers[0]"),
+    # newer versions, other encodings, and JSON no parser should recurse into
+    (_session(format="backprop-sim/99"), "written by a newer version"),
+    (json.dumps(load_example("regression").to_dict()).encode("utf-16"), "not UTF-8"),
+    (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"), (b"\x89PNG\r\n\x1a\n" + bytes(range(256)), "not UTF-8"),
 ]
 
 
@@ -367,6 +420,14 @@ CLI_CASES = [
     (["--batch-size", "half"], "batch size"), (["--tolerance", "-1"], "tolerance"), (["--tolerance", "nan"], "tolerance"),
     (["--digits", "0"], "digits"), (["--digits", "99999999999"], "digits must be a whole number from 1 to 17"), (["--order", "random"], "order"), (["--convergence", "x"], "convergence"),
     (["--update-rule", "x"], "update-rule"),
+    (["--seed", ""], "seed"), (["--seed", "nan"], "seed"), (["--seed", "inf"], "seed"), (["--seed", "1e400"], "seed"),
+    (["--seed", "99999999999"], "seed must be at most 2,147,483,647"),
+    (["--batch-size", ""], "batch size"), (["--batch-size", "nan"], "batch size"),
+    (["--batch-size", "inf"], "batch size"),
+    (["--batch-size", "1e400"], "batch size"), (["--batch-size", "99999999999"], "batch size must be at most"),
+    (["--tolerance", ""], "tolerance"), (["--tolerance", "abc"], "tolerance"), (["--tolerance", "inf"], "tolerance"),
+    (["--tolerance", "1e400"], "tolerance"), (["--epochs", "nan"], "epochs"), (["--epochs", "inf"], "epochs"),
+    (["--digits", ""], "digits"), (["--digits", "nan"], "digits"),
 ]
 
 
@@ -390,7 +451,7 @@ def test_cli_trace_refuses_bad_numbers(capsys, args, reason):
     assert reason in _one_error_line(capsys)
 
 
-@pytest.mark.parametrize("content, reason", [(content, reason) for content, reason in SESSION_CASES[::4]])
+@pytest.mark.parametrize("content, reason", SESSION_CASES)
 def test_cli_refuses_bad_session_files(capsys, tmp_path, content, reason):
     path = tmp_path / "bad.json"
     path.write_bytes(content)
@@ -507,3 +568,77 @@ def test_fuzzed_settings_never_left_a_non_finite_number(document):
         with pytest.raises(ConfigError):
             document.edit_config(tolerance=value)
     assert document.undo_stack.count() == 0
+
+
+# -- command-line arguments of the desktop app -----------------------------------------------------
+@pytest.fixture
+def app_starts(monkeypatch):
+    """Records the app being started instead of starting it."""
+    calls = []
+    monkeypatch.setattr(app, "run_gui", lambda session_path=None, example=None: calls.append(session_path) or 0)
+    return calls
+
+
+@pytest.mark.parametrize("argv, reason", [
+    ([""], "session file must not be empty"), (["  "], "session file must not be empty"),
+    (["--example", ""], "example name must not be empty"), (["--example", "nope"], "there is no example 'nope'"),
+    (["missing.json"], "missing.json: No such file or directory"), (["{folder}"], "Is a directory"),
+    (["a.json", "--example", "xor"], "not both"), (["a.json", "b.json"], "unrecognized arguments: b.json"),
+    (["--wobble"], "unrecognized arguments: --wobble"), (["--example"], "expected one argument"),
+    (["train", "--example", ""], "example name must not be empty"),
+    (["train", "--session", ""], "session file must not be empty"),
+    (["train", "--example", "regression", "--save", ""], "save file must not be empty"),
+    (["trace", "--example", "regression", "--html", " "], "HTML file must not be empty"),
+])
+def test_app_command_line_refuses_before_starting(capsys, tmp_path, monkeypatch, app_starts, argv, reason):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "folder").mkdir()
+    argv = [str(tmp_path / "folder") if arg == "{folder}" else arg for arg in argv]
+    assert cli.main(argv) == 2
+    assert reason in _one_error_line(capsys) and app_starts == []
+
+
+@pytest.mark.parametrize("content, reason", SESSION_CASES)
+def test_app_started_on_a_bad_session_file_says_why_and_shows_the_default(qapp, tmp_path, content, reason):
+    path = tmp_path / "bad.json"
+    path.write_bytes(content)
+    document, error = app._open_document(str(path), None)
+    assert error.startswith("Could not open bad.json: ") and reason in error
+    assert document.path is None and not document.modified
+    assert document.network.flat_parameters().tolist() == load_example("regression").network.flat_parameters().tolist()
+
+
+START_ON = """
+import json, sys
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+from ui import app
+from ui.main_window import MainWindow
+qapp = QApplication(sys.argv[:1])
+warnings = []
+QMessageBox.warning = staticmethod(lambda parent, title, text, *args, **kwargs: warnings.append(text))
+QMessageBox.question = staticmethod(lambda *args, **kwargs: QMessageBox.StandardButton.Discard)
+def report():
+    window = next(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow))
+    print(json.dumps({"warnings": warnings, "title": window.document.title}), flush=True)
+    window.close()
+QTimer.singleShot(300, report)
+sys.exit(app.run_gui(session_path=sys.argv[1]))
+"""
+
+
+@pytest.mark.parametrize("content, reason", [(b"{", "not valid JSON"),
+                                             (_session(format="backprop-sim/2"), "newer version")])
+def test_the_real_app_started_on_a_bad_session_file_says_why(tmp_path, content, reason):
+    path = tmp_path / "bad.json"
+    path.write_bytes(content)
+    os.chmod(tmp_path, 0o700)
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "c"),
+           "XDG_DATA_HOME": str(tmp_path / "d"), "XDG_RUNTIME_DIR": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-c", START_ON, str(path)], cwd=ROOT,
+                            env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    report = json.loads(result.stdout.splitlines()[-1])
+    (warning,) = report["warnings"]
+    assert warning.startswith("Could not open bad.json: ") and reason in warning
+    assert warning.endswith("Showing the default example.") and report["title"] == load_example("regression").title

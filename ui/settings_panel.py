@@ -13,6 +13,7 @@ from simulator.formatting import format_number
 from simulator.initialisation import SCHEMES, Initialisation
 
 from .parsing import parse_float
+from .spin_box import RefusingSpinBox
 
 MAX_EPOCHS_SHOWN = 10_000_000
 MAX_SEED = 2**31 - 1
@@ -71,6 +72,10 @@ class SettingsPanel(QWidget):
         form.addRow(label, field)
         self.errors[key] = error_label(self)
         form.addRow(self.errors[key])
+        if isinstance(field, RefusingSpinBox):   # a refused key or text is said by the field, not dropped silently
+            field.name = text.replace("&", "").rstrip(":")
+            field.refused.connect(lambda message, key=key: self._show(key, message))
+            field.valueChanged.connect(lambda _value, key=key: self._show(key, ""))
 
     def _form(self, group: QGroupBox) -> QFormLayout:
         form = QFormLayout(group)
@@ -156,7 +161,7 @@ class SettingsPanel(QWidget):
         return group
 
     def _spin(self, low: int, high: int) -> QSpinBox:
-        spin = QSpinBox(self)
+        spin = RefusingSpinBox(self)
         spin.setRange(low, high)
         spin.setKeyboardTracking(False)
         spin.setAccelerated(True)
