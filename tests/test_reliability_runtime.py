@@ -133,6 +133,90 @@ def test_huge_inputs_diverge_naming_the_row_and_keep_the_last_finite_parameters(
     assert doc.training.status == "epochs"
 
 
+OVERFLOW_PATHS = [dict(batch_size=1), dict(batch_size=2), dict(batch_size=0), dict(order="shuffled", seed=3),
+                  dict(update_rule="in_place")]
+
+
+@pytest.mark.parametrize("changes", OVERFLOW_PATHS, ids=["per-sample", "batch-2", "full-batch", "shuffled", "in-place"])
+@pytest.mark.parametrize("rate", [1e308, 0.5])
+def test_divergence_on_every_training_path_matches_the_engine(qtbot, changes, rate):
+    """The fast per-sample path, batches, shuffles and the mistaken rule all stop the same documented way."""
+    session = load_example("regression")
+    session.training = session.training.with_changes(learning_rate=rate, epochs=200, **changes)
+    expected = headless(session)
+    window = open_window(qtbot, session)
+    run_to_end(qtbot, window)
+    doc = window.document
+    assert doc.training.status == expected.status == "diverged"
+    assert doc.training.message == expected.message and doc.training.message.startswith("Training diverged in epoch")
+    assert ("the batch starting at sample" in doc.training.message) == (changes.get("batch_size", 1) != 1)
+    assert "restored to their last finite values" in doc.training.message
+    np.testing.assert_array_equal(doc.network.flat_parameters(), expected.network.flat_parameters())
+    assert np.isfinite(doc.network.flat_parameters()).all() and doc.training.history == expected.history
+    assert window.loss_plot.status.text() == doc.training.message
+
+
+@pytest.mark.parametrize("granularity", ["factor", "phase", "sample", "epoch"])
+def test_stepping_into_a_divergence_says_where_and_keeps_the_last_finite_parameters(qtbot, granularity):
+    session = load_example("regression")
+    session.training = session.training.with_changes(learning_rate=1e308, epochs=3)
+    expected = headless(session)
+    window = open_window(qtbot, session)
+    doc = window.document
+    start = doc.network.flat_parameters()
+    for _ in range(500):
+        if doc.training.finished:
+            break
+        window.controller.step(granularity)
+    assert doc.training.status == "diverged" and doc.training.message == expected.message
+    last = doc.stepper.records[-1]
+    assert last.kind == "epoch" and last.status == "diverged" and last.message == expected.message
+    np.testing.assert_array_equal(doc.network.flat_parameters(), start)          # the first update already overflows
+    assert window.controller.step(granularity) == [] and "diverged" in window.statusBar().currentMessage()
+    window.window_actions.reset.trigger()
+    assert doc.training.status == "ready" and window.controller.step("sample")
+
+
+@pytest.mark.parametrize("target, bias, clipped", [(0.0, 1e6, 1 - 1e-7), (1.0, -1e6, 1e-7)], ids=["yhat=1", "yhat=0"])
+def test_bce_at_either_end_of_the_sigmoid_is_clipped_and_named_in_the_loss(qtbot, target, bias, clipped):
+    """ŷ = 0 or 1 exactly: the loss is finite (ŷ clipped to [1e−7, 1 − 1e−7]), no parameter moves, nothing diverges."""
+    session = load_example("classification")
+    rows = session.dataset.rows.copy()
+    target_column = session.dataset.columns.index(session.dataset.targets[0])
+    rows[:, target_column] = target
+    session.dataset = type(session.dataset)(session.dataset.columns, rows, session.dataset.inputs,
+                                            session.dataset.targets)
+    window = open_window(qtbot, session)
+    doc = window.document
+    for ref in doc.network.parameters():
+        if ref.layer == len(doc.network.layers) and ref.is_bias:
+            doc.edit_parameter(ref.name, bias)
+    assert (doc.network.forward(doc.training.X).prediction == (1.0 if bias > 0 else 0.0)).all()
+    before = doc.network.flat_parameters()
+    records = window.controller.step("sample")
+    loss = next(record for record in records if record.kind == "loss")
+    expected = -np.log(1 - clipped) if target == 0 else -np.log(clipped)
+    assert loss.value == pytest.approx(expected, rel=1e-12) and np.isfinite(loss.value)
+    np.testing.assert_array_equal(doc.network.flat_parameters(), before)
+    run_to_end(qtbot, window)
+    assert doc.training.status == "epochs" and np.isfinite(doc.training.history).all()
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh"])
+def test_huge_inputs_saturate_squashing_units_without_diverging(qtbot, activation):
+    session = load_example("regression")
+    session.network = build_network([2, 2, 1], [activation, "linear"], Initialisation("constant", weight=0.1),
+                                    session.network.input_names, session.network.output_names)
+    session.training = session.training.with_changes(epochs=10)
+    window = open_window(qtbot, session)
+    doc = window.document
+    doc.edit_cell(1, 0, 1e12)
+    expected = headless(doc.session)
+    run_to_end(qtbot, window)
+    assert doc.training.status == expected.status == "epochs" and np.isfinite(doc.training.history).all()
+    np.testing.assert_array_equal(doc.network.flat_parameters(), expected.network.flat_parameters())
+
+
 # -- never frozen ----------------------------------------------------------------------------------
 def big_session(rows: int = 1000) -> Session:
     rng = np.random.default_rng(7)
