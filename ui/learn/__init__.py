@@ -6,6 +6,8 @@ from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QComboBox, QDockWidget, QMenu
 
+from simulator.analysis import focus_rows
+from simulator.errors import SimulatorError
 from simulator.network import Network
 
 from ..inspector import to_unicode_subscripts
@@ -26,6 +28,18 @@ def fill_parameter_combo(combo: QComboBox, network: Network, preferred: str | No
     index = combo.findData(preferred) if preferred else -1
     combo.setCurrentIndex(max(index, 0))
     combo.blockSignals(False)
+
+
+def rows_text(document, scope: str) -> str:
+    """Whose loss a Learn view shows, for its readout: `row 2`, `rows 1, 2`, `mean of the 4 rows`."""
+    if scope == "dataset":
+        return f"mean of the {document.training.n_samples:,} rows"
+    try:
+        rows = focus_rows(document.training, document.stepper.batch, scope)
+    except SimulatorError:
+        return "the current sample"
+    shown = ", ".join(str(int(row) + 1) for row in rows[:8]) + (", …" if len(rows) > 8 else "")
+    return f"row{'s' if len(rows) > 1 else ''} {shown}"
 
 
 def fill_scope_combo(combo: QComboBox) -> None:
@@ -105,6 +119,26 @@ class LearnTools(QObject):
             "gradient_check")
         self.compare_action = self._dialog_action(
             menu, "Compare with &PyTorch…", "Train the same model with PyTorch and compare every epoch", "compare")
+        # The learning aids that live in other menus are listed here too, so the Learn menu has them all.
+        menu.addSeparator()
+        actions = window.window_actions
+        menu.addActions([actions.step_back, actions.export_worked_step, actions.export_worked_epoch])
+        self.mistaken_rule_action = QAction("&Mistaken Update Rule (In Place)", window)
+        self.mistaken_rule_action.setCheckable(True)
+        tip = ("Demonstrate the common mistake: update each layer before the gradient is carried back through "
+               "it (Training Settings ▸ Update rule); Ctrl+Z undoes")
+        self.mistaken_rule_action.setStatusTip(tip)
+        self.mistaken_rule_action.setToolTip(tip)
+        self.mistaken_rule_action.triggered.connect(self._set_mistaken_rule)
+        document.settings_changed.connect(self._show_update_rule)
+        self._show_update_rule()
+        menu.addAction(self.mistaken_rule_action)
+
+    def _set_mistaken_rule(self, on: bool) -> None:
+        self.window.document.edit_config(update_rule="in_place" if on else "simultaneous")
+
+    def _show_update_rule(self) -> None:
+        self.mistaken_rule_action.setChecked(self.window.document.session.training.update_rule == "in_place")
 
     def _dock(self, name: str, title: str, widget):
         window = self.window

@@ -14,13 +14,15 @@ from simulator.errors import SimulatorError
 from simulator.formatting import format_number
 
 from ..inspector import to_unicode_subscripts
-from . import RedrawScheduler, fill_parameter_combo, fill_scope_combo
+from . import RedrawScheduler, fill_parameter_combo, fill_scope_combo, rows_text
 
 CURVE_COLOUR = (31, 119, 180)
 TANGENT_COLOUR = (230, 120, 20)
 POINT_COLOUR = (200, 30, 30)
 UPDATE_COLOUR = (30, 140, 60)
 MAX_ZOOM = 2.0 ** 20
+#: Shortest distance (pixels) from the dot to the arrow's tip: a step smaller than the dot would hide it.
+MIN_ARROW_PIXELS = 20
 
 
 def _colour(rgb: tuple) -> str:
@@ -161,6 +163,7 @@ class LandscapePanel(QWidget):
             self.update_line.setData([part.value, part.new_value], [part.loss, part.loss])
             self.arrow.setStyle(angle=180 if part.new_value > part.value else 0)
             self.arrow.setPos(part.new_value, part.loss)
+            self._clear_the_dot(part)
             self.arrow.setVisible(True)
         else:
             self.update_line.setData([], [])
@@ -169,12 +172,22 @@ class LandscapePanel(QWidget):
         self.readout.setText(KEY_HTML + html.escape(self.describe(part)))
         self.readout.setStyleSheet("")
 
+    def _clear_the_dot(self, part: LossSlice) -> None:
+        """A step too small to see (η = 0.001 moves a weight by a pixel or two) keeps its arrow's tip just
+        beyond the dot, pointing the way the update goes, instead of hiding the head under the dot."""
+        box = self.plot.getPlotItem().getViewBox()
+        span = part.values[-1] - part.values[0]
+        pixels = abs(part.new_value - part.value) * box.width() / span if span > 0 else 0.0
+        shift = max(0.0, MIN_ARROW_PIXELS - pixels) * (1 if part.new_value > part.value else -1)
+        self.arrow.setPath(self.arrow.path.translated(shift, 0))
+
     def describe(self, part: LossSlice) -> str:
-        """`w₁₁₁ = 0.1 · loss 13.5424 · gradient −11.776 (the tangent's slope) · next update → 0.111776`."""
+        """`w₁₁₁ = 0.1 · loss (row 1) 13.5424 · ∂L/∂w₁₁₁ = −5.888 (the tangent's slope) · next update: …`."""
         digits = self.document.digits
         name = to_unicode_subscripts(part.parameter)
         rate = self.document.training.config.learning_rate
-        text = (f"{name} = {format_number(part.value, digits)} · loss {format_number(part.loss, digits)} · "
+        text = (f"{name} = {format_number(part.value, digits)} · loss ({rows_text(self.document, self.scope)}) "
+                f"{format_number(part.loss, digits)} · "
                 f"∂L/∂{name} = {format_number(part.gradient, digits)} (the tangent's slope)")
         if part.new_value is None:
             return text + " · training has stopped: no next update"

@@ -83,6 +83,9 @@ class PracticePanel(QWidget):
         self.question = QLabel(self)
         self.question.setTextFormat(Qt.TextFormat.RichText)
         self.question.setWordWrap(True)
+        font = self.question.font()      # what the learner works from: larger than the controls around it
+        font.setPointSizeF(font.pointSizeF() * 1.25)
+        self.question.setFont(font)
         self.answer_edit = QLineEdit(self)
         self.answer_edit.setPlaceholderText("Your answer, e.g. −7.36")
         self.answer_edit.setToolTip(f"Right within a relative {RELATIVE_TOLERANCE:g} (or {ABSOLUTE_TOLERANCE:g} "

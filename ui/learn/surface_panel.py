@@ -15,7 +15,7 @@ from simulator.errors import SimulatorError
 from simulator.formatting import format_number
 
 from ..inspector import to_unicode_subscripts
-from . import RedrawScheduler, fill_parameter_combo, fill_scope_combo
+from . import RedrawScheduler, fill_parameter_combo, fill_scope_combo, rows_text
 
 GRID_POINTS = 61
 #: Contour levels, as quantiles of the losses on the grid (denser near the valley floor).
@@ -228,7 +228,8 @@ class SurfacePanel(QWidget):
         a, b = to_unicode_subscripts(surface.first), to_unicode_subscripts(surface.second)
         rows, cols = surface.losses.shape
         return (f"Now ({a}, {b}) = ({format_number(surface.value[0], digits)}, "
-                f"{format_number(surface.value[1], digits)}) · loss {format_number(surface.loss, digits)} · "
+                f"{format_number(surface.value[1], digits)}) · loss ({rows_text(self.document, self.scope)}) "
+                f"{format_number(surface.loss, digits)} · "
                 f"path: {path_length} point{'s' if path_length != 1 else ''} · grid {rows}×{cols}; "
                 "darker is lower")
 

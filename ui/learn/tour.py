@@ -17,6 +17,8 @@ from simulator.examples import DEFAULT_EXAMPLE
 from simulator.records import Record
 from simulator.worked import to_html
 
+from . import learn_menu
+
 #: QSettings key: set once the tour has been shown (finished or skipped).
 SEEN_KEY = "tour/seen"
 CALLOUT_WIDTH = 340
@@ -247,6 +249,9 @@ def install_tour(window) -> GuidedTour:
         action.triggered.connect(tour.start)
         help_menu.insertAction(help_menu.actions()[0], action)
         window.tour_action = action
+        menu = learn_menu(window)
+        menu.addSeparator()
+        menu.addAction(action)
     return tour
 
 

@@ -1,0 +1,185 @@
+"""Every Learn feature from the Learn menu, as a new user reaches it, checked against the engine's numbers."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtWidgets import QGraphicsPathItem
+
+from simulator.examples import load_example
+from simulator.formatting import format_number
+from ui.controller import MISTAKEN_RULE_MARK
+from ui.learn import learn_menu
+
+F10 = Qt.Key.Key_F10
+
+
+def learn_action(window, text: str):
+    """The Learn-menu entry whose text (without its `&`) is `text`."""
+    for action in learn_menu(window).actions():
+        if action.text().replace("&", "") == text:
+            return action
+    raise AssertionError(f"no Learn ▸ {text}")
+
+
+def parameters(document) -> dict[str, float]:
+    network = document.network
+    return {ref.name: network.get(ref) for ref in network.parameters()}
+
+
+def test_the_learn_menu_lists_all_ten_features(window):
+    texts = [action.text().replace("&", "") for action in learn_menu(window).actions() if not action.isSeparator()]
+    assert texts == ["Practice Mode", "Loss Landscape: One Parameter", "Loss Landscape: Two Parameters",
+                     "Learning-Rate Lab…", "Gradient Check…", "Compare with PyTorch…", "Step Back",
+                     "Worked Solution of This Step…", "Worked Solution of This Epoch…",
+                     "Mistaken Update Rule (In Place)", "Guided Tour"]
+    # The entries shared with other menus are the same actions, with the same shortcuts.
+    assert learn_action(window, "Step Back") is window.window_actions.step_back
+    assert learn_action(window, "Guided Tour") is window.tour_action
+    assert learn_action(window, "Worked Solution of This Step…") is window.window_actions.export_worked_step
+    for action in learn_menu(window).actions():
+        assert action.isSeparator() or action.statusTip(), action.text()
+
+
+def test_landscape_and_surface_from_the_menu_name_the_rows_they_show(window, qtbot):
+    window.controller.step("sample")                     # sample 2 (dataset row 2) is next
+    learn_action(window, "Loss Landscape: One Parameter").trigger()
+    panel = window.learn_tools.landscape
+    qtbot.waitUntil(lambda: panel.isVisible() and panel.slice is not None)
+    assert window.learn_tools.docks["landscape"].height() >= 200
+    assert "loss (row 2) " + format_number(panel.slice.loss, window.document.digits) in panel.readout.text()
+    panel.set_scope("dataset")
+    qtbot.waitUntil(lambda: "loss (mean of the 4 rows)" in panel.readout.text())
+    learn_action(window, "Loss Landscape: Two Parameters").trigger()
+    surface = window.learn_tools.surface
+    qtbot.waitUntil(lambda: surface.isVisible() and surface.surface is not None)
+    assert f"loss (row 2) {format_number(surface.surface.loss, window.document.digits)}" in surface.readout.text()
+
+
+def test_a_step_too_small_to_see_still_shows_its_arrow_beside_the_dot(window, qtbot):
+    """η = 0.001 moves w211 by about a pixel: the arrow head must not hide under the dot or point back."""
+    learn_action(window, "Loss Landscape: One Parameter").trigger()
+    panel = window.learn_tools.landscape
+    panel.set_parameter("w211")
+    qtbot.waitUntil(lambda: panel.slice is not None and panel.slice.parameter == "w211")
+    panel.redraw()
+    part = panel.slice
+    assert part.new_value > part.value                       # the update moves w211 to the right
+    assert panel.arrow.pos().x() == part.new_value           # the arrow is anchored at the new value
+    view = panel.plot.getPlotItem().getViewBox()
+    dot_x = view.mapViewToScene(QPointF(part.value, part.loss)).x()
+    head = QGraphicsPathItem.path(panel.arrow).boundingRect()   # pixels: the arrow ignores the zoom
+    head.translate(panel.arrow.scenePos())
+    assert head.left() > dot_x + 3                           # clear of the dot's centre, on its right
+    assert head.right() - dot_x >= 15
+
+
+def test_mistaken_update_rule_from_the_learn_menu_changes_the_numbers_and_is_labelled(window, qtbot):
+    document = window.document
+    action = learn_action(window, "Mistaken Update Rule (In Place)")
+    assert action.isCheckable() and not action.isChecked()
+    window.controller.step("sample")
+    correct = parameters(document)
+    window.controller.reset()
+
+    action.trigger()
+    assert action.isChecked() and document.session.training.update_rule == "in_place"
+    assert window.settings_panel.rule_combo.currentData() == "in_place"
+    assert window.settings_panel.rule_warning.isVisibleTo(window.settings_panel)
+    assert "MISTAKEN UPDATE RULE" in window.windowTitle()
+    assert window.position_label.text().endswith(MISTAKEN_RULE_MARK)
+    window.controller.step("sample")
+    mistaken = parameters(document)
+    assert "MISTAKEN UPDATE RULE" in window.inspector.plain_text()
+    assert mistaken["w211"] == correct["w211"] and mistaken["w111"] != correct["w111"]
+    session = load_example("regression")
+    session.training = session.training.with_changes(update_rule="in_place")
+    training = session.make_training()
+    training.step()
+    assert parameters(document) == {ref.name: training.network.get(ref) for ref in training.network.parameters()}
+
+    document.undo_stack.undo()                             # Ctrl+Z: the menu follows the document
+    assert not action.isChecked() and document.session.training.update_rule == "simultaneous"
+    assert "MISTAKEN" not in window.windowTitle()
+    action.trigger()
+    action.trigger()                                       # off again from the menu
+    assert not action.isChecked() and window.settings_panel.rule_combo.currentData() == "simultaneous"
+    window.open_example("classification")
+    assert not action.isChecked()
+
+
+def test_step_back_from_the_learn_menu(window):
+    document = window.document
+    window.controller.step("sample")
+    after_one = parameters(document)
+    window.set_granularity("sample")
+    window.controller.step()
+    assert parameters(document) != after_one
+    learn_action(window, "Step Back").trigger()
+    assert parameters(document) == after_one and document.training.position == 1
+
+
+@pytest.mark.parametrize("granularity", ["factor", "phase", "sample", "epoch"])
+def test_step_back_then_forward_with_the_keys_shows_identical_numbers(qtbot, window, granularity):
+    """F10 a few times, Ctrl+F10 as many, F10 again: the inspector, the graph's numbers and the engine agree."""
+    document = window.document
+    window.set_granularity(granularity)
+    seen = []
+    for _ in range(3):
+        qtbot.keyClick(window, F10)
+        seen.append((window.inspector.plain_text(), window.position_label.text(),
+                     document.network.flat_parameters().tolist(), list(document.training.history)))
+    for _ in range(2):
+        qtbot.keyClick(window, F10, Qt.KeyboardModifier.ControlModifier)
+    assert (window.inspector.plain_text(), window.position_label.text(),
+            document.network.flat_parameters().tolist(), list(document.training.history)) == seen[0]
+    for expected in seen[1:]:
+        qtbot.keyClick(window, F10)
+        assert (window.inspector.plain_text(), window.position_label.text(),
+                document.network.flat_parameters().tolist(), list(document.training.history)) == expected
+
+
+def ask_for_the_loss(qtbot, window):
+    learn_action(window, "Practice Mode").trigger()
+    panel = window.practice_panel
+    for kind, box in panel.kind_boxes.items():
+        box.setChecked(kind == "loss")
+    qtbot.keyClick(window, F10)
+    assert panel.pending is not None and panel.pending.kind == "loss"
+    return panel
+
+
+@pytest.mark.parametrize("relative, right", [(0.999e-3, True), (-0.999e-3, True), (1.001e-3, False),
+                                             (-1.001e-3, False)])
+def test_practice_answer_typed_just_inside_or_outside_the_tolerance(qtbot, window, relative, right):
+    panel = ask_for_the_loss(qtbot, window)
+    value = panel.pending.value                              # 13.5424 on the regression example
+    qtbot.keyClicks(panel.answer_edit, repr(value * (1 + relative)))
+    qtbot.keyClick(panel.answer_edit, Qt.Key.Key_Return)
+    assert panel.pending is None and window.document.stepper.current.kind == "loss"
+    assert panel.score_label.text() == f"Score: {int(right)} of 1 right"
+    assert ("Right." in panel.feedback.text()) is right
+    assert format_number(value, window.document.digits) in panel.feedback.text()
+
+
+def test_practice_boundary_is_sharp_to_the_last_digit(qtbot, window):
+    """The largest number within 10⁻³·|value| counts as right; the next number a float can hold does not."""
+    import math
+
+    panel = ask_for_the_loss(qtbot, window)
+    value = panel.pending.value
+    edge = value + 1e-3 * abs(value)
+    while abs(edge - value) > max(1e-6, 1e-3 * abs(value)):     # the largest float still within the tolerance
+        edge = math.nextafter(edge, value)
+    beyond = math.nextafter(edge, math.inf)
+    panel.answer_edit.setText(repr(beyond))
+    assert panel.check() is False
+    qtbot.keyClick(window, F10)
+    assert panel.pending.kind == "loss" and panel.pending.sample == 2
+    value = panel.pending.value
+    edge = value + 1e-3 * abs(value)
+    while abs(edge - value) > max(1e-6, 1e-3 * abs(value)):
+        edge = math.nextafter(edge, value)
+    panel.answer_edit.setText(repr(edge))
+    assert panel.check() is True
+    assert panel.score_label.text() == "Score: 1 of 2 right"
