@@ -27,5 +27,10 @@ reference: $(STAMP)
 bench: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/run.py
 
+# The full soak: 100,000 epochs through the real window, printing its memory and time figures
+# (`make test` runs the same test over 1,000 epochs).
+soak: $(STAMP)
+	SOAK_EPOCHS=100000 QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -s -m soak -o faulthandler_timeout=1800 tests/test_soak.py
+
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
