@@ -25,10 +25,13 @@ def format_number(value: float, digits: int = DEFAULT_DIGITS) -> str:
         return "nan" if math.isnan(value) else ("inf" if value > 0 else MINUS + "inf")
     if value == 0:
         return "0"
-    magnitude = abs(value)
-    if magnitude >= 10 ** max(digits, 6) or magnitude < 1e-4:
+    # Decide on the value as rounded to `digits`, so 999999.7 reads 1e+06 like 1e6 does, not 1000000.
+    rounded = abs(float(f"{value:.{max(digits - 1, 0)}e}"))
+    if rounded >= 10 ** max(digits, 6) or rounded < 1e-4:
         text = np.format_float_scientific(value, precision=max(digits - 1, 0), unique=True, trim="-")
-        return text.replace("-", MINUS)
+        mantissa, exponent = text.split("e")
+        # numpy keeps the point when rounding leaves no decimals ("1.e-07"); nobody writes that.
+        return (mantissa.rstrip(".") + "e" + exponent).replace("-", MINUS)
     text = np.format_float_positional(value, precision=digits, unique=True, fractional=False, trim="-")
     return text.replace("-", MINUS)
 
@@ -89,7 +92,8 @@ def loss_lines(record: LossRecord, digits: int = DEFAULT_DIGITS) -> list[str]:
                                               for y, p in zip(record.targets, record.predictions)])
     lines = [f"L = {symbolic} = {numbers} = {format_number(record.value, digits)}"]
     if record.loss == "bce" and any(p <= BCE_EPSILON or p >= 1 - BCE_EPSILON for p in record.predictions):
-        lines.append(f"(ŷ is clipped to [{BCE_EPSILON:g}, 1 − {BCE_EPSILON:g}] before the logarithm)")
+        epsilon = format_number(BCE_EPSILON, digits)
+        lines.append(f"(ŷ is clipped to [{epsilon}, 1 − {epsilon}] before the logarithm)")
     return lines
 
 
@@ -104,7 +108,8 @@ def factor_line(record: FactorRecord, digits: int = DEFAULT_DIGITS) -> str:
         parts.append(numbers)
     if value != symbolic:
         parts.append(value)
-    return " = ".join(parts)
+    text = " = ".join(parts)
+    return f"{text} ({record.note})" if record.note else text
 
 
 def running_product_line(record: FactorRecord, digits: int = DEFAULT_DIGITS) -> str:

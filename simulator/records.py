@@ -88,6 +88,8 @@ class FactorRecord:
     value: float
     running_product: float
     highlight: tuple[Highlight, ...]
+    #: Why the value is not what the formula gives, e.g. where binary cross-entropy clips ŷ.
+    note: str = ""
     kind: str = "factor"
 
     @property
@@ -135,7 +137,14 @@ class UpdateRecord:
     new: float
     batch_size: int
     highlight: tuple[Highlight, ...]
+    #: The dataset rows (1-based) of the batch, in the order they were trained on.
+    rows: tuple[int, ...] = ()
     kind: str = "update"
+
+    @property
+    def row(self) -> int:
+        """The dataset row of `sample`, the batch's last sample."""
+        return self.rows[-1] if self.rows else self.sample
 
     @property
     def phase(self) -> tuple:

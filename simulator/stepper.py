@@ -11,6 +11,8 @@ from math import prod
 import numpy as np
 
 from .activations import get_activation
+from .formatting import format_number
+from .losses import BCE_EPSILON
 from .network import Network
 from .notation import ParameterRef, output_name, z_name
 from .records import (EpochRecord, FactorRecord, ForwardRecord, GradientRecord, LossRecord, Record,
@@ -245,7 +247,7 @@ def _chain(training: Training, batch: BatchResult, s: int, ref: ParameterRef, wh
     single_path = prod(layer.n_out for layer in network.layers[l:]) == 1
     # Under the mistaken in-place rule the later weights were already updated when used here.
     updated = " (already updated)" if training.config.update_rule == "in_place" else ""
-    raw: list[tuple] = []  # (numerator, denominator, template, symbols, arguments, value, highlight)
+    raw: list[tuple] = []  # (numerator, denominator, template, symbols, arguments, value, highlight[, note])
 
     def add_activation(m: int, k: int) -> None:
         layer = network.layers[m - 1]
@@ -262,9 +264,16 @@ def _chain(training: Training, batch: BatchResult, s: int, ref: ParameterRef, wh
         y = float(training.Y[batch.indices[s], k_out - 1])
         y_hat = float(fwd.prediction[s, k_out - 1])
         template, arguments = _loss_factor(training, y, y_hat)
-        raw.append(("L", out_label(network, n_layers, k_out), template,
-                    (target_label(network, k_out), out_label(network, n_layers, k_out)), arguments,
-                    float(bwd.d_out[n_layers - 1][s, k_out - 1]), (("neuron", n_layers, k_out),)))
+        symbols = (target_label(network, k_out), out_label(network, n_layers, k_out))
+        note = ""
+        if training.loss.name == "bce" and not BCE_EPSILON < y_hat < 1.0 - BCE_EPSILON:
+            # The formula would divide by ŷ = 0 or 1 - ŷ = 0; the clipped loss is flat there instead.
+            template, symbols, arguments = "0", (), ()
+            epsilon = format_number(BCE_EPSILON)
+            note = (f"{out_label(network, n_layers, k_out)} is outside [{epsilon}, 1 − {epsilon}], "
+                    "where the clipped loss is flat")
+        raw.append(("L", out_label(network, n_layers, k_out), template, symbols, arguments,
+                    float(bwd.d_out[n_layers - 1][s, k_out - 1]), (("neuron", n_layers, k_out),), note))
         for m in range(n_layers, l - 1, -1):
             add_activation(m, path[m])
             if m > l:
@@ -293,10 +302,10 @@ def _chain(training: Training, batch: BatchResult, s: int, ref: ParameterRef, wh
                     (("edge", l, ref.source, j), ("neuron", l - 1, ref.source))))
 
     factors, running = [], None
-    for index, (num, den, template, symbols, arguments, value, highlight) in enumerate(raw, start=1):
+    for index, (num, den, template, symbols, arguments, value, highlight, *note) in enumerate(raw, start=1):
         running = value if running is None else running * value
         factors.append(FactorRecord(*where, ref.name, index, len(raw), num, den, template, tuple(symbols),
-                                    tuple(arguments), value, running, highlight))
+                                    tuple(arguments), value, running, highlight, *note))
     return factors
 
 
@@ -305,6 +314,7 @@ def _update_records(training: Training, batch: BatchResult) -> list[UpdateRecord
     records = []
     rate = training.config.learning_rate
     last_sample = batch.start + len(batch.indices)
+    rows = tuple(int(index) + 1 for index in batch.indices)
     for ref in backward_order(network):
         index = ref.layer - 1
         new_w, new_b = batch.new_parameters[index]
@@ -317,5 +327,5 @@ def _update_records(training: Training, batch: BatchResult) -> list[UpdateRecord
             grad = float(batch.backward.grad_weights[index][ref.source - 1, ref.target - 1])
             new = float(new_w[ref.source - 1, ref.target - 1])
         records.append(UpdateRecord(batch.epoch + 1, last_sample, ref.name, old, rate, grad, new,
-                                    len(batch.indices), _param_highlight(ref)))
+                                    len(batch.indices), _param_highlight(ref), rows))
     return records

@@ -36,8 +36,15 @@ class Overlay:
 def overlay_from(records: list[Record]) -> Overlay:
     """Fold the revealed records of the current batch into what each graph item shows."""
     overlay = Overlay()
+    sample = None
     for record in records:
         kind = record.kind
+        if kind in ("forward", "loss", "factor", "gradient") and record.sample != sample:
+            # A mini-batch's next sample: the previous sample's values must not stay beside its own.
+            sample = record.sample
+            overlay.inputs, overlay.neurons = {}, {}
+            overlay.edge_gradients, overlay.bias_gradients = {}, {}
+            overlay.targets, overlay.loss = (), None
         if kind == "forward":
             if record.layer == 1:
                 overlay.inputs = dict(enumerate(record.inputs, start=1))
@@ -53,6 +60,9 @@ def overlay_from(records: list[Record]) -> Overlay:
             else:
                 overlay.edge_gradients[(ref.layer, ref.source, ref.target)] = record.value
         elif kind == "update":
+            if record.batch_size > 1 and not overlay.updates:
+                # The updates use the batch's mean gradient, not the last sample's shown so far.
+                overlay.edge_gradients, overlay.bias_gradients = {}, {}
             overlay.updates[record.parameter] = (record.old, record.new)
     if records:
         overlay.current = records[-1]

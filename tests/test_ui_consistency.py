@@ -1,0 +1,100 @@
+"""Every panel of the window tells the same story about the same step: the dataset highlight, the
+position line, the graph and the inspector, through the updates and across the samples of a batch."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from simulator.examples import load_example
+from simulator.formatting import factor_line, format_number
+from ui.document import Document
+from ui.main_window import MainWindow
+
+
+def open_window(qtbot, session) -> MainWindow:
+    window = MainWindow(Document(session))
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    return window
+
+
+def highlighted_rows(window) -> set[int]:
+    model = window.dataset_panel.model
+    return {row + 1 for row in range(model.rowCount())
+            if model.data(model.index(row, 0), Qt.ItemDataRole.BackgroundRole) is not None}
+
+
+def test_the_trained_row_stays_highlighted_and_named_through_every_update(qtbot):
+    session = load_example("regression")
+    session.training = session.training.with_changes(order="shuffled", seed=3)
+    window = open_window(qtbot, session)
+    training, controller = window.document.training, window.controller
+    first, second = (int(row) + 1 for row in training.order(0)[:2])
+    assert first != 1, "the test needs a seed whose first sample is not row 1"
+    controller.step("factor")
+    assert highlighted_rows(window) == {first}
+    updates = 0
+    while (record := controller.step("factor")[-1]).sample == 1:
+        if record.kind == "update":
+            updates += 1
+            # Before, the last update of the sample already highlighted the next row and the position
+            # line never named the row during the updates.
+            assert highlighted_rows(window) == {first}, record.parameter
+            assert f"sample 1 of 4 (row {first}) · Update of {record.parameter}" in window.position_label.text()
+            assert record.row == first
+    assert updates == 9
+    assert highlighted_rows(window) == {second}
+
+
+def test_a_batch_highlights_all_its_rows_during_its_updates(qtbot):
+    session = load_example("regression")
+    session.training = session.training.with_changes(batch_size=2)
+    window = open_window(qtbot, session)
+    controller = window.controller
+    while (record := controller.step("factor")[-1]).kind != "update":
+        assert highlighted_rows(window) == {record.row}
+    assert highlighted_rows(window) == {1, 2}
+    assert record.rows == (1, 2)
+
+
+def edge_text(window, layer: int, source: int, target: int) -> str:
+    return window.view.scene().edge_item(layer, source, target).label_text()
+
+
+def test_a_batchs_second_sample_does_not_show_the_first_samples_gradients(qtbot):
+    session = load_example("regression")
+    session.training = session.training.with_changes(batch_size=2)
+    window = open_window(qtbot, session)
+    controller, scene = window.controller, window.view.scene()
+    while (record := controller.step("factor")[-1]).sample == 1:
+        pass
+    scene.refresh()
+    # Sample 1's ∂L/∂w211 = −11.776 stayed on the edge next to sample 2's forward values and loss.
+    assert record.kind == "forward" and record.sample == 2
+    assert "∂L/∂" not in edge_text(window, 2, 1, 1)
+    assert "L = " not in scene.neuron_item(2, 1).label_text()
+    while (record := controller.step("factor")[-1]).kind != "gradient":
+        pass
+    scene.refresh()
+    assert record.sample == 2 and record.parameter == "w211"
+    assert edge_text(window, 2, 1, 1).endswith(f"∂L/∂w211 = {format_number(record.value)}")
+    while (record := controller.step("factor")[-1]).kind != "update":
+        pass
+    scene.refresh()
+    # The update uses the batch mean; the last sample's gradient is no longer shown beside it.
+    assert record.parameter == "w211" and record.batch_size == 2
+    assert "∂L/∂" not in edge_text(window, 1, 1, 1)
+    assert edge_text(window, 2, 1, 1).endswith(f"→ {format_number(record.new)}")
+
+
+def test_a_clipped_bce_step_reads_the_same_in_the_inspector(qtbot):
+    session = load_example("classification")
+    session.network.set("w211", 50.0)
+    session.network.set("w221", 50.0)
+    window = open_window(qtbot, session)
+    while (record := window.controller.step("factor")[-1]).kind != "factor":
+        pass
+    text = window.inspector.plain_text()
+    assert factor_line(record) in text
+    assert "∂L/∂ŷ = 0 (ŷ is outside [1e−07, 1 − 1e−07], where the clipped loss is flat)" in text
