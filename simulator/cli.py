@@ -57,14 +57,21 @@ def _whole(label: str, low: int, high: int | None = None):
     return parse
 
 
-def _number(label: str):
+def _number(label: str, low: float, strict: bool):
+    """A finite number above `low` (`strict`) or at least `low`, refused with the text as typed."""
     def parse(text: str) -> float:
         try:
             value = float(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{label} must be a number, not {text!r}") from None
+            raise argparse.ArgumentTypeError(f"{label} must be a number, not {text[:40]!r}") from None
         if not math.isfinite(value):
-            raise argparse.ArgumentTypeError(f"{label} must be a finite number, not {text!r}")
+            raise argparse.ArgumentTypeError(f"{label} must be a finite number, not {text[:40]!r}")
+        if value < low or (strict and value == low):
+            bound = f"greater than {low:g}" if strict else f"≥ {low:g}"
+            # 1e-400 reads as 0: say so rather than repeat a 0 nobody typed.
+            underflow = " (it is too small for a float and reads as 0)" if value == 0 and any(
+                digit in text.lower().split("e")[0] for digit in "123456789") else ""
+            raise argparse.ArgumentTypeError(f"{label} must be a finite number {bound}, not {text[:40]!r}{underflow}")
         return value
     return parse
 
@@ -97,12 +104,12 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train and print the loss per epoch and the parameters")
     _add_source(train)
     train.add_argument("--epochs", type=_whole("epochs", 1), metavar="N", help="number of epochs")
-    train.add_argument("--lr", type=_number("learning rate"), metavar="X", help="learning rate η (> 0)")
+    train.add_argument("--lr", type=_number("learning rate", 0.0, strict=True), metavar="X", help="learning rate η (> 0)")
     train.add_argument("--order", choices=ORDERS, help="order of the samples in each epoch")
     train.add_argument("--seed", type=_whole("seed", 0), metavar="S", help="seed of the shuffled order")
     train.add_argument("--batch-size", type=_batch_size, metavar="B",
                        help="samples per update; 0 or 'full' for the whole dataset")
-    train.add_argument("--tolerance", type=_number("tolerance"), metavar="T",
+    train.add_argument("--tolerance", type=_number("tolerance", 0.0, strict=False), metavar="T",
                        help="stop when changes fall below it (0: never)")
     train.add_argument("--convergence", choices=CONVERGENCE, help="what the tolerance is compared with")
     train.add_argument("--update-rule", choices=UPDATE_RULES,
@@ -174,8 +181,10 @@ def _setup_line(session: Session, training: Training) -> str:
     activations = ", ".join(layer.activation for layer in network.layers)
     batch = "full batch" if config.batch_size == 0 else f"batch size {config.batch_size}"
     order = config.order + (f" (seed {config.seed})" if config.order == "shuffled" else "")
-    return (f"{shape} network ({activations}), {training.loss.title}, learning rate {config.learning_rate:g}, "
-            f"{config.epochs} epochs, {order} order, {batch}" + _rule_note(config.update_rule))
+    epochs = "1 epoch" if config.epochs == 1 else f"{config.epochs} epochs"
+    return (f"{shape} network ({activations}), {training.loss.title}, "
+            f"learning rate {format_number(config.learning_rate)}, {epochs}, {order} order, {batch}"
+            + _rule_note(config.update_rule))
 
 
 def _rule_note(rule: str) -> str:

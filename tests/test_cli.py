@@ -211,6 +211,12 @@ def test_trace_of_a_diverging_step_says_so(capsys, tmp_path):
     (["train", "--example", "regression", "--lr", "nan"], "learning rate must be a finite number"),
     (["train", "--example", "regression", "--lr", "inf"], "learning rate must be a finite number"),
     (["train", "--example", "regression", "--lr", "fast"], "learning rate must be a number"),
+    (["train", "--example", "regression", "--lr", "-0.1"],
+     "argument --lr: learning rate must be a finite number greater than 0, not '-0.1'"),
+    (["train", "--example", "regression", "--lr", "1e-400"],
+     "argument --lr: learning rate must be a finite number greater than 0, not '1e-400' (it is too small"),
+    (["train", "--example", "regression", "--tolerance", "-1"],
+     "argument --tolerance: tolerance must be a finite number ≥ 0, not '-1'"),
     (["train", "--example", "regression", "--order", "random"], "invalid choice: 'random'"),
     (["train", "--example", "regression", "--batch-size", "-1"], "batch size must be a whole number ≥ 0"),
     (["train", "--example", "regression", "--batch-size", "half"], "batch size must be a whole number"),
@@ -308,3 +314,10 @@ def test_without_pyside6_the_command_line_says_so(capsys, monkeypatch, fake_app)
     assert code == 1 and fake_app == []
     assert err == ("backprop-sim: the desktop app cannot start (PySide6 is not installed); the commands "
                    "train, trace, examples work without it\n")
+
+
+def test_the_setup_line_writes_numbers_as_everywhere_else_and_one_epoch_in_the_singular(capsys):
+    code, out, _ = run(capsys, "train", "--example", "regression", "--epochs", "1", "--lr", "0.00001")
+    assert code == 0
+    # Before: "learning rate 1e-05, 1 epochs" (an ASCII minus and a plural).
+    assert "mean squared error, learning rate 1e−05, 1 epoch, sequential order" in out.splitlines()[1]
