@@ -150,14 +150,16 @@ def loss_plot_million(session) -> tuple[float, float]:
     document = shown.window.document
     training = document.training
     rows = training.n_samples
+    values = 1.0 / np.arange(1, 1_000_001)
     before = rss_mb()
-    values = (1.0 / np.arange(1, 1_000_001)).tolist()
-    training.history.extend(values)
-    training.sample_losses.extend(np.repeat(values, rows).tolist())
-    del values
+    # Filled in the types training keeps (a list of floats, an array of doubles) and grown item by
+    # item as a run grows them: a large temporary list would stay in the allocator and be counted.
+    training.history.extend(map(float, values))
+    training.sample_losses.frombytes(np.repeat(values, rows).tobytes())
     document.history_changed.emit()
     shown.settle()
     added = rss_mb() - before
+    del values
     times = []
     for epoch in range(12):
         start = time.perf_counter()

@@ -135,22 +135,26 @@ def _build(sizes: tuple[int, ...], activations: tuple[str, ...], loss: str) -> K
     d_out = [None] * n_layers
     delta = [None] * n_layers
     d_out[-1] = [f"d{k}" for k in range(sizes[-1])]
-    grads = [None] * count
+    # Each weight's gradient a·δ is named in `trace`, which returns it, and written inline in `step`,
+    # which only subtracts it: the same product either way, one store and load fewer per weight.
+    grads, products, gradient_lines = [None] * count, [None] * count, []
     for l in range(n_layers - 1, -1, -1):
         delta[l] = [f"t{l}_{j}" for j in range(sizes[l + 1])]
         for j in range(sizes[l + 1]):
             body.append(f"{delta[l][j]} = {d_out[l][j]} * {g[l][j]}")
             for i in range(sizes[l]):
                 index = _parameter_index(sizes, l, j, i)
-                grads[index] = f"gp{index}"
-                body.append(f"gp{index} = {a[l][i]} * {delta[l][j]}")
+                grads[index], products[index] = f"gp{index}", f"({a[l][i]} * {delta[l][j]})"
+                gradient_lines.append(f"gp{index} = {a[l][i]} * {delta[l][j]}")
             grads[_parameter_index(sizes, l, j, None)] = delta[l][j]
+            products[_parameter_index(sizes, l, j, None)] = delta[l][j]
         if l > 0:
             d_out[l - 1] = [f"s{l - 1}_{i}" for i in range(sizes[l])]
             for i in range(sizes[l]):
                 terms = " + ".join(f"{delta[l][j]} * {w(l, j, i)}" for j in range(sizes[l + 1]))
                 body.append(f"{d_out[l - 1][i]} = {terms}")
     new = "[" + ", ".join(f"{P[k]} - rate * {grads[k]}" for k in range(count)) + "]"
+    new_inline = "[" + ", ".join(f"{P[k]} - rate * {products[k]}" for k in range(count)) + "]"
 
     def listing(names):
         return "[" + ", ".join("[" + ", ".join(layer) + "]" for layer in names) + "]"
@@ -158,8 +162,9 @@ def _build(sizes: tuple[int, ...], activations: tuple[str, ...], loss: str) -> K
     trace_return = (f"new = {new}\n    return dict(z={listing(z)}, out={listing(o)}, act_grad={listing(g)}, "
                     f"d_out={listing(d_out)}, delta={listing(delta)}, grads=[{', '.join(grads)}], new=new, loss=L)")
     indented = "\n    ".join(body)
-    source = (f"def step(P, x, y, rate):\n    {indented}\n    return {new}, L\n\n"
-              f"def trace(P, x, y, rate):\n    {indented}\n    {trace_return}\n")
+    gradients = "\n    ".join(gradient_lines)
+    source = (f"def step(P, x, y, rate):\n    {indented}\n    return {new_inline}, L\n\n"
+              f"def trace(P, x, y, rate):\n    {indented}\n    {gradients}\n    {trace_return}\n")
     namespace = {"exp": math.exp, "tanh": math.tanh, "log": math.log, "EPS": BCE_EPSILON,
                  "ONE_EPS": 1.0 - BCE_EPSILON}
     exec(compile(source, f"<kernel {'-'.join(map(str, sizes))}>", "exec"), namespace)

@@ -308,10 +308,11 @@ class Training:
         self._orders.pop(self.epoch - 1, None)
         if parameters is None:
             parameters = self.network.flat_parameters()
-        change = float(np.abs(parameters - self._epoch_start).max())
-        self._epoch_start = parameters
+        epoch_start, self._epoch_start = self._epoch_start, parameters
         tolerance = self.config.tolerance
         if tolerance > 0:
+            # Only the convergence test needs the change; a tiny dataset ends an epoch every few steps.
+            change = float(np.abs(parameters - epoch_start).max())
             if self.config.convergence == "parameters" and change < tolerance:
                 self.status = "converged"
                 self.message = (f"Converged after epoch {self.epoch}: the largest parameter change "
@@ -357,7 +358,9 @@ class Training:
         budget = math.inf if max_steps is None else max_steps
         diverged = False
         while not self.finished and budget > 0:
-            order = self.order(self.epoch).tolist()
+            # A range indexes like the list of a sequential order, without building one every epoch.
+            order = (range(self.n_samples) if self.config.order == "sequential"
+                     else self.order(self.epoch).tolist())
             start = self.position
             end = min(len(order), start + budget)
             losses = self._epoch_losses

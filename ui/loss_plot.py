@@ -18,6 +18,7 @@ from simulator.session import write_atomically
 
 #: Beyond this many epochs the points are drawn as a plain line.
 MAX_MARKED_EPOCHS = 60
+EPOCH_COLOUR = (31, 119, 180)
 EMPTY_TEXT = "No epoch finished yet: run training (F5) to plot the loss."
 
 
@@ -93,11 +94,13 @@ class LossPlotPanel(QWidget):
         item.setLabel("left", "mean loss")
         item.getAxis("left").enableAutoSIPrefix(False)   # "0.6939", not "693.9 (x0.001)"
         item.showGrid(x=True, y=True, alpha=0.25)
+        for side in ("left", "bottom"):   # major and minor grid lines only: the finest level halves a redraw
+            item.getAxis(side).setStyle(maxTickLevel=1)
         item.setDownsampling(auto=True, mode="peak")
         item.setClipToView(True)
         self.sample_curve = self.plot.plot(pen=pg.mkPen((150, 150, 150), width=1), name="loss per sample")
-        self.curve = self.plot.plot(pen=pg.mkPen((31, 119, 180), width=2), symbol="o", symbolSize=5,
-                                    symbolBrush=(31, 119, 180), name="mean loss per epoch")
+        self.curve = self.plot.plot(pen=pg.mkPen(EPOCH_COLOUR, width=2), symbol="o", symbolSize=5,
+                                    symbolBrush=EPOCH_COLOUR, name="mean loss per epoch")
         self.crosshair = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen((120, 120, 120), style=Qt.PenStyle.DashLine))
         self.crosshair.setVisible(False)
         self.plot.addItem(self.crosshair, ignoreBounds=True)
@@ -139,6 +142,8 @@ class LossPlotPanel(QWidget):
             symbol = "o" if count <= MAX_MARKED_EPOCHS else None
             if self.curve.opts["symbol"] != symbol:   # before setData: markers on a long curve are slow
                 self.curve.setSymbol(symbol)
+                # A one-pixel line draws several times faster than a wider one, which a live run feels.
+                self.curve.setPen(pg.mkPen(EPOCH_COLOUR, width=2 if symbol else 1))
             self.curve.setData(self._epoch_x.first(count), self._epochs.values)
         if self.samples_box.isChecked():
             self._refresh_samples()

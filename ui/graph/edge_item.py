@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
-from PySide6.QtGui import QPainter, QPainterPath, QPainterPathStroker, QPen
+from PySide6.QtGui import QColor, QPainter, QPainterPath, QPainterPathStroker, QPen
 from PySide6.QtWidgets import (QGraphicsItem, QGraphicsSceneHoverEvent, QGraphicsSceneMouseEvent,
                                QStyleOptionGraphicsItem, QWidget)
 
@@ -23,6 +23,14 @@ from .neuron_item import NeuronItem
 PICK_WIDTH = 10.0
 HALO_WIDTH = 10.0
 FADED_OPACITY = 0.25
+
+
+def faded_colour(colour: QColor) -> QColor:
+    """`colour` drawn at FADED_OPACITY over the scene's background, as an opaque colour."""
+    back = style.SCENE_BACKGROUND
+    mix = [round(FADED_OPACITY * a + (1 - FADED_OPACITY) * b)
+           for a, b in zip(colour.getRgb()[:3], back.getRgb()[:3])]
+    return QColor(*mix)
 
 
 class EdgeItem(QGraphicsItem):
@@ -86,6 +94,7 @@ class EdgeItem(QGraphicsItem):
         """Read colour, width and texts from the network (`largest` = max |w| over all weights)."""
         digits = document.digits
         value = float(document.network.layers[self.layer - 1].weights[self.source - 1, self.target - 1])
+        drawn = (self._colour, self._width, self.highlighted, self.faded)
         self._colour = style.sign_colour(value)
         share = abs(value) / largest if largest > 0 else 0.0
         self._width = style.EDGE_MIN_WIDTH + (style.EDGE_MAX_WIDTH - style.EDGE_MIN_WIDTH) * share
@@ -96,7 +105,9 @@ class EdgeItem(QGraphicsItem):
         gradient = overlay.edge_gradients.get((self.layer, self.source, self.target))
         self.label.set_lines(self._lines(value, gradient, update, digits, compact))
         self.label.set_border(self._colour)
-        self.update(self.boundingRect())
+        # Only an edge that looks different is repainted: a step in a large network changes a few.
+        if (self._colour, self._width, self.highlighted, self.faded) != drawn:
+            self.update(self.boundingRect())
 
     def _lines(self, value: float, gradient: float | None, update, digits: int,
                compact: bool) -> list[tuple[str, str]]:
@@ -143,8 +154,9 @@ class EdgeItem(QGraphicsItem):
         return stroker.createStroke(path)
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        colour = self._colour
         if self.faded and not (self.isSelected() or self.hovered):
-            painter.setOpacity(FADED_OPACITY)
+            colour = faded_colour(colour)
         if self.highlighted:
             halo = QPen(style.HIGHLIGHT_HALO, HALO_WIDTH, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap)
             painter.setPen(halo)
@@ -153,7 +165,9 @@ class EdgeItem(QGraphicsItem):
             ring = QPen(style.SELECTION, self._width + 4, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap)
             painter.setPen(ring)
             painter.drawLine(self._line)
-        painter.setPen(QPen(self._colour, self._width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+        # Flat caps and an opaque colour: a wide antialiased line with round caps or translucency goes
+        # through Qt's path stroker, ten times slower, and a step in a large network redraws every edge.
+        painter.setPen(QPen(colour, self._width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.FlatCap))
         painter.drawLine(self._line)
 
     def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: Any) -> Any:
