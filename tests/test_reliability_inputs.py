@@ -551,13 +551,14 @@ def test_cli_number_options_parse_or_refuse_naming_the_option(text, option):
 @FUZZ
 @given(number_texts)
 def test_cli_whole_and_number_types_raise_only_argument_errors(text):
-    for parse in (cli._whole("epochs", 1), cli._number("learning rate"), cli._batch_size):
+    for parse in (cli._whole("epochs", 1), cli._number("learning rate", 0.0, True), cli._number("tolerance", 0.0, False),
+                  cli._batch_size):
         try:
             value = parse(text)
         except argparse.ArgumentTypeError as error:
-            assert "epochs" in str(error) or "learning rate" in str(error) or "batch size" in str(error)
+            assert any(label in str(error) for label in ("epochs", "learning rate", "tolerance", "batch size"))
         else:
-            assert isinstance(value, int) or math.isfinite(value)
+            assert isinstance(value, int) or (math.isfinite(value) and value >= 0)
 
 
 def test_fuzzed_settings_never_left_a_non_finite_number(document):
