@@ -19,7 +19,8 @@ from .stepper import Stepper
 from .training import Training
 
 #: A name with indices in the lectures' notation: w111, b21, z12, o11, x1, ŷ2, y1, w1_10_2.
-_INDEXED_NAME = re.compile(r"(?<![\w])([wbzoxy]|ŷ)(\d+(?:_\d+)*)(?![\w])")
+#: A name with indices; a square may follow (`1 − o11²`), though Python counts "²" as a word character.
+_INDEXED_NAME = re.compile(r"(?<![\w])([wbzoxy]|ŷ)(\d+(?:_\d+)*)(?!(?!²)\w)")
 _SUBSCRIPT_DIGITS = str.maketrans("0123456789_", "₀₁₂₃₄₅₆₇₈₉˒")
 #: Largest number of records written into one worked solution (an epoch of a large dataset is not a handout).
 MAX_RECORDS = 20_000

@@ -98,3 +98,12 @@ def test_a_clipped_bce_step_reads_the_same_in_the_inspector(qtbot):
     text = window.inspector.plain_text()
     assert factor_line(record) in text
     assert "∂L/∂ŷ = 0 (ŷ is outside [1e−07, 1 − 1e−07], where the clipped loss is flat)" in text
+
+
+def test_a_squared_name_is_subscripted_like_every_other_name(qtbot):
+    window = open_window(qtbot, load_example("xor"))   # tanh hidden layer: ∂o11/∂z11 = 1 − o11²
+    while not ((record := window.controller.step("factor")[-1]).kind == "factor" and "²" in record.template):
+        pass
+    html = window.inspector.record_html(record)
+    name = record.symbols[0][1:]
+    assert f"1 − o<sub>{name}</sub>²" in html   # was "1 − o11²", the only name left unsubscripted
