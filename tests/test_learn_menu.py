@@ -183,3 +183,29 @@ def test_practice_boundary_is_sharp_to_the_last_digit(qtbot, window):
     panel.answer_edit.setText(repr(edge))
     assert panel.check() is True
     assert panel.score_label.text() == "Score: 1 of 2 right"
+
+
+@pytest.mark.parametrize("asked", [("gradient",), ("factor", "gradient")])
+def test_practice_never_shows_the_gradient_it_asks_for(qtbot, window, asked):
+    """After a chain's last factor the running product is the gradient: hidden while it is the question."""
+    learn_action(window, "Practice Mode").trigger()
+    panel = window.practice_panel
+    for kind, box in panel.kind_boxes.items():
+        box.setChecked(kind in asked)
+    for _ in range(10):
+        qtbot.keyClick(window, F10)
+        if panel.pending is not None and panel.pending.kind == "gradient":
+            break
+        panel.reveal()
+    gradient = panel.pending
+    assert gradient is not None and gradient.kind == "gradient"
+    current = window.document.stepper.current
+    assert current.kind == "factor" and current.index == current.count and current.running_product == gradient.value
+    shown = format_number(gradient.value, window.document.digits)
+    assert "running product" not in window.inspector.plain_text()
+    assert shown not in window.inspector.plain_text() and shown not in panel.question.text()
+    panel.reveal()
+    assert window.document.stepper.current is gradient
+    assert shown in window.inspector.plain_text()
+    window.controller.step_back("factor")              # the last factor again, no question open
+    assert f"running product after {current.count} of {current.count}: {shown}" in window.inspector.plain_text()

@@ -95,7 +95,7 @@ class InspectorPanel(QWidget):
         training, stepper = document.training, document.stepper
         return (id(training), id(stepper), stepper.revealed_count, id(stepper.current), training.epoch,
                 training.position, training.status, training.config.epochs, training.config.update_rule,
-                document.digits)
+                document.digits, id(getattr(self.controller.practice, "pending", None)))
 
     def refresh(self) -> None:
         """Redraw from the stepper's revealed records, unless nothing shown has changed."""
@@ -137,7 +137,9 @@ class InspectorPanel(QWidget):
                    if other.index < record.index]
         parts = [_paragraph(factor_line(other, digits)) for other in earlier]
         parts.append(_paragraph(factor_line(record, digits), "current"))
-        parts.append(_paragraph(running_product_line(record, digits), "note"))
+        practice = self.controller.practice     # practice mode asking for this gradient: not its answer
+        if practice is None or not practice.hides(record):
+            parts.append(_paragraph(running_product_line(record, digits), "note"))
         labels = {other.index: other.label for other in self._factors_of(record, self.document.stepper.records)}
         labels.setdefault(record.index, record.label)
         pieces = []

@@ -6,7 +6,7 @@ asks for it. The correct value and formula come from the engine's records, as in
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QDockWidget, QHBoxLayout, QLabel, QLineEdit, QPushButton,
                                QVBoxLayout, QWidget)
 
@@ -62,6 +62,8 @@ def question_lines(record: Record, digits: int) -> list[str]:
 class PracticePanel(QWidget):
     """The question, the answer field, the result and the score; `active` while practice mode is on."""
 
+    question_changed = Signal()      # a question was asked, answered, revealed or withdrawn
+
     def __init__(self, document, controller, parent=None):
         super().__init__(parent)
         self.document, self.controller = document, controller
@@ -83,7 +85,7 @@ class PracticePanel(QWidget):
         self.question = QLabel(self)
         self.question.setTextFormat(Qt.TextFormat.RichText)
         self.question.setWordWrap(True)
-        font = self.question.font()      # what the learner works from: larger than the controls around it
+        font = self.question.font()      # the question and the answer's formula: larger than the controls
         font.setPointSizeF(font.pointSizeF() * 1.25)
         self.question.setFont(font)
         self.answer_edit = QLineEdit(self)
@@ -101,6 +103,7 @@ class PracticePanel(QWidget):
         answer_row.addWidget(self.check_button)
         answer_row.addWidget(self.reveal_button)
         self.feedback = QLabel(self)
+        self.feedback.setFont(font)
         self.feedback.setTextFormat(Qt.TextFormat.RichText)
         self.feedback.setWordWrap(True)
         self.feedback.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -144,6 +147,15 @@ class PracticePanel(QWidget):
     def _withdraw(self) -> None:
         self.pending = None
         self._show_question()
+        self.question_changed.emit()
+
+    def hides(self, record: Record) -> bool:
+        """Whether a view must not show `record`'s running product: after a chain's last factor it is the
+        gradient that the open question asks for."""
+        pending = self.pending
+        return (pending is not None and pending.kind == "gradient" and record.kind == "factor"
+                and record.index == record.count and (record.epoch, record.sample, record.parameter)
+                == (pending.epoch, pending.sample, pending.parameter))
 
     def _asks(self, record: Record) -> bool:
         box = self.kind_boxes.get(record.kind)
@@ -183,6 +195,7 @@ class PracticePanel(QWidget):
         self.answer_edit.clear()
         self.feedback.clear()
         self._show_question()
+        self.question_changed.emit()
         self.answer_edit.setFocus()
 
     def _show_question(self) -> None:
@@ -236,6 +249,7 @@ class PracticePanel(QWidget):
         self.feedback.setText(f"<b>{to_html(verdict)}</b><br>" + "<br>".join(to_html(line) for line in lines))
         self._show_score()
         self._show_question()
+        self.question_changed.emit()
         self.controller.reveal_next()
 
     def reset_score(self) -> None:
@@ -265,5 +279,6 @@ def install_practice(window) -> QDockWidget:
     action.triggered.connect(lambda on: on and dock.raise_())
     menu = learn_menu(window)
     menu.insertAction(menu.actions()[0] if menu.actions() else None, action)
+    panel.question_changed.connect(window.inspector.refresh)
     window.practice_panel, window.practice_dock = panel, dock
     return dock
