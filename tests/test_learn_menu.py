@@ -209,3 +209,24 @@ def test_practice_never_shows_the_gradient_it_asks_for(qtbot, window, asked):
     assert shown in window.inspector.plain_text()
     window.controller.step_back("factor")              # the last factor again, no question open
     assert f"running product after {current.count} of {current.count}: {shown}" in window.inspector.plain_text()
+
+
+def test_the_user_guide_documents_every_learn_entry_with_a_screenshot(window):
+    import re
+    from pathlib import Path
+
+    docs = Path(__file__).resolve().parent.parent / "docs"
+    guide = (docs / "user-guide.md").read_text(encoding="utf-8")
+    menu_line = guide[guide.index("- **Learn:**"):guide.index("- **Help:**")]
+    section = guide[guide.index("## Learn the why"):guide.index("## Menus and shortcuts")]
+    for action in learn_menu(window).actions():
+        if not action.isSeparator():
+            name = action.text().replace("&", "")
+            assert " ".join(name.split()) in " ".join(menu_line.split()), name
+            assert name in " ".join(section.split()), name
+    images = re.findall(r"!\[[^\]]*\]\((images/[^)]+)\)", section)
+    assert len(images) >= 10
+    for image in images:
+        assert (docs / image).is_file(), image
+    for link in re.findall(r"\]\(([\w-]+\.md)[)#]", guide):
+        assert (docs / link).is_file(), link
