@@ -78,6 +78,8 @@ def loss_formula_text(loss: str, labels: list[tuple[str, str]]) -> str:
     """The loss with `labels` = [(y, ŷ), ...] substituted, e.g. `(y − ŷ)²`, without the `L =`."""
     terms = [_LOSS_TERMS[loss].format(y, y_hat) for y, y_hat in labels]
     count = len(terms)
+    if loss == "bce" and count > 1:   # each output's two-part term in brackets: no "… + −y2·log(ŷ2)"
+        terms = [f"({term})" for term in terms]
     if loss == "half_sse":
         return "½" + terms[0] if count == 1 else "½·[" + " + ".join(terms) + "]"
     if count == 1:

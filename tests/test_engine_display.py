@@ -224,3 +224,13 @@ def test_the_check_fails_on_a_wrong_label():
             check_against_autograd(torch, load_example("xor").make_training(), 130)
     finally:
         stepper_module._chain = original
+
+
+def test_a_multi_output_bce_loss_keeps_each_outputs_term_together():
+    training = random_training(6, [2, 2, 2], ["sigmoid", "sigmoid"], "bce")
+    loss = next(record for record in Stepper(training).step("sample") if record.kind == "loss")
+    line = record_lines(loss)[0]
+    # Was "(1/2)·[−y1·log(ŷ1) − (1 − y1)·log(1 − ŷ1) + −y2·log(ŷ2) − …]".
+    assert line.startswith("L = (1/2)·[(−y1·log(ŷ1) − (1 − y1)·log(1 − ŷ1)) + (−y2·log(ŷ2) − (1 − y2)·log(1 − ŷ2))] = ")
+    assert "+ −" not in line
+    assert close(evaluate(line.split(" = ")[2]), loss.value, 1e-5)
