@@ -46,6 +46,9 @@ class EdgeItem(QGraphicsItem):
         self.faded = False
         self.hovered = False
         self._line = QLineF()
+        self._bounds = QRectF()
+        #: The label's text arguments while it cannot be shown (a large network redraws hundreds).
+        self._unwritten_label: tuple | None = None
         self._colour = style.ZERO
         self._width = style.EDGE_MIN_WIDTH
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
@@ -60,6 +63,7 @@ class EdgeItem(QGraphicsItem):
         return self._name
 
     def label_text(self) -> str:
+        self._write_label()
         return self.label.text()
 
     def line(self) -> QLineF:
@@ -89,6 +93,8 @@ class EdgeItem(QGraphicsItem):
                           full.pointAt(1 - self.target_item.radius / length))
         self.prepareGeometryChange()
         self._line = line
+        margin = max(HALO_WIDTH, PICK_WIDTH, style.EDGE_MAX_WIDTH + 6) / 2 + 1
+        self._bounds = QRectF(line.p1(), line.p2()).normalized().adjusted(-margin, -margin, margin, margin)
 
     def refresh(self, document, overlay: Overlay, largest: float, compact: bool) -> None:
         """Read colour, width and texts from the network (`largest` = max |w| over all weights)."""
@@ -103,11 +109,19 @@ class EdgeItem(QGraphicsItem):
         self.faded = compact and bool(overlay.highlight) and not self.highlighted
         update = overlay.edge_update(self.layer, self.source, self.target)
         gradient = overlay.edge_gradients.get((self.layer, self.source, self.target))
-        self.label.set_lines(self._lines(value, gradient, update, digits, compact))
+        self._unwritten_label = (value, gradient, update, digits, compact)
+        if self.wants_label(compact):
+            self._write_label()
         self.label.set_border(self._colour)
         # Only an edge that looks different is repainted: a step in a large network changes a few.
         if (self._colour, self._width, self.highlighted, self.faded) != drawn:
             self.update(self.boundingRect())
+
+    def _write_label(self) -> None:
+        """Bring the label's text up to date (before it can be shown: refresh, selection, hover)."""
+        if self._unwritten_label is not None:
+            self.label.set_lines(self._lines(*self._unwritten_label))
+            self._unwritten_label = None
 
     def _lines(self, value: float, gradient: float | None, update, digits: int,
                compact: bool) -> list[tuple[str, str]]:
@@ -143,8 +157,7 @@ class EdgeItem(QGraphicsItem):
 
     # -- Qt overrides --------------------------------------------------------------------------
     def boundingRect(self) -> QRectF:
-        margin = max(HALO_WIDTH, PICK_WIDTH, style.EDGE_MAX_WIDTH + 6) / 2 + 1
-        return QRectF(self._line.p1(), self._line.p2()).normalized().adjusted(-margin, -margin, margin, margin)
+        return self._bounds   # computed with the line: the scene asks for it several times per redraw
 
     def shape(self) -> QPainterPath:
         path = QPainterPath(self._line.p1())
@@ -172,6 +185,7 @@ class EdgeItem(QGraphicsItem):
 
     def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: Any) -> Any:
         if change == QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged and self.scene() is not None:
+            self._write_label()
             self.scene().label_demand_changed()
         return super().itemChange(change, value)
 
@@ -186,6 +200,7 @@ class EdgeItem(QGraphicsItem):
 
     def _set_hovered(self, hovered: bool) -> None:
         self.hovered = hovered
+        self._write_label()
         self.update(self.boundingRect())
         if self.scene() is not None:
             self.scene().label_demand_changed()
