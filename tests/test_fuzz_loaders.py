@@ -93,3 +93,18 @@ def test_session_loader_on_arbitrary_text(text):
         loads(text)
     except SessionError as error:
         assert str(error)
+
+
+@FUZZ
+@given(st.lists(st.one_of(cells, st.sampled_from(["0.001", "1e-3", "\u22120.1", "0"])), max_size=12).map(
+    lambda parts: ", ".join(parts)))
+def test_learning_rate_lab_list_parses_or_names_the_bad_entry(text):
+    from simulator.errors import ConfigError
+    from simulator.lr_lab import MAX_RATES, parse_rates
+    try:
+        rates = parse_rates(text)
+    except ConfigError as error:
+        assert str(error).startswith("learning rates:")
+    else:
+        assert 1 <= len(rates) <= MAX_RATES and len(set(rates)) == len(rates)
+        assert all(math.isfinite(rate) and rate > 0 for rate in rates)

@@ -264,6 +264,7 @@ CSV_CASES = [
     (b"a,b\n1,2\n\x00\x01\x02", "binary data"), (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "not UTF-8"),
     ("a,b\n1,2\n3,\u00e9\n".encode("latin-1"), "byte 11"),
     (b"only\n1\n2\n", "input"), ("a,b\n1,\u221e\n".encode(), "line 2 (row 1), column 'b'"),
+    ("a,b\n1,2\n".encode("utf-16"), "not UTF-8 text (byte 1"), (b"\xef\xbb\xbfa,b\nx,1\n", "line 2 (row 1), column 'a':"),
 ]
 
 

@@ -179,7 +179,7 @@ def test_stepping_into_a_divergence_says_where_and_keeps_the_last_finite_paramet
 
 @pytest.mark.parametrize("target, bias, clipped", [(0.0, 1e6, 1 - 1e-7), (1.0, -1e6, 1e-7)], ids=["yhat=1", "yhat=0"])
 def test_bce_at_either_end_of_the_sigmoid_is_clipped_and_named_in_the_loss(qtbot, target, bias, clipped):
-    """ŷ = 0 or 1 exactly: the loss is finite (ŷ clipped to [1e−7, 1 − 1e−7]), no parameter moves, nothing diverges."""
+    """ŷ = 0 or 1 exactly: the loss is finite (ŷ clipped to [1e−7, 1 − 1e−7]), no parameter moves, no divergence."""
     session = load_example("classification")
     rows = session.dataset.rows.copy()
     target_column = session.dataset.columns.index(session.dataset.targets[0])
