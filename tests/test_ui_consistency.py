@@ -107,3 +107,16 @@ def test_a_squared_name_is_subscripted_like_every_other_name(qtbot):
     html = window.inspector.record_html(record)
     name = record.symbols[0][1:]
     assert f"1 − o<sub>{name}</sub>²" in html   # was "1 − o11²", the only name left unsubscripted
+
+
+def test_the_shuffle_seed_is_enabled_only_while_the_order_is_shuffled(qtbot):
+    window = open_window(qtbot, load_example("regression"))
+    panel = window.settings_panel
+    assert window.document.training.config.order == "sequential"
+    assert not panel.seed_spin.isEnabled()   # was enabled although it changes nothing in order
+    panel.order_combo.setCurrentIndex(panel.order_combo.findData("shuffled"))
+    panel.order_combo.activated.emit(panel.order_combo.currentIndex())
+    assert window.document.training.config.order == "shuffled"
+    assert panel.seed_spin.isEnabled()
+    window.document.undo_stack.undo()
+    assert window.document.training.config.order == "sequential" and not panel.seed_spin.isEnabled()

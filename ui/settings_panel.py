@@ -256,6 +256,7 @@ class SettingsPanel(QWidget):
         self.epochs_spin.setValue(min(config.epochs, MAX_EPOCHS_SHOWN))
         self.order_combo.setCurrentIndex(self.order_combo.findData(config.order))
         self.seed_spin.setValue(config.seed)
+        self.seed_spin.setEnabled(config.order == "shuffled")   # in order, the seed has no effect
         self.batch_spin.setValue(config.batch_size)
         self.tolerance_edit.setText(exact(config.tolerance))
         self.criterion_combo.setCurrentIndex(self.criterion_combo.findData(config.convergence))
