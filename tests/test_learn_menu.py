@@ -230,3 +230,33 @@ def test_the_user_guide_documents_every_learn_entry_with_a_screenshot(window):
         assert (docs / image).is_file(), image
     for link in re.findall(r"\]\(([\w-]+\.md)[)#]", guide):
         assert (docs / link).is_file(), link
+
+
+NUMBER = r"(?<![\w.])[−-]?\d+(?:\.\d+)?(?:e[−+-]?\d+)?"
+
+
+@pytest.mark.parametrize("kind, digits", [("forward", 3), ("loss", 10), ("factor", 3), ("gradient", 10),
+                                          ("update", 3), ("epoch", 10)])
+def test_worked_solution_from_the_learn_menu_has_every_number_the_inspector_shows(qtbot, window, dialogs, tmp_path,
+                                                                                   kind, digits):
+    import html
+    import re
+
+    document = window.document
+    document.set_digits(digits)
+    if kind == "epoch":
+        window.controller.step("sample")
+        window.controller.step("sample")
+        window.controller.step("sample")                 # the last sample of epoch 1 comes next
+    for _ in range(200):
+        window.controller.step("factor")
+        if document.stepper.current.kind == kind:
+            break
+    assert document.stepper.current.kind == kind
+    shown = window.inspector.plain_text()
+    target = tmp_path / "step.html"
+    dialogs.save_paths.append(str(target))
+    learn_action(window, "Worked Solution of This Step…").trigger()
+    page = html.unescape(re.sub(r"<sub>(\d+)</sub>", r"\1", target.read_text(encoding="utf-8")))
+    missing = set(re.findall(NUMBER, shown)) - set(re.findall(NUMBER, page))
+    assert not missing, (missing, shown)
