@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox, QLineEdit
 
 from simulator.examples import load_example
-from simulator.formatting import factor_line, gradient_line, record_lines, running_product_line, update_line
+from simulator.formatting import factor_line, format_number, gradient_line, record_lines, running_product_line, update_line
 from ui.controller import Controller
 from ui.csv_import_dialog import CsvImportDialog
 from ui.dataset_panel import DatasetPanel
@@ -165,7 +165,10 @@ def test_loss_plot_gets_one_point_per_epoch(qtbot, doc, controller):
     assert len(doc.training.history) == 40
     np.testing.assert_array_equal(x, np.arange(1, 41))
     np.testing.assert_array_equal(y, np.array(doc.training.history))
-    assert panel.status.text() == doc.training.message == "Finished 40 epochs."
+    assert doc.training.message == "Finished 40 epochs."
+    # The final loss is part of the result: it used to be left out once training had finished.
+    last = format_number(doc.training.history[-1])
+    assert panel.status.text() == f"Finished 40 epochs. Mean loss of epoch 40: {last}"
     panel.show_readout(3)
     assert panel.readout.text() == "epoch 3: loss 10.8816"
 

@@ -175,7 +175,11 @@ class LossPlotPanel(QWidget):
     def _update_status(self) -> None:
         training = self.document.training
         if training.finished:
-            self.status.setText(training.message)
+            text = training.message
+            if training.status != "diverged" and training.history:   # the result, not only the reason
+                text += (f" Mean loss of epoch {len(training.history)}: "
+                         f"{format_number(training.history[-1], self.document.digits)}")
+            self.status.setText(text)
             colour = "#b00020" if training.status == "diverged" else "#1b6e20"
             self.status.setStyleSheet(f"color: {colour};")
         elif not training.history:
