@@ -260,3 +260,9 @@ def test_worked_solution_from_the_learn_menu_has_every_number_the_inspector_show
     page = html.unescape(re.sub(r"<sub>(\d+)</sub>", r"\1", target.read_text(encoding="utf-8")))
     missing = set(re.findall(NUMBER, shown)) - set(re.findall(NUMBER, page))
     assert not missing, (missing, shown)
+
+
+def test_getting_started_points_a_new_user_to_the_learn_menu_and_the_tour(window, dialogs):
+    window.window_actions.getting_started.trigger()
+    [text] = dialogs.texts("information")
+    assert "Learn ▸" in text and "Help ▸ Guided Tour" in text and "Step Back (Ctrl+F10)" in text

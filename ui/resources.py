@@ -7,7 +7,7 @@ from importlib.metadata import PackageNotFoundError, version
 DISTRIBUTION = "backprop-simulator"
 
 GETTING_STARTED = """\
-<h3>A tour in six steps</h3>
+<h3>A tour in seven steps</h3>
 <ol>
 <li><b>Look at the network</b> in the middle: inputs on the left, the output on the right. Every
 weight sits on its connection and every bias under its neuron.</li>
@@ -23,6 +23,10 @@ cells, or the training settings and the network's structure in the tabs beside t
 Ctrl+Z undoes every edit.</li>
 <li><b>Ctrl+R</b> resets training to the start; <b>File ▸ Examples</b> has more networks, such as
 classification and XOR. Save your session with Ctrl+S.</li>
+<li><b>Learn ▸</b> shows <i>why</i> it works: the loss as a function of one or two parameters, a
+learning-rate lab, Step Back (Ctrl+F10), practice mode, worked solutions, a gradient check, a
+comparison with PyTorch and the common in-place update mistake. <b>Help ▸ Guided Tour</b> walks
+through one training step, panel by panel.</li>
 </ol>
 """
 
