@@ -159,13 +159,20 @@ SPIN_CASES = ([(spin, text) for spin in SPINS for text in NOT_WHOLE]
                  ("seed_spin", "2147483648"), ("batch_spin", "1000001")])
 
 
+def enable_seed(panel, spin: str) -> None:
+    """A seed field is enabled only where it has an effect: a shuffled order, a random initialisation."""
+    if spin == "seed_spin":
+        panel.document.edit_config(order="shuffled")
+    elif spin == "init_seed_spin":
+        panel.scheme_combo.setCurrentIndex(panel.scheme_combo.findData("xavier"))
+
+
 @pytest.mark.parametrize("spin, text", SPIN_CASES)
 def test_whole_number_fields_refuse_naming_the_field(qtbot, settings_panel, spin, text):
     """Typed or pasted, a text that is not a whole number in range is refused by the field, which says why."""
     doc, widget = settings_panel.document, getattr(settings_panel, spin)
     key, label, _attribute = SPINS[spin]
-    if spin == "init_seed_spin":                  # the random schemes use it; constant leaves it disabled
-        settings_panel.scheme_combo.setCurrentIndex(settings_panel.scheme_combo.findData("xavier"))
+    enable_seed(settings_panel, spin)
     shown, before, digits = widget.value(), snapshot(doc), doc.digits
     widget.lineEdit().selectAll()
     widget.lineEdit().insert(text)                # as a paste: the whole text at once
@@ -181,6 +188,7 @@ def test_whole_number_fields_refuse_naming_the_field(qtbot, settings_panel, spin
 def test_keys_a_whole_number_field_drops_are_said_and_a_good_value_clears_the_message(qtbot, settings_panel, spin):
     doc, widget = settings_panel.document, getattr(settings_panel, spin)
     key, label, attribute = SPINS[spin]
+    enable_seed(settings_panel, spin)
     widget.lineEdit().selectAll()
     qtbot.keyClicks(widget, "x")
     assert settings_panel.errors[key].text() == f"{label} must be {widget.range_text()}, not 'x'"
