@@ -184,7 +184,7 @@ def test_tooltips_give_full_precision_and_how_to_edit(view, doc):
     settle(view)
     tip = view.edge_item(1, 1, 1).tooltip_text()
     assert "0.1234567891234" in tip and "Double-click" in tip
-    assert "b12 = 0.0" in view.neuron_item(1, 2).tooltip_text()
+    assert "b12 = 0\n" in view.neuron_item(1, 2).tooltip_text()
     assert "data table" in view.neuron_item(0, 1).tooltip_text()
 
 
@@ -445,3 +445,17 @@ def test_parse_float_accepts_numbers(text, value):
 def test_parse_float_refuses_with_a_message_naming_the_field(text, reason):
     with pytest.raises(ConfigError, match=reason):
         parse_float(text, "w111")
+
+
+def test_tooltips_write_numbers_like_the_labels_and_the_inspector(view, doc, controller):
+    """Full precision, but with the typographic minus and without a negative zero (was repr: '-0.0')."""
+    doc.edit_parameter("w111", -0.1)
+    doc.edit_cell(0, 0, 0.0)   # x1 = 0 in row 1 makes ∂L/∂w111 a negative zero
+    for _ in range(22):
+        controller.step("factor")
+    settle(view)
+    record = doc.stepper.current
+    assert record.kind == "gradient" and record.parameter == "w111" and str(record.value) == "-0.0"
+    tip = view.edge_item(1, 1, 1).tooltip_text()
+    assert "w111 = −0.1\n" in tip and "∂L/∂w111 = 0\n" in tip and "-0" not in tip
+    assert "∂L/∂w111 = 0" in label_lines(view.edge_item(1, 1, 1))

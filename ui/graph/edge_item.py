@@ -145,13 +145,13 @@ class EdgeItem(QGraphicsItem):
         name = self.parameter_name()
         source = out_label(network, self.layer - 1, self.source)
         target = out_label(network, self.layer, self.target)
-        lines = [f"Weight {name}: from {source} to {target}", f"{name} = {network.get(name)!r}"]
+        lines = [f"Weight {name}: from {source} to {target}", f"{name} = {style.exact(network.get(name))}"]
         gradient = overlay.edge_gradients.get((self.layer, self.source, self.target))
         if gradient is not None:
-            lines.append(f"∂L/∂{name} = {gradient!r}")
+            lines.append(f"∂L/∂{name} = {style.exact(gradient)}")
         update = overlay.edge_update(self.layer, self.source, self.target)
         if update is not None:
-            lines.append(f"updated: {update[0]!r} → {update[1]!r}")
+            lines.append(f"updated: {style.exact(update[0])} → {style.exact(update[1])}")
         lines.append(f"Double-click (or Enter) to edit {name}.")
         return "\n".join(lines)
 

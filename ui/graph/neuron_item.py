@@ -136,19 +136,19 @@ class NeuronItem(QGraphicsItem):
         if self.is_input:
             lines = [f"Input {label}: {network.input_names[self.neuron - 1]}"]
             if self.neuron in overlay.inputs:
-                lines.append(f"x = {overlay.inputs[self.neuron]!r} (this sample)")
+                lines.append(f"x = {style.exact(overlay.inputs[self.neuron])} (this sample)")
             lines.append("Inputs come from the dataset; edit them in the data table.")
             return "\n".join(lines)
         kind = "Output neuron" if self.is_output else "Hidden neuron"
         name = bias_name(self.layer, self.neuron)
         activation = network.layers[self.layer - 1].activation
         lines = [f"{kind} {label} (layer {self.layer}, neuron {self.neuron}, {activation})",
-                 f"bias {name} = {network.get(name)!r}"]
+                 f"bias {name} = {style.exact(network.get(name))}"]
         values = overlay.neurons.get((self.layer, self.neuron))
         if values is not None:
-            lines.append(f"z = {values[0]!r}, {label} = {values[1]!r}")
+            lines.append(f"z = {style.exact(values[0])}, {label} = {style.exact(values[1])}")
         if (self.layer, self.neuron) in overlay.bias_gradients:
-            lines.append(f"∂L/∂{name} = {overlay.bias_gradients[(self.layer, self.neuron)]!r}")
+            lines.append(f"∂L/∂{name} = {style.exact(overlay.bias_gradients[(self.layer, self.neuron)])}")
         lines.append(f"Double-click (or Enter) to edit {name}.")
         return "\n".join(lines)
 

@@ -6,6 +6,8 @@ from functools import cache
 
 from PySide6.QtGui import QColor, QFont, QFontMetricsF
 
+from simulator.formatting import format_number
+
 POSITIVE = QColor("#0072B2")        # blue: positive weight
 NEGATIVE = QColor("#D55E00")        # vermillion: negative weight
 ZERO = QColor("#8C8C8C")            # grey: a weight of exactly zero
@@ -63,3 +65,8 @@ def sign_colour(value: float) -> QColor:
     if value < 0:
         return NEGATIVE
     return ZERO
+
+
+def exact(value: float) -> str:
+    """A value at full precision for a tooltip, written like every other number (− for minus, −0 as 0)."""
+    return format_number(value, 17)
