@@ -6,6 +6,7 @@ with the same `Training.commit` when its last update record is revealed.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from math import prod
 
 import numpy as np
@@ -175,32 +176,60 @@ def build_records(training: Training, batch: BatchResult) -> list[Record]:
 def _sample_records(training: Training, batch: BatchResult, s: int) -> list[Record]:
     network = training.network
     epoch, sample, row = batch.epoch + 1, batch.start + s + 1, int(batch.indices[s]) + 1
-    fwd, bwd = batch.forward, batch.backward
+    names = _names(network)
+    values = _sample_values(training, batch, s)
     records: list[Record] = []
     n_layers = len(network.layers)
-    for l, layer in enumerate(network.layers, start=1):
-        inputs = fwd.inputs[l - 1][s]
-        for j in range(1, layer.n_out + 1):
-            records.append(ForwardRecord(
-                epoch, sample, row, l, j, z_name(l, j), out_label(network, l, j),
-                tuple(ParameterRef(l, j, i).name for i in range(1, layer.n_in + 1)),
-                tuple(layer.weights[:, j - 1].tolist()),
-                tuple(out_label(network, l - 1, i) for i in range(1, layer.n_in + 1)),
-                tuple(inputs.tolist()), ParameterRef(l, j).name, float(layer.biases[j - 1]),
-                float(fwd.z[l - 1][s, j - 1]), layer.activation, float(fwd.out[l - 1][s, j - 1])))
-    targets = training.Y[batch.indices[s]]
+    columns = [(layer, layer.weights.T.tolist(), layer.biases.tolist()) for layer in network.layers]
+    for l, j, z_label, o_label, weight_names, input_names, bias_name in names.forward:
+        layer, weights, biases = columns[l - 1]
+        records.append(ForwardRecord(
+            epoch, sample, row, l, j, z_label, o_label, weight_names, tuple(weights[j - 1]), input_names,
+            tuple(values["inputs"][l - 1]), bias_name, biases[j - 1], values["z"][l - 1][j - 1],
+            layer.activation, values["out"][l - 1][j - 1]))
     records.append(LossRecord(
-        epoch, sample, row, training.loss.name,
-        tuple(target_label(network, k) for k in range(1, network.n_outputs + 1)), tuple(targets.tolist()),
-        tuple(out_label(network, n_layers, k) for k in range(1, network.n_outputs + 1)),
-        tuple(fwd.prediction[s].tolist()), float(batch.losses[s]), n_layers))
-    for ref in backward_order(network):
-        factors = _chain(training, batch, s, ref, (epoch, sample, row))
+        epoch, sample, row, training.loss.name, names.targets, tuple(values["y"]), names.predictions,
+        tuple(values["out"][-1]), float(batch.losses[s]), n_layers))
+    plans = _chain_plans(training)
+    for ref, name, highlight in names.backward:
+        factors = _chain(training, batch, s, ref, (epoch, sample, row), values=values, plan=plans[ref])
         value = factors[-1].running_product
         records.extend(factors)
-        records.append(GradientRecord(epoch, sample, row, ref.name, tuple(factors), value,
-                                      _param_highlight(ref)))
+        records.append(GradientRecord(epoch, sample, row, name, tuple(factors), value, highlight))
     return records
+
+
+@dataclass(frozen=True)
+class _Names:
+    """The labels of one network shape, made once: `forward` (layer, neuron, z, o, weight names,
+    input names, bias name) per neuron; `backward` (parameter, name, highlight) in backward order."""
+
+    forward: tuple
+    targets: tuple[str, ...]
+    predictions: tuple[str, ...]
+    backward: tuple
+
+
+_NAMES: dict[tuple, _Names] = {}
+
+
+def _names(network: Network) -> _Names:
+    key = tuple(network.sizes)
+    names = _NAMES.get(key)
+    if names is None:
+        if len(_NAMES) > 64:
+            _NAMES.clear()
+        n_layers = len(network.layers)
+        forward = tuple(
+            (l, j, z_name(l, j), out_label(network, l, j),
+             tuple(ParameterRef(l, j, i).name for i in range(1, layer.n_in + 1)),
+             tuple(out_label(network, l - 1, i) for i in range(1, layer.n_in + 1)), ParameterRef(l, j).name)
+            for l, layer in enumerate(network.layers, start=1) for j in range(1, layer.n_out + 1))
+        names = _NAMES[key] = _Names(
+            forward, tuple(target_label(network, k) for k in range(1, network.n_outputs + 1)),
+            tuple(out_label(network, n_layers, k) for k in range(1, network.n_outputs + 1)),
+            tuple((ref, ref.name, _param_highlight(ref)) for ref in backward_order(network)))
+    return names
 
 
 def _param_highlight(ref: ParameterRef) -> tuple:
@@ -233,80 +262,155 @@ def _activation_factor(activation: str, z_label: str, o_label: str) -> tuple[str
     return "1 if {0} > 0 else 0", (z_label,)
 
 
-def _chain(training: Training, batch: BatchResult, s: int, ref: ParameterRef, where: tuple) -> list[FactorRecord]:
+def _chain(training: Training, batch: BatchResult, s: int, ref: ParameterRef, where: tuple,
+           values: dict | None = None, plan: tuple | None = None) -> list[FactorRecord]:
     """The chain-rule factors of ∂L/∂ref for sample s, with the values the engine computed.
 
     When the neuron reaches the loss by one path (every later layer has one neuron, as in the
     lectures' 2-2-1 network) the chain is written out in full; otherwise it starts from ∂L/∂o of the
-    parameter's neuron, which is the sum over the paths.
+    parameter's neuron, which is the sum over the paths. `values` are `_sample_values` of sample s and
+    `plan` is `_chain_plans(training)[ref]`, when the caller has them.
     """
-    network = training.network
+    flat = (values if values is not None else _sample_values(training, batch, s))["flat"]
+    plan = plan if plan is not None else _chain_plans(training)[ref]
+    factors, running, name = [], None, ref.name
+    for index, (num, den, template, symbols, argument_places, value_place, highlight, clipped_note) \
+            in enumerate(plan, start=1):
+        value = flat[value_place]
+        arguments = tuple([flat[place] for place in argument_places])
+        note = ""
+        if clipped_note and not BCE_EPSILON < arguments[1] < 1.0 - BCE_EPSILON:
+            # The formula would divide by ŷ = 0 or 1 - ŷ = 0; the clipped loss is flat there instead.
+            template, symbols, arguments, note = "0", (), (), clipped_note
+        running = value if running is None else running * value
+        factors.append(FactorRecord(*where, name, index, len(plan), num, den, template, symbols,
+                                    arguments, value, running, highlight, note))
+    return factors
+
+
+#: The per-layer tables of a sample's values, in the order `_sample_values` lays them out flat.
+LAYER_TABLES = ("out", "z", "act_grad", "d_out", "delta")
+
+
+def _sample_values(training: Training, batch: BatchResult, s: int) -> dict:
+    """Sample s's values as lists of floats: per layer `out`, `z`, `inputs`, the target row `y`, and
+    `flat`, every value a chain-rule factor can use in the order `_flat_place` numbers them."""
     fwd, bwd = batch.forward, batch.backward
+    values = {"out": [a[s].tolist() for a in fwd.out], "z": [a[s].tolist() for a in fwd.z],
+              "inputs": [a[s].tolist() for a in fwd.inputs], "y": training.Y[batch.indices[s]].tolist()}
+    flat = [value for table in (values["out"], values["z"]) for layer in table for value in layer]
+    for table in (bwd.act_grad, bwd.d_out, bwd.delta):
+        for layer in table:
+            flat += layer[s].tolist()
+    for layer in values["inputs"]:
+        flat += layer
+    for weights in bwd.propagated_weights:
+        flat += weights.ravel().tolist()
+    values["flat"] = flat + values["y"] + [1.0]
+    return values
+
+
+def _flat_place(sizes: tuple[int, ...], source: tuple) -> int:
+    """Where `_sample_values(...)["flat"]` keeps a value: (table in LAYER_TABLES, layer, neuron),
+    ("inputs", layer, source neuron), ("weight", layer, source, target), ("y", k) or ("one",); 0-based."""
+    n_layers, table, offset = len(sizes) - 1, source[0], 0
+    if table in ("y", "one"):
+        total = sum(len(LAYER_TABLES) * sizes[layer + 1] + sizes[layer] * (1 + sizes[layer + 1])
+                    for layer in range(n_layers))
+        return total + (source[1] if table == "y" else sizes[-1])
+    for name in LAYER_TABLES:
+        for layer in range(n_layers):
+            if (name, layer) == (table, source[1]):
+                return offset + source[2]
+            offset += sizes[layer + 1]
+    for layer in range(n_layers):
+        if ("inputs", layer) == (table, source[1]):
+            return offset + source[2]
+        offset += sizes[layer]
+    for layer in range(n_layers):
+        if ("weight", layer) == (table, source[1]):
+            return offset + source[2] * sizes[layer + 1] + source[3]
+        offset += sizes[layer] * sizes[layer + 1]
+    raise ValueError(f"unknown value source {source!r}")
+
+
+#: Chain-rule plans by network shape, activations, loss and update rule: only the numbers change per step.
+_PLANS: dict[tuple, dict[ParameterRef, tuple]] = {}
+
+
+def _chain_plans(training: Training) -> dict[ParameterRef, tuple]:
+    """Per parameter, the factors of ∂L/∂parameter without their numbers: (numerator, denominator,
+    template, symbols, argument places, value place, highlight, note if ŷ is clipped) each, where a
+    place is an index into `_sample_values(...)["flat"]`."""
+    network = training.network
+    key = (tuple(network.sizes), tuple(layer.activation for layer in network.layers), training.loss.name,
+           training.config.update_rule)
+    plans = _PLANS.get(key)
+    if plans is None:
+        if len(_PLANS) > 64:
+            _PLANS.clear()
+        plans = _PLANS[key] = {ref: _build_chain_plan(training, ref) for ref in network.parameters()}
+    return plans
+
+
+def _build_chain_plan(training: Training, ref: ParameterRef) -> tuple:
+    network = training.network
     n_layers = len(network.layers)
     l, j = ref.layer, ref.target
     single_path = prod(layer.n_out for layer in network.layers[l:]) == 1
     # Under the mistaken in-place rule the later weights were already updated when used here.
     updated = " (already updated)" if training.config.update_rule == "in_place" else ""
-    raw: list[tuple] = []  # (numerator, denominator, template, symbols, arguments, value, highlight[, note])
+    plan: list[tuple] = []
 
     def add_activation(m: int, k: int) -> None:
         layer = network.layers[m - 1]
         o_lab, z_lab = out_label(network, m, k), z_name(m, k)
         template, symbols = _activation_factor(layer.activation, z_lab, o_lab)
-        lookup = {o_lab: float(fwd.out[m - 1][s, k - 1]), z_lab: float(fwd.z[m - 1][s, k - 1])}
-        raw.append((o_lab, z_lab, template, symbols, tuple(lookup[sym] for sym in symbols),
-                    float(bwd.act_grad[m - 1][s, k - 1]), (("neuron", m, k),)))
+        sources = {o_lab: ("out", m - 1, k - 1), z_lab: ("z", m - 1, k - 1)}
+        plan.append((o_lab, z_lab, template, tuple(symbols), tuple(sources[sym] for sym in symbols),
+                     ("act_grad", m - 1, k - 1), (("neuron", m, k),), ""))
 
     if single_path:
         path = {m: 1 for m in range(l + 1, n_layers + 1)}
         path[l] = j
         k_out = path[n_layers]
-        y = float(training.Y[batch.indices[s], k_out - 1])
-        y_hat = float(fwd.prediction[s, k_out - 1])
-        template, arguments = _loss_factor(training, y, y_hat)
-        symbols = (target_label(network, k_out), out_label(network, n_layers, k_out))
-        note = ""
-        if training.loss.name == "bce" and not BCE_EPSILON < y_hat < 1.0 - BCE_EPSILON:
-            # The formula would divide by ŷ = 0 or 1 - ŷ = 0; the clipped loss is flat there instead.
-            template, symbols, arguments = "0", (), ()
+        template, _ = _loss_factor(training, 0.0, 0.0)
+        prediction = out_label(network, n_layers, k_out)
+        clipped_note = ""
+        if training.loss.name == "bce":
             epsilon = format_number(BCE_EPSILON)
-            note = (f"{out_label(network, n_layers, k_out)} is outside [{epsilon}, 1 − {epsilon}], "
-                    "where the clipped loss is flat")
-        raw.append(("L", out_label(network, n_layers, k_out), template, symbols, arguments,
-                    float(bwd.d_out[n_layers - 1][s, k_out - 1]), (("neuron", n_layers, k_out),), note))
+            clipped_note = f"{prediction} is outside [{epsilon}, 1 − {epsilon}], where the clipped loss is flat"
+        plan.append(("L", prediction, template, (target_label(network, k_out), prediction),
+                     (("y", k_out - 1), ("out", n_layers - 1, k_out - 1)), ("d_out", n_layers - 1, k_out - 1),
+                     (("neuron", n_layers, k_out),), clipped_note))
         for m in range(n_layers, l - 1, -1):
             add_activation(m, path[m])
             if m > l:
                 source = path[m - 1]
-                weight = ParameterRef(m, path[m], source)
-                value = float(bwd.propagated_weights[m - 1][source - 1, path[m] - 1])
-                raw.append((z_name(m, path[m]), out_label(network, m - 1, source), "{0}",
-                            (weight.name + updated,), (value,), value, (("edge", m, source, path[m]),)))
+                weight = ("weight", m - 1, source - 1, path[m] - 1)
+                plan.append((z_name(m, path[m]), out_label(network, m - 1, source), "{0}",
+                             (ParameterRef(m, path[m], source).name + updated,), (weight,), weight,
+                             (("edge", m, source, path[m]),), ""))
     else:
         next_layer = network.layers[l]
         slots = " + ".join(f"{{{2 * (k - 1)}}}·{{{2 * (k - 1) + 1}}}" for k in range(1, next_layer.n_out + 1))
-        symbols, arguments = [], []
+        symbols, sources = [], []
         for k in range(1, next_layer.n_out + 1):
             symbols += [f"∂L/∂{z_name(l + 1, k)}", ParameterRef(l + 1, k, j).name + updated]
-            arguments += [float(bwd.delta[l][s, k - 1]), float(bwd.propagated_weights[l][j - 1, k - 1])]
-        raw.append(("L", out_label(network, l, j), slots, tuple(symbols), tuple(arguments),
-                    float(bwd.d_out[l - 1][s, j - 1]),
-                    tuple(("edge", l + 1, j, k) for k in range(1, next_layer.n_out + 1))))
+            sources += [("delta", l, k - 1), ("weight", l, j - 1, k - 1)]
+        plan.append(("L", out_label(network, l, j), slots, tuple(symbols), tuple(sources), ("d_out", l - 1, j - 1),
+                     tuple(("edge", l + 1, j, k) for k in range(1, next_layer.n_out + 1)), ""))
         add_activation(l, j)
     if ref.is_bias:
-        raw.append((z_name(l, j), ref.name, "1", (), (), 1.0, (("neuron", l, j),)))
+        plan.append((z_name(l, j), ref.name, "1", (), (), ("one",), (("neuron", l, j),), ""))
     else:
-        input_label = out_label(network, l - 1, ref.source)
-        value = float(fwd.inputs[l - 1][s, ref.source - 1])
-        raw.append((z_name(l, j), ref.name, "{0}", (input_label,), (value,), value,
-                    (("edge", l, ref.source, j), ("neuron", l - 1, ref.source))))
-
-    factors, running = [], None
-    for index, (num, den, template, symbols, arguments, value, highlight, *note) in enumerate(raw, start=1):
-        running = value if running is None else running * value
-        factors.append(FactorRecord(*where, ref.name, index, len(raw), num, den, template, tuple(symbols),
-                                    tuple(arguments), value, running, highlight, *note))
-    return factors
+        source = ("inputs", l - 1, ref.source - 1)
+        plan.append((z_name(l, j), ref.name, "{0}", (out_label(network, l - 1, ref.source),), (source,), source,
+                     (("edge", l, ref.source, j), ("neuron", l - 1, ref.source)), ""))
+    sizes = tuple(network.sizes)
+    return tuple((num, den, template, symbols, tuple(_flat_place(sizes, source) for source in argument_sources),
+                  _flat_place(sizes, value_source), highlight, note)
+                 for num, den, template, symbols, argument_sources, value_source, highlight, note in plan)
 
 
 def _update_records(training: Training, batch: BatchResult) -> list[UpdateRecord]:
@@ -315,17 +419,17 @@ def _update_records(training: Training, batch: BatchResult) -> list[UpdateRecord
     rate = training.config.learning_rate
     last_sample = batch.start + len(batch.indices)
     rows = tuple(int(index) + 1 for index in batch.indices)
-    for ref in backward_order(network):
-        index = ref.layer - 1
-        new_w, new_b = batch.new_parameters[index]
+    bwd = batch.backward
+    # Per layer: old, gradient and new values as lists of floats, (weights, biases) each.
+    tables = [((layer.weights.tolist(), layer.biases.tolist()), (bwd.grad_weights[index].tolist(),
+               bwd.grad_biases[index].tolist()), (new_w.tolist(), new_b.tolist()))
+              for index, (layer, (new_w, new_b)) in enumerate(zip(network.layers, batch.new_parameters))]
+    for ref, name, highlight in _names(network).backward:
+        old, grad, new = tables[ref.layer - 1]
         if ref.is_bias:
-            old = float(network.layers[index].biases[ref.target - 1])
-            grad = float(batch.backward.grad_biases[index][ref.target - 1])
-            new = float(new_b[ref.target - 1])
+            values = [table[1][ref.target - 1] for table in (old, grad, new)]
         else:
-            old = float(network.layers[index].weights[ref.source - 1, ref.target - 1])
-            grad = float(batch.backward.grad_weights[index][ref.source - 1, ref.target - 1])
-            new = float(new_w[ref.source - 1, ref.target - 1])
-        records.append(UpdateRecord(batch.epoch + 1, last_sample, ref.name, old, rate, grad, new,
-                                    len(batch.indices), _param_highlight(ref), rows))
+            values = [table[0][ref.source - 1][ref.target - 1] for table in (old, grad, new)]
+        records.append(UpdateRecord(batch.epoch + 1, last_sample, name, values[0], rate, values[1], values[2],
+                                    len(batch.indices), highlight, rows))
     return records
