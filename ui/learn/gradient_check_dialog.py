@@ -54,8 +54,11 @@ class GradientCheckDialog(QDialog):
         self.table.setHorizontalHeaderLabels(HEADERS)
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        # The number columns share the width: right-aligned twelve-digit numbers sized to their contents
+        # would touch the next column's and read as one.
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         self.verdict_label = QLabel(self)
         self.verdict_label.setWordWrap(True)
         self.explanation = QLabel(EXPLANATION, self)
