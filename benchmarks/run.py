@@ -48,8 +48,11 @@ def main() -> int:
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, settings_dir)
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    import pyqtgraph
+    load = " · load average {:.1f}".format(os.getloadavg()[0]) if hasattr(os, "getloadavg") else ""
     print(f"Python {platform.python_version()} · numpy {np.__version__} · PySide6 {pyside_version} "
-          f"(Qt {qVersion()}) · {platform.machine()} {platform.system()} · {os.cpu_count()} cores")
+          f"(Qt {qVersion()}) · pyqtgraph {pyqtgraph.__version__} · {platform.machine()} {platform.system()} · "
+          f"{os.cpu_count()} cores{load}")
     figures = engine.engine_figures()
     from simulator.examples import load_example
     step_221 = ui_bench.step_to_repaint(load_example("regression"))
