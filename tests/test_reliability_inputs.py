@@ -391,11 +391,25 @@ SESSION_CASES = [
 ]
 
 
+@pytest.fixture(scope="module")
+def open_window(qapp, tmp_path_factory):
+    """One main window for the many files it must refuse to open: a refused file changes nothing in it."""
+    from PySide6.QtCore import QSettings
+    from ui.main_window import MainWindow
+    folder = str(tmp_path_factory.mktemp("settings"))
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, folder)
+    main_window = MainWindow(Document(load_example("regression")))
+    main_window.show()
+    yield main_window
+    main_window.hide()                # not close(): the unsaved-changes question would wait for an answer
+    main_window.deleteLater()
+
+
 @pytest.mark.parametrize("content, reason", SESSION_CASES)
-def test_opening_a_bad_session_file_refuses(window, dialogs, tmp_path, content, reason):
+def test_opening_a_bad_session_file_refuses(open_window, dialogs, tmp_path, content, reason):
     path = tmp_path / "bad.json"
     path.write_bytes(content)
-    doc = window.document
+    window, doc = open_window, open_window.document
     doc.edit_parameter("w111", 0.5)         # unsaved work that a failed open must not touch
     before = snapshot(doc)
     assert not window.open_path(str(path), asked=True)
@@ -409,9 +423,10 @@ def test_opening_a_bad_session_file_refuses(window, dialogs, tmp_path, content, 
     (lambda path: None, "cannot read"),
     (lambda path: _sparse(path, session_module.MAX_SESSION_BYTES + 1), "too large"),
 ])
-def test_opening_what_is_not_a_session_file_refuses(window, dialogs, tmp_path, make, reason):
+def test_opening_what_is_not_a_session_file_refuses(open_window, dialogs, tmp_path, make, reason):
     path = tmp_path / "thing.json"
     make(path)
+    window = open_window
     before = snapshot(window.document)
     assert not window.open_path(str(path), asked=True)
     assert reason in dialogs.texts("warning")[0] and "thing.json" in dialogs.texts("warning")[0]
@@ -501,12 +516,18 @@ def test_parse_float_returns_a_finite_float_or_names_the_field(text):
         assert isinstance(value, float) and math.isfinite(value)
 
 
+def undone(doc: Document) -> Document:
+    """The document as it was opened: every edit of the previous example undone and forgotten."""
+    while doc.undo_stack.canUndo():
+        doc.undo_stack.undo()
+    doc.undo_stack.clear()
+    return doc
+
+
 @FUZZ
 @given(number_texts)
-def test_learning_rate_field_takes_a_positive_number_or_refuses(qtbot, text):
-    from ui.settings_panel import SettingsPanel
-    doc = Document(load_example("regression"))
-    panel = SettingsPanel(doc)
+def test_learning_rate_field_takes_a_positive_number_or_refuses(settings_panel, text):
+    panel, doc = settings_panel, undone(settings_panel.document)
     before = snapshot(doc)
     panel.rate_edit.setText(text)
     panel.rate_edit.editingFinished.emit()
@@ -517,15 +538,12 @@ def test_learning_rate_field_takes_a_positive_number_or_refuses(qtbot, text):
     else:
         assert "learning rate" in panel.errors["learning_rate"].text()
         assert snapshot(doc) == before
-    panel.deleteLater()
 
 
 @FUZZ
 @given(number_texts)
-def test_tolerance_field_takes_a_number_at_least_0_or_refuses(qtbot, text):
-    from ui.settings_panel import SettingsPanel
-    doc = Document(load_example("regression"))
-    panel = SettingsPanel(doc)
+def test_tolerance_field_takes_a_number_at_least_0_or_refuses(settings_panel, text):
+    panel, doc = settings_panel, undone(settings_panel.document)
     before = snapshot(doc)
     panel.tolerance_edit.setText(text)
     panel.tolerance_edit.editingFinished.emit()
@@ -534,7 +552,6 @@ def test_tolerance_field_takes_a_number_at_least_0_or_refuses(qtbot, text):
     else:
         assert "tolerance" in panel.errors["tolerance"].text()
         assert snapshot(doc) == before
-    panel.deleteLater()
 
 
 @FUZZ
