@@ -484,6 +484,25 @@ def test_cli_refuses_bad_session_files(capsys, tmp_path, content, reason):
     assert reason in line and "bad.json" in line
 
 
+NOT_SESSION_FILES = [(lambda path: path.mkdir(), "cannot read thing.json: Is a directory"),
+                     (lambda path: None, "cannot read thing.json: No such file"),
+                     (lambda path: _sparse(path, session_module.MAX_SESSION_BYTES + 1), "too large")]
+
+
+@pytest.mark.parametrize("make, reason", NOT_SESSION_FILES)
+@pytest.mark.parametrize("where", ["train", "trace", "app start"])
+def test_what_is_not_a_session_file_is_refused_on_the_command_line_and_at_start(qapp, capsys, tmp_path, make, reason,
+                                                                               where):
+    path = tmp_path / "thing.json"
+    make(path)
+    if where == "app start":
+        document, error = app._open_document(str(path), None)
+        assert error.startswith("Could not open thing.json: ") and reason in error and document.path is None
+    else:
+        assert cli.main([where, "--session", str(path)]) == 2
+        assert reason in _one_error_line(capsys)
+
+
 @pytest.mark.parametrize("argv, reason", [(["train", "--session", "missing.json"], "missing.json"),
                                           (["train", "--example", "nope"], "nope"),
                                           (["train"], "required"), (["--example", "nope"], "nope")])
