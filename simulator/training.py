@@ -17,6 +17,7 @@ import numpy as np
 
 from .dataset import MAX_ROWS, Dataset
 from .errors import ConfigError
+from .formatting import format_number
 from .kernel import Kernel, kernel_for
 from .losses import Loss, get_loss
 from .network import BackwardCache, ForwardCache, Network, check_loss_compatible
@@ -316,17 +317,19 @@ class Training:
             if self.config.convergence == "parameters" and change < tolerance:
                 self.status = "converged"
                 self.message = (f"Converged after epoch {self.epoch}: the largest parameter change "
-                                f"over the epoch, {change:.3g}, is below the tolerance {tolerance:g}.")
+                                f"over the epoch, {format_number(change, 3)}, is below the tolerance "
+                                f"{format_number(tolerance)}.")
                 return
             if (self.config.convergence == "loss" and len(self.history) >= 2
                     and abs(self.history[-1] - self.history[-2]) < tolerance):
                 self.status = "converged"
                 self.message = (f"Converged after epoch {self.epoch}: the epoch loss changed by "
-                                f"{abs(self.history[-1] - self.history[-2]):.3g}, below the tolerance {tolerance:g}.")
+                                f"{format_number(abs(self.history[-1] - self.history[-2]), 3)}, below the tolerance "
+                                f"{format_number(tolerance)}.")
                 return
         if self.epoch >= self.config.epochs:
             self.status = "epochs"
-            self.message = f"Finished {self.epoch} epochs."
+            self.message = f"Finished {self.epoch} epoch{'s' if self.epoch != 1 else ''}."
 
     def step(self) -> BatchResult:
         """One gradient step on the next batch, applied at once."""

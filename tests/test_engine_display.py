@@ -234,3 +234,17 @@ def test_a_multi_output_bce_loss_keeps_each_outputs_term_together():
     assert line.startswith("L = (1/2)·[(−y1·log(ŷ1) − (1 − y1)·log(1 − ŷ1)) + (−y2·log(ŷ2) − (1 − y2)·log(1 − ŷ2))] = ")
     assert "+ −" not in line
     assert close(evaluate(line.split(" = ")[2]), loss.value, 1e-5)
+
+
+def test_training_messages_write_numbers_like_everything_else():
+    session = load_example("regression")
+    session.training = session.training.with_changes(epochs=1000, tolerance=1e-5, convergence="loss")
+    training = session.make_training()
+    assert training.run() == "converged"
+    # Was "changed by 9.76e-06, below the tolerance 1e-05." with ASCII minus signs.
+    assert training.message.endswith("changed by 9.76e−06, below the tolerance 1e−05.")
+    session = load_example("regression")
+    session.training = session.training.with_changes(epochs=1)
+    training = session.make_training()
+    training.run()
+    assert training.message == "Finished 1 epoch."   # was "Finished 1 epochs."

@@ -120,3 +120,13 @@ def test_the_shuffle_seed_is_enabled_only_while_the_order_is_shuffled(qtbot):
     assert panel.seed_spin.isEnabled()
     window.document.undo_stack.undo()
     assert window.document.training.config.order == "sequential" and not panel.seed_spin.isEnabled()
+
+
+def test_undo_texts_write_the_new_value_like_the_graph(qtbot):
+    window = open_window(qtbot, load_example("regression"))
+    window.document.edit_parameter("w111", -0.25)
+    window.document.edit_cell(1, 0, -3.5)
+    actions = window.window_actions
+    assert actions.undo.text() == "&Undo Set row 2, cgpa to −3.5"   # was "-3.5"
+    window.document.undo_stack.undo()
+    assert actions.undo.text() == "&Undo Set w111 to −0.25"

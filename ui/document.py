@@ -14,6 +14,7 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from simulator.dataset import Dataset
 from simulator.errors import ConfigError
+from simulator.formatting import format_number
 from simulator.initialisation import Initialisation, build_network
 from simulator.network import Layer, Network
 from simulator.session import Session
@@ -268,7 +269,7 @@ class Document(QObject):
 
 class _SetParameter(QUndoCommand):
     def __init__(self, document: Document, name: str, old: float, new: float):
-        super().__init__(f"Set {name} to {new:g}")
+        super().__init__(f"Set {name} to {format_number(new)}")
         self.document, self.name, self.old, self.new = document, name, old, new
 
     def redo(self) -> None:
@@ -280,7 +281,7 @@ class _SetParameter(QUndoCommand):
 
 class _SetCell(QUndoCommand):
     def __init__(self, document: Document, row: int, column: int, old: float, new: float):
-        super().__init__(f"Set row {row + 1}, {document.session.dataset.columns[column]} to {new:g}")
+        super().__init__(f"Set row {row + 1}, {document.session.dataset.columns[column]} to {format_number(new)}")
         self.document, self.row, self.column, self.old, self.new = document, row, column, old, new
 
     def redo(self) -> None:
