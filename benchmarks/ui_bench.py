@@ -60,8 +60,29 @@ def rss_mb() -> float:
     return float("nan")
 
 
+class PaintCounter:
+    """Counts the paint events a widget receives."""
+
+    def __init__(self, widget):
+        from PySide6.QtCore import QEvent, QObject
+
+        class Filter(QObject):
+            def eventFilter(inner, watched, event):   # noqa: N802, N805 (Qt override)
+                if event.type() == QEvent.Type.Paint:
+                    self.count += 1
+                return False
+
+        self.count = 0
+        self.widget = widget
+        self._filter = Filter()
+        widget.installEventFilter(self._filter)
+
+    def remove(self) -> None:
+        self.widget.removeEventFilter(self._filter)
+
+
 class Window:
-    """A shown MainWindow on a document; `repaint()` paints it synchronously, as the screen would."""
+    """A shown MainWindow on a document; `settle()` paints all of it synchronously."""
 
     def __init__(self, session):
         from PySide6.QtWidgets import QApplication
@@ -76,6 +97,17 @@ class Window:
     def settle(self) -> None:
         self.app.processEvents()
         self.window.repaint()
+
+    def until_painted(self, counter: PaintCounter, painted: int) -> None:
+        """Turn the event loop until `counter`'s widget has painted since it counted `painted`, and
+        what that queued (the other panels' repaints) is done: what the user sees after a step."""
+        for _ in range(1000):
+            self.app.processEvents()
+            if counter.count > painted and not self.window.view.scene().refresh_pending():
+                break
+        else:
+            raise RuntimeError("the window never repainted: the benchmark would time nothing")
+        self.app.processEvents()
 
     def close(self) -> None:
         self.window.controller.pause()
@@ -105,16 +137,18 @@ def step_to_repaint(session, steps: int = 40) -> float:
     shown = Window(session)
     shown.window.activateWindow()
     shown.window.view.setFocus()
-    times, before = [], shown.window.document.stepper.revealed_count
+    counter = PaintCounter(shown.window.view.viewport())
+    times = []
     for _ in range(steps):
+        painted, stepped = counter.count, shown.window.document.stepper.revealed_count
         start = time.perf_counter()
         QTest.keyClick(shown.window.view, Qt.Key.Key_F10)
-        shown.settle()
+        shown.until_painted(counter, painted)
         times.append(time.perf_counter() - start)
-    stepped = shown.window.document.training.position or shown.window.document.stepper.revealed_count != before
+        if shown.window.document.stepper.revealed_count == stepped:
+            raise RuntimeError("F10 did not step: the benchmark would time nothing")
+    counter.remove()
     shown.close()
-    if not stepped:
-        raise RuntimeError("F10 did not step: the benchmark would time nothing")
     return statistics.median(times[3:])
 
 
@@ -167,12 +201,15 @@ def loss_plot_million(session) -> tuple[float, float]:
     added = rss_mb() - before
     del values
     times = []
+    counter = PaintCounter(shown.window.loss_plot.plot.viewport())
     for epoch in range(12):
+        painted = counter.count
         start = time.perf_counter()
         training.history.append(1e-6 / (epoch + 1))
         training.sample_losses.extend([1e-6] * rows)
         document.history_changed.emit()
-        shown.settle()
+        shown.until_painted(counter, painted)
         times.append(time.perf_counter() - start)
+    counter.remove()
     shown.close()
     return statistics.median(times[2:]), added
