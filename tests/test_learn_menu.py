@@ -207,8 +207,34 @@ def test_practice_never_shows_the_gradient_it_asks_for(qtbot, window, asked):
     panel.reveal()
     assert window.document.stepper.current is gradient
     assert shown in window.inspector.plain_text()
-    window.controller.step_back("factor")              # the last factor again, no question open
+    window.controller.step_back("factor")              # the last factor again: the gradient is asked next
+    assert "running product" not in window.inspector.plain_text()
+    learn_action(window, "Practice Mode").trigger()      # practice off: the running product is back
     assert f"running product after {current.count} of {current.count}: {shown}" in window.inspector.plain_text()
+
+
+def test_practice_answering_the_last_factor_does_not_give_away_the_gradient_asked_next(qtbot, window):
+    learn_action(window, "Practice Mode").trigger()
+    panel = window.practice_panel
+    for kind, box in panel.kind_boxes.items():
+        box.setChecked(kind in ("factor", "gradient"))
+    while not (panel.pending is not None and panel.pending.kind == "factor"
+               and panel.pending.index == panel.pending.count):
+        if panel.pending is not None:
+            panel.reveal()
+        qtbot.keyClick(window, F10)
+    last = panel.pending
+    panel.answer_edit.setText(repr(last.value))
+    assert panel.check() is True
+    assert window.document.stepper.current is last
+    gradient = format_number(last.running_product, window.document.digits)
+    assert "running product" not in window.inspector.plain_text() and gradient not in window.inspector.plain_text()
+    assert gradient not in panel.feedback.text()
+    qtbot.keyClick(window, F10)
+    assert panel.pending.kind == "gradient" and panel.pending.value == last.running_product
+    panel.kind_boxes["gradient"].setChecked(False)       # no longer practised: nothing to hide
+    panel.reveal()
+    assert gradient in window.inspector.plain_text()
 
 
 def test_the_user_guide_documents_every_learn_entry_with_a_screenshot(window):

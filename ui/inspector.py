@@ -95,7 +95,7 @@ class InspectorPanel(QWidget):
         training, stepper = document.training, document.stepper
         return (id(training), id(stepper), stepper.revealed_count, id(stepper.current), training.epoch,
                 training.position, training.status, training.config.epochs, training.config.update_rule,
-                document.digits, id(getattr(self.controller.practice, "pending", None)))
+                document.digits, getattr(self.controller.practice, "view_key", None))
 
     def refresh(self) -> None:
         """Redraw from the stepper's revealed records, unless nothing shown has changed."""

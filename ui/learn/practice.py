@@ -79,6 +79,7 @@ class PracticePanel(QWidget):
             box = QCheckBox(title, self)
             box.setChecked(True)
             box.setToolTip(f"Ask for {KIND_TIPS[kind]} before it is shown")
+            box.toggled.connect(self.question_changed)
             self.kind_boxes[kind] = box
             boxes.addWidget(box)
         boxes.addStretch(1)
@@ -132,6 +133,7 @@ class PracticePanel(QWidget):
         self.active = bool(active)
         if not self.active:
             self._withdraw()
+        self.question_changed.emit()
 
     def _state(self) -> tuple:
         document = self.document
@@ -151,11 +153,19 @@ class PracticePanel(QWidget):
 
     def hides(self, record: Record) -> bool:
         """Whether a view must not show `record`'s running product: after a chain's last factor it is the
-        gradient that the open question asks for."""
+        gradient, which practice is asking for or will ask for next."""
+        if record.kind != "factor" or record.index != record.count:
+            return False
         pending = self.pending
-        return (pending is not None and pending.kind == "gradient" and record.kind == "factor"
-                and record.index == record.count and (record.epoch, record.sample, record.parameter)
-                == (pending.epoch, pending.sample, pending.parameter))
+        if pending is not None and pending.kind == "gradient":
+            return (record.epoch, record.sample, record.parameter) == (pending.epoch, pending.sample,
+                                                                       pending.parameter)
+        return self.active and self.kind_boxes["gradient"].isChecked() and record is self.document.stepper.current
+
+    @property
+    def view_key(self) -> tuple:
+        """What `hides` depends on besides the stepper: views compare it to know when to redraw."""
+        return id(self.pending), self.active, self.kind_boxes["gradient"].isChecked()
 
     def _asks(self, record: Record) -> bool:
         box = self.kind_boxes.get(record.kind)
