@@ -6,6 +6,7 @@ The command line and the desktop app both show these strings, so a number reads 
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 
@@ -44,6 +45,26 @@ def operand(value: float, digits: int = DEFAULT_DIGITS) -> str:
 
 def fill(template: str, values: tuple) -> str:
     return template.format(*values)
+
+
+_SLOT = re.compile(r"\{(\d+)\}")
+
+
+def fill_numbers(template: str, values: tuple, digits: int = DEFAULT_DIGITS) -> str:
+    """`template` with `values` substituted: a negative number in parentheses unless it stands alone as
+    the first term of a bracket, `(−2.8 − 0.59)²` rather than `((−2.8) − 0.59)²`."""
+    parts = _SLOT.split(template)   # text, slot index, text, slot index, …, text
+    pieces = []
+    for place, part in enumerate(parts):
+        if place % 2 == 0:
+            pieces.append(part)
+            continue
+        before, after = parts[place - 1], parts[place + 1]
+        alone = before.endswith(("(", "[")) or (before == "" and place == 1)
+        alone = alone and (after == "" or after.startswith((" ", ")", "]")))
+        value = values[int(part)]
+        pieces.append(format_number(value, digits) if alone else operand(value, digits))
+    return "".join(pieces)
 
 
 # -- forward ------------------------------------------------------------------------------------
@@ -90,8 +111,9 @@ def loss_formula_text(loss: str, labels: list[tuple[str, str]]) -> str:
 def loss_lines(record: LossRecord, digits: int = DEFAULT_DIGITS) -> list[str]:
     """`L = (y − ŷ)² = (4 − 0.32)² = 13.5424`."""
     symbolic = loss_formula_text(record.loss, list(zip(record.target_labels, record.prediction_labels)))
-    numbers = loss_formula_text(record.loss, [(operand(y, digits), operand(p, digits))
-                                              for y, p in zip(record.targets, record.predictions)])
+    slots = [(f"{{{2 * k}}}", f"{{{2 * k + 1}}}") for k in range(len(record.targets))]
+    values = tuple(value for pair in zip(record.targets, record.predictions) for value in pair)
+    numbers = fill_numbers(loss_formula_text(record.loss, slots), values, digits)
     lines = [f"L = {symbolic} = {numbers} = {format_number(record.value, digits)}"]
     if record.loss == "bce" and any(p <= BCE_EPSILON or p >= 1 - BCE_EPSILON for p in record.predictions):
         epsilon = format_number(BCE_EPSILON, digits)
@@ -103,7 +125,7 @@ def loss_lines(record: LossRecord, digits: int = DEFAULT_DIGITS) -> list[str]:
 def factor_line(record: FactorRecord, digits: int = DEFAULT_DIGITS) -> str:
     """`∂L/∂ŷ = −2(y − ŷ) = −2(4 − 0.32) = −7.36`; the middle part is left out when it adds nothing."""
     symbolic = fill(record.template, record.symbols)
-    numbers = fill(record.template, tuple(operand(value, digits) for value in record.arguments))
+    numbers = fill_numbers(record.template, record.arguments, digits)
     value = format_number(record.value, digits)
     parts = [record.label, symbolic]
     if numbers != symbolic and numbers not in (value, f"({value})"):
@@ -128,7 +150,7 @@ def update_line(record: UpdateRecord, digits: int = DEFAULT_DIGITS) -> str:
     """`w111 ← w111 − η·∂L/∂w111 = 0.1 − 0.001·(−5.888) = 0.105888`."""
     name = record.parameter
     mean = f" (∂L/∂{name} is the mean over a batch of {record.batch_size})" if record.batch_size > 1 else ""
-    return (f"{name} ← {name} − η·∂L/∂{name} = {operand(record.old, digits)} − "
+    return (f"{name} ← {name} − η·∂L/∂{name} = {format_number(record.old, digits)} − "
             f"{operand(record.learning_rate, digits)}·{operand(record.gradient, digits)} = "
             f"{format_number(record.new, digits)}{mean}")
 

@@ -248,3 +248,22 @@ def test_training_messages_write_numbers_like_everything_else():
     training = session.make_training()
     training.run()
     assert training.message == "Finished 1 epoch."   # was "Finished 1 epochs."
+
+
+def test_a_negative_number_first_in_its_bracket_is_not_bracketed_again():
+    session = load_example("regression")
+    session.dataset.rows[0, 2] = -2.5            # a negative target
+    session.network.set("w211", -0.5)
+    stepper = Stepper(session.make_training())
+    records = stepper.step("sample")
+    loss = next(record for record in records if record.kind == "loss")
+    assert record_lines(loss)[0] == "L = (y − ŷ)² = (−2.5 − (−0.64))² = 3.4596"   # was "((−2.5) − (−0.64))²"
+    first = next(record for record in records if record.kind == "factor")
+    assert record_lines(first) == ["∂L/∂ŷ = −2(y − ŷ) = −2(−2.5 − (−0.64)) = 3.72"]
+    update = next(record for record in records if record.kind == "update" and record.parameter == "w211")
+    assert record_lines(update)[0].startswith("w211 ← w211 − η·∂L/∂w211 = −0.5 − 0.001·")   # was "(−0.5) − …"
+    weight = next(record for record in records if record.kind == "factor" and record.numerator == "z21"
+                  and record.denominator == "o11")
+    assert record_lines(weight) == ["∂z21/∂o11 = w211 = −0.5"]
+    forward = next(record for record in records if record.kind == "forward" and record.layer == 2)
+    assert "= (−0.5)·1.6 + " in record_lines(forward)[0]     # a factor of a product keeps its brackets
