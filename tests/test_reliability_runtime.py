@@ -232,11 +232,11 @@ def big_session(rows: int = 1000) -> Session:
 def test_the_event_loop_keeps_turning_at_full_speed_on_a_large_network(qtbot):
     window = open_window(qtbot, big_session())
     window.resize(1280, 800)
-    gaps, last = [], [time.perf_counter()]
+    gaps, last = [], [(time.perf_counter(), time.thread_time())]
 
-    def tick() -> None:
-        now = time.perf_counter()
-        gaps.append(now - last[0])
+    def tick() -> None:   # each gap as (wall-clock time, this thread's CPU time)
+        now = (time.perf_counter(), time.thread_time())
+        gaps.append((now[0] - last[0][0], now[1] - last[0][1]))
         last[0] = now
 
     heartbeat = QTimer(window)
@@ -247,9 +247,14 @@ def test_the_event_loop_keeps_turning_at_full_speed_on_a_large_network(qtbot):
     qtbot.waitUntil(lambda: time.perf_counter() - start > 2.0, timeout=10_000)
     heartbeat.stop()
     assert window.controller.running and window.document.training.epoch > epoch0
-    longest = max(gaps[1:])
-    print(f"\nlongest event-loop gap at full speed: {longest * 1000:.1f} ms over {len(gaps)} turns")
-    assert longest < 0.100
+    wall, work = (max(gap[index] for gap in gaps[1:]) for index in (0, 1))
+    # Other processes busy on every core delay the turns of any program: the wall-clock bound then allows
+    # for being descheduled, while the app's own work between two turns must stay under 100 ms regardless.
+    contended = hasattr(os, "getloadavg") and os.getloadavg()[0] > (os.cpu_count() or 1)
+    print(f"\nlongest event-loop gap at full speed: {wall * 1000:.1f} ms ({work * 1000:.1f} ms of work) over "
+          f"{len(gaps)} turns{', on a machine busy with other processes' if contended else ''}")
+    assert work < 0.100
+    assert wall < (0.250 if contended else 0.100)
     # Pause reacts at once: no further training step happens afterwards
     window.window_actions.pause.trigger()
     position = (window.document.training.epoch, window.document.training.position)
