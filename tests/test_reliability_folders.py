@@ -58,7 +58,7 @@ def _place(tmp_path, read_only, where: str) -> Path:
     return PLACES[where](tmp_path, read_only)
 
 
-def _quiet_files(folder: Path, name: str) -> list[str]:
+def written_files(folder: Path, name: str) -> list[str]:
     """Whatever a failed write left in `folder` under `name` (the file or a temporary file of it)."""
     if not folder.is_dir():
         return []
@@ -88,7 +88,7 @@ def test_saving_into_a_folder_it_cannot_write_gives_a_message(window, dialogs, t
     assert any(reason in message for reason in ("No such file", "Not a directory", "Permission denied",
                                                 "Read-only file system"))
     assert snapshot(doc) == before and doc.modified and window.isWindowModified()
-    assert _quiet_files(folder, "work.json") == []
+    assert written_files(folder, "work.json") == []
     assert window.recent_files() == []
 
 
@@ -209,7 +209,7 @@ def test_exporting_into_a_folder_it_cannot_write_gives_a_message(window, dialogs
     assert message.startswith("Could not export") and (f"out.{suffix}" in message or "worked solution" in message)
     assert "Exported" not in window.statusBar().currentMessage()
     assert snapshot(doc) == before
-    assert _quiet_files(folder, f"out.{suffix}") == []
+    assert written_files(folder, f"out.{suffix}") == []
 
 
 # -- CSV import ------------------------------------------------------------------------------------
