@@ -105,10 +105,10 @@ class LossPlotPanel(QWidget):
         self.crosshair.setVisible(False)
         self.plot.addItem(self.crosshair, ignoreBounds=True)
         self.plot.scene().sigMouseMoved.connect(self._mouse_moved)
-        self.samples_box = QCheckBox("Loss per &sample", self)
+        self.samples_box = QCheckBox("Loss &per sample", self)
         self.samples_box.setToolTip("Also draw the loss of every sample (x = epoch fraction), before its update")
         self.samples_box.toggled.connect(self._show_samples)
-        self.log_box = QCheckBox("&Log scale", self)
+        self.log_box = QCheckBox("Lo&g scale", self)
         self.log_box.setToolTip("Logarithmic loss axis; a loss of exactly 0 cannot be drawn on it")
         self.log_box.toggled.connect(self.set_log_scale)
         self.readout = QLabel(self)
@@ -137,7 +137,8 @@ class LossPlotPanel(QWidget):
     def refresh(self) -> None:
         """Copy what is new in the training's history into the curves."""
         training = self.document.training
-        if self._epochs.update(training.history):
+        changed = self._epochs.update(training.history)
+        if changed:
             count = self._epochs.count
             symbol = "o" if count <= MAX_MARKED_EPOCHS else None
             if self.curve.opts["symbol"] != symbol:   # before setData: markers on a long curve are slow
@@ -146,13 +147,19 @@ class LossPlotPanel(QWidget):
                 self.curve.setPen(pg.mkPen(EPOCH_COLOUR, width=2 if symbol else 1))
             self.curve.setData(self._epoch_x.first(count), self._epochs.values)
         if self.samples_box.isChecked():
-            self._refresh_samples()
+            changed = self._refresh_samples() or changed
+        if changed:
+            # Fit the axes to the new data now: pyqtgraph would do it while painting, and the axes it
+            # changes then are painted a second time.
+            self.plot.getPlotItem().getViewBox().prepareForPaint()
         self._update_status()
 
-    def _refresh_samples(self) -> None:
+    def _refresh_samples(self) -> bool:
         if self._samples.update(self.document.training.sample_losses):
             x = self._sample_x.first(self._samples.count, self.document.training.n_samples)
             self.sample_curve.setData(x, self._samples.values)
+            return True
+        return False
 
     def _show_samples(self, shown: bool) -> None:
         self.sample_curve.setVisible(shown)
