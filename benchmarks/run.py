@@ -97,6 +97,9 @@ def main() -> int:
         print(f"PyTorch {figures['torch_version']}")
     print(f"\nTimings are medians of repeated runs after a warm-up; the benchmark took "
           f"{time.perf_counter() - started:.0f} s.")
+    if hasattr(os, "getloadavg") and os.getloadavg()[0] > (os.cpu_count() or 1) / 2:
+        print(f"The machine was busy (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores): "
+              "absolute figures are lower than on an idle machine; the ratios hold better.")
     return 0
 
 
