@@ -3,7 +3,10 @@ position line, the graph and the inspector, through the updates and across the s
 
 from __future__ import annotations
 
+import re
+
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QAbstractButton, QLabel
 
 from simulator.examples import load_example
 from simulator.formatting import factor_line, format_number
@@ -130,3 +133,27 @@ def test_undo_texts_write_the_new_value_like_the_graph(qtbot):
     assert actions.undo.text() == "&Undo Set row 2, cgpa to −3.5"   # was "-3.5"
     window.document.undo_stack.undo()
     assert actions.undo.text() == "&Undo Set w111 to −0.25"
+
+
+def _mnemonic(text: str) -> str | None:
+    match = re.search(r"&([^&])", text or "")
+    return match.group(1).lower() if match else None
+
+
+def test_panel_mnemonics_leave_the_menu_bar_alone_and_are_unique_in_each_panel(qtbot):
+    window = open_window(qtbot, load_example("regression"))
+    menus = {_mnemonic(action.text()) for action in window.menuBar().actions()}
+    always_shown = [window.docks["loss_plot"], window.docks["dataset"]]
+    shown_letters = [_mnemonic(widget.text()) for dock in always_shown
+                     for widget in dock.findChildren(QLabel) + dock.findChildren(QAbstractButton)]
+    shown_letters = [letter for letter in shown_letters if letter]
+    assert len(shown_letters) == len(set(shown_letters)) and not set(shown_letters) & menus, shown_letters
+    for name in ("inspector", "settings", "structure"):
+        dock = window.docks[name]
+        letters = [_mnemonic(widget.text()) for widget in dock.findChildren(QLabel) + dock.findChildren(QAbstractButton)]
+        letters = [letter for letter in letters if letter]
+        # Alt+S focused "Loss per sample" instead of opening the Simulation menu, Alt+E the Epochs field
+        # instead of the Edit menu, and so on.
+        assert not set(letters) & menus, (name, sorted(set(letters) & menus))
+        assert len(letters) == len(set(letters)), (name, sorted(letters))
+

@@ -64,7 +64,7 @@ class InspectorPanel(QWidget):
                                 "select one to see its formula again")
         self.history.setWordWrap(True)
         self.history.currentRowChanged.connect(self._history_selected)
-        history_label = QLabel("&History of this sample", self)
+        history_label = QLabel("Histor&y of this sample", self)
         history_label.setBuddy(self.history)
         lower = QWidget(self)
         lower_layout = QVBoxLayout(lower)

@@ -88,19 +88,19 @@ class SettingsPanel(QWidget):
         group = QGroupBox("Training", self)
         form = self._form(group)
         self.rate_edit = QLineEdit(self)
-        self._row(form, "&Learning rate η:", self.rate_edit, "learning_rate",
+        self._row(form, "Le&arning rate η:", self.rate_edit, "learning_rate",
                   "Step size of every update w ← w − η·∂L/∂w; a number greater than 0 (e.g. 0.001)")
         self.rate_edit.editingFinished.connect(self._rate_edited)
         self.epochs_spin = self._spin(1, MAX_EPOCHS_SHOWN)
         self.epochs_spin.setGroupSeparatorShown(True)
-        self._row(form, "&Epochs:", self.epochs_spin, "epochs", "How many passes over the whole dataset")
+        self._row(form, "E&pochs:", self.epochs_spin, "epochs", "How many passes over the whole dataset")
         self.epochs_spin.valueChanged.connect(lambda value: self._edit("epochs", epochs=value))
         self.order_combo = self._combo(ORDERS)
         self._row(form, "&Order:", self.order_combo, "order",
                   "Visit the rows in file order, or in a fresh random order every epoch (from the seed)")
         self.order_combo.activated.connect(lambda: self._edit("order", order=self.order_combo.currentData()))
         self.seed_spin = self._spin(0, MAX_SEED)
-        self._row(form, "Shu&ffle seed:", self.seed_spin, "seed", "The same seed gives the same shuffled order")
+        self._row(form, "Shuffle see&d:", self.seed_spin, "seed", "The same seed gives the same shuffled order")
         self.seed_spin.valueChanged.connect(lambda value: self._edit("seed", seed=value))
         self.batch_spin = self._spin(0, MAX_ROWS)
         self.batch_spin.setSpecialValueText("full")
@@ -117,7 +117,7 @@ class SettingsPanel(QWidget):
         self.criterion_combo.activated.connect(
             lambda: self._edit("convergence", convergence=self.criterion_combo.currentData()))
         self.rule_combo = self._combo(UPDATE_RULES)
-        self._row(form, "U&pdate rule:", self.rule_combo, "update_rule",
+        self._row(form, "&Update rule:", self.rule_combo, "update_rule",
                   "Simultaneous: every gradient is computed with the old weights, then all parameters move "
                   "(correct). In place: the common mistake of updating a layer before backpropagating through it")
         self.rule_combo.activated.connect(lambda: self._edit("update_rule", update_rule=self.rule_combo.currentData()))
@@ -138,12 +138,12 @@ class SettingsPanel(QWidget):
         self.weight_edit, self.bias_edit = QLineEdit(self), QLineEdit(self)
         self.low_edit, self.high_edit = QLineEdit(self), QLineEdit(self)
         self._row(form, "Constant &weight:", self.weight_edit, "weight", "Every weight's value (constant scheme)")
-        self._row(form, "B&ias:", self.bias_edit, "bias", "Every bias's value (all schemes)")
-        self._row(form, "&Uniform low:", self.low_edit, "low", "Smallest random weight (uniform scheme)")
+        self._row(form, "&Bias:", self.bias_edit, "bias", "Every bias's value (all schemes)")
+        self._row(form, "Uniform low:", self.low_edit, "low", "Smallest random weight (uniform scheme)")
         self._row(form, "Uniform hi&gh:", self.high_edit, "high", "Largest random weight (uniform scheme)")
         self.init_seed_spin = self._spin(0, MAX_SEED)
-        self._row(form, "Ran&dom seed:", self.init_seed_spin, "init_seed", "The same seed gives the same random weights")
-        self.reinit_button = QPushButton("&Re-initialise", self)
+        self._row(form, "&Random seed:", self.init_seed_spin, "init_seed", "The same seed gives the same random weights")
+        self.reinit_button = QPushButton("Re-&initialise", self)
         self.reinit_button.setToolTip("Fill every weight and bias by this scheme and restart training (Ctrl+Z undoes)")
         self.reinit_button.clicked.connect(self.reinitialise)
         form.addRow(self.reinit_button)
@@ -155,7 +155,7 @@ class SettingsPanel(QWidget):
         group = QGroupBox("Display", self)
         form = self._form(group)
         self.digits_spin = self._spin(2, 17)
-        self._row(form, "&Significant digits:", self.digits_spin, "digits",
+        self._row(form, "Sig&nificant digits:", self.digits_spin, "digits",
                   "How many significant digits numbers are shown with (the engine keeps full precision)")
         self.digits_spin.valueChanged.connect(self.document.set_digits)
         return group

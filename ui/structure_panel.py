@@ -30,7 +30,7 @@ class StructurePanel(QWidget):
         self.grid = QGridLayout(self.rows)
         self.grid.setContentsMargins(0, 0, 0, 0)
         self.grid.setHorizontalSpacing(4)
-        self.add_layer_button = QPushButton("Add &hidden layer", self)
+        self.add_layer_button = QPushButton("&Add hidden layer", self)
         self.add_layer_button.setToolTip("Insert a hidden layer of two neurons just before the output layer "
                                          "(weights follow the initialisation; training restarts)")
         self.add_layer_button.clicked.connect(lambda: self._apply(lambda: document.add_layer(self._last_hidden())))
@@ -39,7 +39,7 @@ class StructurePanel(QWidget):
             self.loss_combo.addItem(LOSS_TITLES.get(name, loss.title), name)
         self.loss_combo.setToolTip("The loss L the network minimises; binary cross-entropy needs a sigmoid output")
         self.loss_combo.activated.connect(self._loss_chosen)
-        loss_label = QLabel("&Loss:", self)
+        loss_label = QLabel("L&oss:", self)
         loss_label.setBuddy(self.loss_combo)
         self.loss_formula = QLabel(self)
         self.loss_formula.setToolTip("The loss of one sample")
@@ -138,7 +138,7 @@ class StructurePanel(QWidget):
         network = self.document.network
         hidden = layer < len(network.layers)
         size = network.layers[layer - 1].n_out
-        title = f"Hidden &{layer}" if hidden and layer < 10 else f"Hidden {layer}" if hidden else "&Output"
+        title = f"Hidden &{layer}" if hidden and layer < 10 else f"Hidden {layer}" if hidden else "O&utput"
         combo = QComboBox(self.rows)
         combo.setObjectName(f"activation{layer}")
         for name in ACTIVATIONS:
