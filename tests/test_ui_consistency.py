@@ -157,3 +157,22 @@ def test_panel_mnemonics_leave_the_menu_bar_alone_and_are_unique_in_each_panel(q
         assert not set(letters) & menus, (name, sorted(set(letters) & menus))
         assert len(letters) == len(set(letters)), (name, sorted(letters))
 
+
+
+def tick_values(axis, low: float, high: float) -> list[float]:
+    return sorted(value for _spacing, values in axis.tickValues(low, high, 400) for value in values)
+
+
+def test_the_epoch_axis_counts_whole_epochs_unless_samples_are_shown(qtbot):
+    window = open_window(qtbot, load_example("regression"))
+    plot = window.loss_plot
+    window.controller.run_to_end()
+    qtbot.waitUntil(lambda: window.document.training.finished, timeout=10_000)
+    axis = plot.plot.getPlotItem().getAxis("bottom")
+    assert axis is plot.epoch_axis
+    assert tick_values(axis, 0.8, 5.2) == [1, 2, 3, 4, 5]    # was 1, 1.5, 2, 2.5, …
+    plot.samples_box.setChecked(True)                        # samples sit at fractions of an epoch
+    assert 1.5 in tick_values(axis, 0.8, 5.2)
+    plot.samples_box.setChecked(False)
+    zoomed_in = tick_values(axis, 1.1, 1.6)   # no whole epoch in view: the axis still has ticks
+    assert zoomed_in and all(1.1 <= value <= 1.6 for value in zoomed_in)

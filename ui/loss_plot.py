@@ -75,6 +75,27 @@ class Ramp:
         return self._values[:count]
 
 
+class EpochAxis(pg.AxisItem):
+    """An epoch axis with whole epochs only (no "epoch 1.5"), unless per-sample losses, which sit at
+    fractions of an epoch, are shown."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fractions = False
+
+    def set_fractions(self, shown: bool) -> None:
+        self.fractions = shown
+        self.setTicks(None)   # drops the cached tick picture
+
+    def tickValues(self, minVal: float, maxVal: float, size: float) -> list:
+        levels = super().tickValues(minVal, maxVal, size)
+        if self.fractions:
+            return levels
+        whole = [(spacing, [value for value in values if float(value).is_integer()])
+                 for spacing, values in levels if spacing >= 1]
+        return whole if any(values for _, values in whole) else levels
+
+
 class LossPlotPanel(QWidget):
     """A pyqtgraph plot of `document.training.history` (x = epoch 1..n) and per-sample losses."""
 
@@ -85,7 +106,8 @@ class LossPlotPanel(QWidget):
         self._samples = SeriesCache()
         self._epoch_x = Ramp()
         self._sample_x = Ramp()
-        self.plot = pg.PlotWidget(self)
+        self.epoch_axis = EpochAxis(orientation="bottom")
+        self.plot = pg.PlotWidget(self, axisItems={"bottom": self.epoch_axis})
         self.plot.setBackground("w")
         self.plot.setToolTip("Mean loss per epoch; hover to read a value, drag to pan, wheel to zoom, "
                              "right-click for more")
@@ -163,6 +185,7 @@ class LossPlotPanel(QWidget):
 
     def _show_samples(self, shown: bool) -> None:
         self.sample_curve.setVisible(shown)
+        self.epoch_axis.set_fractions(shown)
         if shown:
             self._refresh_samples()
 
