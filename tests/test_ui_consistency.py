@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QAbstractButton, QLabel
 
 from simulator.examples import load_example
 from simulator.formatting import factor_line, format_number
+from simulator.notation import parse_parameter
 from ui.document import Document
 from ui.main_window import MainWindow
 
@@ -176,3 +177,55 @@ def test_the_epoch_axis_counts_whole_epochs_unless_samples_are_shown(qtbot):
     plot.samples_box.setChecked(False)
     zoomed_in = tick_values(axis, 1.1, 1.6)   # no whole epoch in view: the axis still has ticks
     assert zoomed_in and all(1.1 <= value <= 1.6 for value in zoomed_in)
+
+
+def test_every_number_of_a_classification_step_on_screen_is_autograds(qtbot):
+    """One whole sample of the lectures' classification example through the window: the graph's
+    labels and the inspector's result of every step equal PyTorch's float64 values, rounded."""
+    import pytest
+    torch = pytest.importorskip("torch", reason="PyTorch (the `reference` extra) is not installed")
+    session = load_example("classification")
+    parameters = {name: torch.tensor(session.network.get(name), dtype=torch.float64, requires_grad=True)
+                  for name in ("w111", "w121", "b11", "w112", "w122", "b12", "w211", "w221", "b21")}
+    p = parameters
+    x1, x2, y = 8.0, 8.0, 1.0
+    o11 = torch.sigmoid(p["w111"] * x1 + p["w121"] * x2 + p["b11"])
+    o12 = torch.sigmoid(p["w112"] * x1 + p["w122"] * x2 + p["b12"])
+    z21 = p["w211"] * o11 + p["w221"] * o12 + p["b21"]
+    y_hat = torch.sigmoid(z21)
+    loss = -(y * torch.log(y_hat) + (1 - y) * torch.log(1 - y_hat))
+    loss.backward()
+    optimiser = torch.optim.SGD(parameters.values(), lr=session.training.learning_rate)
+    old = {name: value.item() for name, value in parameters.items()}
+    optimiser.step()
+    shown = {name: format_number(value.item()) for name, value in
+             [("o11", o11), ("o12", o12), ("z21", z21), ("ŷ", y_hat), ("L", loss)]}
+
+    window = open_window(qtbot, session)
+    scene = window.view.scene()
+    seen = set()
+    while (record := window.controller.step("factor")[-1]).kind != "forward" or record.sample == 1:
+        scene.refresh()
+        text = window.inspector.plain_text()
+        if record.kind == "forward" and record.layer == 2:
+            assert f"ŷ = σ(z21) = σ({shown['z21']}) = {shown['ŷ']}" in text
+            assert f"ŷ = {shown['ŷ']}" in scene.neuron_item(2, 1).label_text()
+        if record.kind == "forward" and record.layer == 1:
+            out = shown[f"o1{record.neuron}"]
+            assert text.splitlines()[-1].endswith(f"= {out}") and f"o = {out}" in scene.neuron_item(1, record.neuron).label_text()
+        if record.kind == "loss":
+            assert text.splitlines()[-1].endswith(f"= {shown['L']}")
+            assert f"L = {shown['L']}" in scene.neuron_item(2, 1).label_text()
+        if record.kind == "gradient":
+            gradient = format_number(parameters[record.parameter].grad.item())
+            assert text.splitlines()[1].endswith(f"= {gradient}"), record.parameter
+            ref = parse_parameter(record.parameter)
+            item = (scene.neuron_item(ref.layer, ref.target) if ref.is_bias
+                    else scene.edge_item(ref.layer, ref.source, ref.target))
+            assert f"∂L/∂{record.parameter} = {gradient}" in item.label_text(), record.parameter
+            seen.add(record.parameter)
+        if record.kind == "update":
+            new = format_number(parameters[record.parameter].item())
+            assert text.splitlines()[-1].endswith(f"= {new}") and format_number(old[record.parameter]) in text
+    assert seen == set(parameters)
+    assert highlighted_rows(window) == {2}
