@@ -229,3 +229,17 @@ def test_every_number_of_a_classification_step_on_screen_is_autograds(qtbot):
             assert text.splitlines()[-1].endswith(f"= {new}") and format_number(old[record.parameter]) in text
     assert seen == set(parameters)
     assert highlighted_rows(window) == {2}
+
+
+def test_the_history_wraps_long_products_at_full_precision(qtbot):
+    window = open_window(qtbot, load_example("classification"))
+    window.document.set_digits(17)
+    while (record := window.controller.step("factor")[-1]).kind != "factor" or record.parameter != "w121":
+        pass
+    history = window.inspector.history
+    qtbot.waitUntil(lambda: history.count() > 0)
+    longest = max((history.item(row) for row in range(history.count())), key=lambda item: len(item.text()))
+    assert "·\u200b" in longest.text()
+    # Unbroken, "(−1.8466972039318563)·0.24827746424989006·0.1·…" ran past the list's right edge.
+    assert history.visualItemRect(longest).width() <= history.viewport().width()
+    assert history.horizontalScrollBar().maximum() == 0

@@ -35,10 +35,15 @@ def _paragraph(text: str, css_class: str = "") -> str:
     return f"<p{attribute}>{to_html(text)}</p>"
 
 
+#: Lets the history list wrap a long product such as `(−1.8467)·0.248277·0.1·…` after a `·`.
+BREAK_AFTER_PRODUCT = "·\u200b"
+
+
 def history_text(record: Record, digits: int) -> str:
-    """One line for the history list: the record's last formula line, e.g. `o11 = z11 = 1.6`."""
+    """One line for the history list: the z line of a forward record, the last formula line otherwise."""
     lines = record_lines(record, digits)
-    return to_unicode_subscripts(lines[0] if record.kind == "forward" else lines[-1])
+    text = to_unicode_subscripts(lines[0] if record.kind == "forward" else lines[-1])
+    return text.replace("·", BREAK_AFTER_PRODUCT)
 
 
 class InspectorPanel(QWidget):
