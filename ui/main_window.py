@@ -126,8 +126,12 @@ class MainWindow(QMainWindow):
     def _update_position(self) -> None:
         self.position_label.setText(self.controller.position_text())
         training = self.document.training
+        # QProgressBar repaints itself at once when its text changes; with updates off it is painted
+        # with the rest of the window instead, which a full-speed run does 30 times a second.
+        self.progress.setUpdatesEnabled(False)
         self.progress.setMaximum(training.config.epochs)
         self.progress.setValue(min(training.epoch, training.config.epochs))
+        self.progress.setUpdatesEnabled(True)
 
     def _running_changed(self, running: bool) -> None:
         self.window_actions.show_running(running)
