@@ -172,8 +172,11 @@ class LossPlotPanel(QWidget):
             changed = self._refresh_samples() or changed
         if changed:
             # Fit the axes to the new data now: pyqtgraph would do it while painting, and the axes it
-            # changes then are painted a second time.
-            self.plot.getPlotItem().getViewBox().prepareForPaint()
+            # changes then are painted a second time. Fitting changes what clip-to-view shows, which
+            # asks for one more fit (the second call does nothing when it does not).
+            view = self.plot.getPlotItem().getViewBox()
+            view.prepareForPaint()
+            view.prepareForPaint()
         self._update_status()
 
     def _refresh_samples(self) -> bool:
