@@ -321,3 +321,32 @@ def test_the_setup_line_writes_numbers_as_everywhere_else_and_one_epoch_in_the_s
     assert code == 0
     # Before: "learning rate 1e-05, 1 epochs" (an ASCII minus and a plural).
     assert "mean squared error, learning rate 1e−05, 1 epoch, sequential order" in out.splitlines()[1]
+
+
+def documented_examples() -> list[tuple[list[str], str]]:
+    """Every `$ python main.py …` example of docs/cli.md with the output it shows."""
+    import re
+    text = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    return [(command.split()[2:], output) for command, output in
+            re.findall(r"```\n\$ (python main\.py [^\n]*)\n(.*?)```", text, re.S)]
+
+
+@pytest.mark.parametrize("argv, shown", documented_examples(), ids=lambda value: " ".join(value)[:60]
+                         if isinstance(value, list) else "")
+def test_the_command_line_guide_shows_what_the_commands_print(capsys, tmp_path, monkeypatch, argv, shown):
+    """The guide's examples are the real output (a train --json number had gone stale by one ulp)."""
+    monkeypatch.chdir(tmp_path)   # --save writes here
+    code, out, err = run(capsys, *argv)
+    printed = (out + err).rstrip("\n").splitlines()
+    if argv[-1] == "--json" and argv[0] == "trace":   # shown indented and cut short, for reading
+        records = json.loads(out)
+        first = json.loads(shown.split("  …")[0].rstrip().rstrip(",") + "]")[0]
+        assert records[0] == first and len(records) == 61
+        return
+    if any("…" in line for line in shown.splitlines()):   # an excerpt: the lines shown, in order
+        expected = [line for line in shown.rstrip("\n").splitlines() if "…" not in line]
+        remaining = iter(printed)
+        assert all(line in remaining for line in expected), expected   # a subsequence of the output
+        return
+    assert printed == shown.rstrip("\n").splitlines()
+    assert code == (2 if printed[0].startswith("backprop-sim: error:") else 0)
