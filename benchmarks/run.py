@@ -28,7 +28,8 @@ def row(name: str, value: float, unit: str, target: float, at_least: bool, scale
     shown = value * scale
     passed = shown >= target if at_least else shown <= target
     sign = "≥" if at_least else "≤"
-    return name, f"{shown:,.1f} {unit}", f"{sign} {target:,g} {unit}", "pass" if passed else "FAIL"
+    digits = 2 if abs(shown) < 10 else 1   # a ratio of 0.46 must not print as 0.5
+    return name, f"{shown:,.{digits}f} {unit}", f"{sign} {target:,g} {unit}", "pass" if passed else "FAIL"
 
 
 def print_table(rows: list[tuple]) -> None:
