@@ -243,3 +243,19 @@ def test_the_history_wraps_long_products_at_full_precision(qtbot):
     # Unbroken, "(−1.8466972039318563)·0.24827746424989006·0.1·…" ran past the list's right edge.
     assert history.visualItemRect(longest).width() <= history.viewport().width()
     assert history.horizontalScrollBar().maximum() == 0
+
+
+def test_a_standardised_input_says_so_beside_the_raw_table(qtbot):
+    window = open_window(qtbot, load_example("regression"))
+    window.dataset_panel.standardise_box.setChecked(True)
+    record = window.controller.step("factor")[-1]
+    scene = window.view.scene()
+    scene.refresh()
+    text = scene.neuron_item(0, 1).label_text()
+    # The graph showed "x = 1.34164" beside a table reading 8, with nothing to say why.
+    assert f"x = {format_number(record.inputs[0])}\nstandardised" in text
+    assert record.inputs[0] != 8.0
+    window.document.undo_stack.undo()
+    window.controller.step("factor")
+    scene.refresh()
+    assert "standardised" not in scene.neuron_item(0, 1).label_text()

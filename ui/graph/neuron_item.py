@@ -73,16 +73,18 @@ class NeuronItem(QGraphicsItem):
         self.name = style.subscripted(out_label(network, self.layer, self.neuron))
         self.highlighted = ("neuron", self.layer, self.neuron) in overlay.highlight
         if self.is_input:
-            self._refresh_input(network, overlay, digits)
+            self._refresh_input(network, overlay, digits, document.session.standardise)
         else:
             self._refresh_neuron(network, overlay, digits, compact)
         self.update(self.boundingRect())
 
     # -- texts ---------------------------------------------------------------------------------
-    def _refresh_input(self, network, overlay: Overlay, digits: int) -> None:
+    def _refresh_input(self, network, overlay: Overlay, digits: int, standardised: bool) -> None:
         lines = [(network.input_names[self.neuron - 1], "title")]
         if self.neuron in overlay.inputs:
             lines.append((f"x = {format_number(overlay.inputs[self.neuron], digits)}", "plain"))
+            if standardised:   # the data table shows the raw value; training sees this one
+                lines.append(("standardised", "muted"))
         self.side_label.set_lines(lines)
 
     def _refresh_neuron(self, network, overlay: Overlay, digits: int, compact: bool) -> None:
