@@ -276,8 +276,9 @@ def _trace_lines(session: Session, records: list, sample: int, digits: int) -> l
     values = ", ".join(f"{name} = {format_number(value, digits)}"
                        for name, value in zip(dataset.columns, dataset.rows[sample - 1]))
     rate = format_number(session.training.learning_rate, digits)
+    scaled = "; inputs standardised to mean 0 and standard deviation 1" if session.standardise else ""
     lines = [session.title or "Untitled session",
-             f"One training step on sample {sample} ({values}), learning rate η = {rate}"]
+             f"One training step on sample {sample} ({values}{scaled}), learning rate η = {rate}"]
     section = None
     for record in records:
         if _SECTIONS[record.kind] != section:

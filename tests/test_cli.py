@@ -350,3 +350,15 @@ def test_the_command_line_guide_shows_what_the_commands_print(capsys, tmp_path, 
         return
     assert printed == shown.rstrip("\n").splitlines()
     assert code == (2 if printed[0].startswith("backprop-sim: error:") else 0)
+
+
+def test_trace_says_when_the_inputs_it_shows_are_standardised(capsys, tmp_path):
+    data = json.loads((ROOT / "resources" / "examples" / "regression.json").read_text(encoding="utf-8"))
+    data["dataset"]["standardise"] = True
+    path = tmp_path / "standardised.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    code, out, _ = run(capsys, "trace", "--session", str(path))
+    assert code == 0
+    # Was "(cgpa = 1.34164, resume_score = −1.18322, lpa = 4)" for a row that reads 8, 8, 4.
+    assert out.splitlines()[1] == ("One training step on sample 1 (cgpa = 1.34164, resume_score = −1.18322, lpa = 4; "
+                                   "inputs standardised to mean 0 and standard deviation 1), learning rate η = 0.001")
