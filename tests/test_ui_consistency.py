@@ -259,3 +259,15 @@ def test_a_standardised_input_says_so_beside_the_raw_table(qtbot):
     window.controller.step("factor")
     scene.refresh()
     assert "standardised" not in scene.neuron_item(0, 1).label_text()
+
+
+def test_the_end_of_an_epoch_highlights_no_row_as_the_graph_highlights_nothing(qtbot):
+    window = open_window(qtbot, load_example("regression"))
+    while (record := window.controller.step("factor")[-1]).kind != "epoch":
+        pass
+    window.view.scene().refresh()
+    assert "End of epoch 1" in window.position_label.text()
+    assert highlighted_rows(window) == set()   # was row 1, the next epoch's first sample
+    assert not window.view.scene().overlay().highlight
+    window.controller.step("factor")
+    assert highlighted_rows(window) == {1}

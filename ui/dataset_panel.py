@@ -116,6 +116,8 @@ class DatasetModel(QAbstractTableModel):
         """0-based rows of the sample being shown, or of the next batch when nothing is revealed."""
         stepper, training = self.document.stepper, self.document.training
         record = stepper.current
+        if record is not None and record.kind == "epoch":   # the epoch's end: no row is the current one
+            return set()
         if record is not None and getattr(record, "rows", ()):   # an update: the rows of its batch
             return {row - 1 for row in record.rows}
         if record is not None and hasattr(record, "row"):
