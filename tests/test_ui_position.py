@@ -46,3 +46,23 @@ def test_position_names_the_row_when_the_order_is_shuffled(qtbot):
     record = controller.step("factor")[0]
     assert record.row == row
     assert f"sample 1 of 4{expected_row} · Forward pass" in controller.position_text()
+
+
+def test_position_during_the_last_update_of_an_epoch_names_that_epoch(qtbot):
+    document, controller = make(qtbot)
+    while (record := controller.step("factor")[-1]).kind != "epoch":
+        if record.kind == "update":
+            # The last update used to read "Epoch 2 of 5 · sample 4 of 4 · Update of b12".
+            assert controller.position_text().startswith(f"Epoch 1 of 5 · sample {record.sample} of 4 · Update")
+    assert controller.position_text() == "Epoch 1 of 5 · sample 4 of 4 · End of epoch 1"
+    controller.step("factor")
+    assert controller.position_text().startswith("Epoch 2 of 5 · sample 1 of 4 · Forward pass")
+
+
+def test_position_of_a_mini_batch_update_names_all_its_samples(qtbot):
+    session = load_example("regression")
+    session.training = session.training.with_changes(batch_size=2)
+    document, controller = make(qtbot, session)
+    while (record := controller.step("factor")[-1]).kind != "update":
+        pass
+    assert controller.position_text() == "Epoch 1 of 5 · samples 1–2 of 4 · Update of w211"

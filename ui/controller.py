@@ -81,10 +81,14 @@ class Controller(QObject):
         record = self.current
         epoch = min(training.epoch + 1, epochs)
         if record is not None:
-            sample, row = record.sample, getattr(record, "row", record.sample)
+            # The record's own epoch: the last update of an epoch is shown after training moved on.
+            epoch, sample, row = record.epoch, record.sample, getattr(record, "row", record.sample)
         else:
             sample, row = training.position + 1, int(training.current_batch()[0]) + 1
         where = f"sample {sample} of {count}" + (f" (row {row})" if row != sample else "")
+        batch = getattr(record, "batch_size", 1)
+        if batch > 1:   # an update of a mini-batch is about all of its samples
+            where = f"samples {sample - batch + 1}–{sample} of {count}"
         phase = describe(record) if record is not None else "Ready"
         return f"Epoch {epoch} of {epochs} · {where} · {phase}"
 
