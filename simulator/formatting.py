@@ -115,9 +115,12 @@ def loss_lines(record: LossRecord, digits: int = DEFAULT_DIGITS) -> list[str]:
     values = tuple(value for pair in zip(record.targets, record.predictions) for value in pair)
     numbers = fill_numbers(loss_formula_text(record.loss, slots), values, digits)
     lines = [f"L = {symbolic} = {numbers} = {format_number(record.value, digits)}"]
-    if record.loss == "bce" and any(p <= BCE_EPSILON or p >= 1 - BCE_EPSILON for p in record.predictions):
+    clipped = [label for label, p in zip(record.prediction_labels, record.predictions)
+               if p <= BCE_EPSILON or p >= 1 - BCE_EPSILON]
+    if record.loss == "bce" and clipped:
         epsilon = format_number(BCE_EPSILON, digits)
-        lines.append(f"(ŷ is clipped to [{epsilon}, 1 − {epsilon}] before the logarithm)")
+        names = " and ".join(clipped) + (" are" if len(clipped) > 1 else " is")
+        lines.append(f"({names} clipped to [{epsilon}, 1 − {epsilon}] before the logarithm)")
     return lines
 
 

@@ -267,3 +267,13 @@ def test_a_negative_number_first_in_its_bracket_is_not_bracketed_again():
     assert record_lines(weight) == ["∂z21/∂o11 = w211 = −0.5"]
     forward = next(record for record in records if record.kind == "forward" and record.layer == 2)
     assert "= (−0.5)·1.6 + " in record_lines(forward)[0]     # a factor of a product keeps its brackets
+
+
+def test_the_clip_note_names_the_outputs_it_applies_to():
+    training = random_training(6, [2, 2, 2], ["sigmoid", "sigmoid"], "bce")
+    training.network.layers[1].weights[:, 1] = 60.0   # ŷ2 saturates at 1, ŷ1 does not
+    records = Stepper(training).step("sample")
+    loss = next(record for record in records if record.kind == "loss")
+    assert record_lines(loss)[1] == "(ŷ2 is clipped to [1e−07, 1 − 1e−07] before the logarithm)"   # was "ŷ is"
+    factor = next(record for record in records if record.kind == "factor" and record.denominator == "ŷ2")
+    assert factor.note == "ŷ2 is outside [1e−07, 1 − 1e−07], where the clipped loss is flat"
