@@ -104,7 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train and print the loss per epoch and the parameters")
     _add_source(train)
     train.add_argument("--epochs", type=_whole("epochs", 1), metavar="N", help="number of epochs")
-    train.add_argument("--lr", type=_number("learning rate", 0.0, strict=True), metavar="X", help="learning rate η (> 0)")
+    train.add_argument("--lr", type=_number("learning rate", 0.0, strict=True), metavar="X",
+                       help="learning rate η (> 0)")
     train.add_argument("--order", choices=ORDERS, help="order of the samples in each epoch")
     train.add_argument("--seed", type=_whole("seed", 0), metavar="S", help="seed of the shuffled order")
     train.add_argument("--batch-size", type=_batch_size, metavar="B",

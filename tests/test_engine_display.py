@@ -80,7 +80,8 @@ def test_a_clipped_bce_derivative_says_why_it_is_zero(weight, prediction):
     first = next(record for record in records if record.kind == "factor")
     assert first.value == 0.0
     # Before: "−1/1 + (1 − 1)/(1 − 1) = 0" or "−1/7.34346e−37 + … = 0", numbers that do not give 0.
-    assert record_lines(first) == ["∂L/∂ŷ = 0 (ŷ is outside [1e−07, 1 − 1e−07], where the clipped loss is flat)"]
+    assert record_lines(first) == [
+        "∂L/∂ŷ = 0 (ŷ is outside [1e−07, 1 − 1e−07], where the clipped loss is flat)"]
     assert prediction in record_lines(loss)[0]
 
 
@@ -88,7 +89,8 @@ def test_an_unclipped_bce_derivative_shows_its_numbers():
     stepper = Stepper(load_example("classification").make_training())
     first = next(record for record in stepper.step("sample") if record.kind == "factor")
     assert first.note == ""
-    assert record_lines(first) == ["∂L/∂ŷ = −y/ŷ + (1 − y)/(1 − ŷ) = −1/0.541505 + (1 − 1)/(1 − 0.541505) = −1.8467"]
+    assert record_lines(first) == [
+        "∂L/∂ŷ = −y/ŷ + (1 − y)/(1 − ŷ) = −1/0.541505 + (1 − 1)/(1 − 0.541505) = −1.8467"]
 
 
 # -- updates name their rows --------------------------------------------------------------------
@@ -231,7 +233,8 @@ def test_a_multi_output_bce_loss_keeps_each_outputs_term_together():
     loss = next(record for record in Stepper(training).step("sample") if record.kind == "loss")
     line = record_lines(loss)[0]
     # Was "(1/2)·[−y1·log(ŷ1) − (1 − y1)·log(1 − ŷ1) + −y2·log(ŷ2) − …]".
-    assert line.startswith("L = (1/2)·[(−y1·log(ŷ1) − (1 − y1)·log(1 − ŷ1)) + (−y2·log(ŷ2) − (1 − y2)·log(1 − ŷ2))] = ")
+    assert line.startswith("L = (1/2)·[(−y1·log(ŷ1) − (1 − y1)·log(1 − ŷ1)) "
+                           "+ (−y2·log(ŷ2) − (1 − y2)·log(1 − ŷ2))] = ")
     assert "+ −" not in line
     assert close(evaluate(line.split(" = ")[2]), loss.value, 1e-5)
 
@@ -257,11 +260,12 @@ def test_a_negative_number_first_in_its_bracket_is_not_bracketed_again():
     stepper = Stepper(session.make_training())
     records = stepper.step("sample")
     loss = next(record for record in records if record.kind == "loss")
-    assert record_lines(loss)[0] == "L = (y − ŷ)² = (−2.5 − (−0.64))² = 3.4596"   # was "((−2.5) − (−0.64))²"
+    # Was "((−2.5) − (−0.64))²" and "(−0.5) − 0.001·…".
+    assert record_lines(loss)[0] == "L = (y − ŷ)² = (−2.5 − (−0.64))² = 3.4596"
     first = next(record for record in records if record.kind == "factor")
     assert record_lines(first) == ["∂L/∂ŷ = −2(y − ŷ) = −2(−2.5 − (−0.64)) = 3.72"]
     update = next(record for record in records if record.kind == "update" and record.parameter == "w211")
-    assert record_lines(update)[0].startswith("w211 ← w211 − η·∂L/∂w211 = −0.5 − 0.001·")   # was "(−0.5) − …"
+    assert record_lines(update)[0].startswith("w211 ← w211 − η·∂L/∂w211 = −0.5 − 0.001·")
     weight = next(record for record in records if record.kind == "factor" and record.numerator == "z21"
                   and record.denominator == "o11")
     assert record_lines(weight) == ["∂z21/∂o11 = w211 = −0.5"]

@@ -151,7 +151,8 @@ def test_panel_mnemonics_leave_the_menu_bar_alone_and_are_unique_in_each_panel(q
     assert len(shown_letters) == len(set(shown_letters)) and not set(shown_letters) & menus, shown_letters
     for name in ("inspector", "settings", "structure"):
         dock = window.docks[name]
-        letters = [_mnemonic(widget.text()) for widget in dock.findChildren(QLabel) + dock.findChildren(QAbstractButton)]
+        widgets = dock.findChildren(QLabel) + dock.findChildren(QAbstractButton)
+        letters = [_mnemonic(widget.text()) for widget in widgets]
         letters = [letter for letter in letters if letter]
         # Alt+S focused "Loss per sample" instead of opening the Simulation menu, Alt+E the Epochs field
         # instead of the Edit menu, and so on.
@@ -212,7 +213,8 @@ def test_every_number_of_a_classification_step_on_screen_is_autograds(qtbot):
             assert f"ŷ = {shown['ŷ']}" in scene.neuron_item(2, 1).label_text()
         if record.kind == "forward" and record.layer == 1:
             out = shown[f"o1{record.neuron}"]
-            assert text.splitlines()[-1].endswith(f"= {out}") and f"o = {out}" in scene.neuron_item(1, record.neuron).label_text()
+            assert text.splitlines()[-1].endswith(f"= {out}")
+            assert f"o = {out}" in scene.neuron_item(1, record.neuron).label_text()
         if record.kind == "loss":
             assert text.splitlines()[-1].endswith(f"= {shown['L']}")
             assert f"L = {shown['L']}" in scene.neuron_item(2, 1).label_text()
