@@ -292,3 +292,17 @@ def test_getting_started_points_a_new_user_to_the_learn_menu_and_the_tour(window
     window.window_actions.getting_started.trigger()
     [text] = dialogs.texts("information")
     assert "Learn ▸" in text and "Help ▸ Guided Tour" in text and "Step Back (Ctrl+F10)" in text
+
+
+def test_stepping_back_says_so_in_the_status_bar(window):
+    controller = window.controller
+    window.set_granularity("sample")
+    controller.step()
+    controller.step()
+    window.window_actions.step_back.trigger()
+    assert window.statusBar().currentMessage() == f"Stepped back one sample: {controller.position_text()}"
+    assert window.document.training.position == 1
+    window.window_actions.back_to_start.trigger()
+    assert window.statusBar().currentMessage() == "Back at the start of training"
+    window.window_actions.step_back.trigger()
+    assert window.statusBar().currentMessage() == "At the start of training"
