@@ -185,7 +185,7 @@ def context_lines(training: Training, digits: int) -> list[str]:
     batch = "the whole dataset" if config.batch_size == 0 else str(config.batch_size)
     lines = [f"Network {sizes} (activations: {activations}); loss {training.loss.name}; "
              f"learning rate η = {format_number(config.learning_rate, 17)}; batch size {batch}; "
-             f"order {config.order}" + (f" (seed {config.seed})" if config.order == "shuffled" else "") + ".",
+             + ("samples in order." if config.order == "sequential" else f"samples shuffled each epoch (seed {config.seed})."),
              f"Numbers are shown to {digits} significant digits; the calculation uses full precision."]
     if config.update_rule == "in_place":
         lines.append("MISTAKEN UPDATE RULE (in place): later layers are updated before the gradient passes "

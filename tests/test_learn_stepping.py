@@ -470,6 +470,15 @@ def test_trace_writes_worked_solutions(tmp_path, capsys):
         for line in record_lines(record, 4):
             assert line in text
     markdown = notes.read_text(encoding="utf-8")
-    assert "## Epoch 1, sample 3 (dataset row 3)" in markdown and "batch size 1; order sequential" in markdown
+    assert "## Epoch 1, sample 3 (dataset row 3)" in markdown and "batch size 1; samples in order." in markdown
     assert main(["trace", "--example", "regression", "--html", str(tmp_path / "no" / "such.html")]) == 2
     assert "such.html" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("order, words", [("sequential", "samples in order."),
+                                          ("shuffled", "samples shuffled each epoch (seed 3).")])
+def test_a_worked_solution_names_the_order_in_the_settings_panel_words(order, words):
+    from simulator.worked import context_lines
+    session = load_example("regression")
+    session.training = session.training.with_changes(order=order, seed=3)
+    assert context_lines(session.make_training(), 4)[0].endswith("batch size 1; " + words)
