@@ -54,6 +54,8 @@ def fill_numbers(template: str, values: tuple, digits: int = DEFAULT_DIGITS) -> 
     """`template` with `values` substituted: a negative number in parentheses unless it stands alone as
     the first term of a bracket, `(−2.8 − 0.59)²` rather than `((−2.8) − 0.59)²`."""
     parts = _SLOT.split(template)   # text, slot index, text, slot index, …, text
+    precision = {int(slot): _digits_beside_one(values[int(slot)], digits)
+                 for place, slot in enumerate(parts) if place % 2 and parts[place - 1].endswith("1 − ")}
     pieces = []
     for place, part in enumerate(parts):
         if place % 2 == 0:
@@ -62,9 +64,17 @@ def fill_numbers(template: str, values: tuple, digits: int = DEFAULT_DIGITS) -> 
         before, after = parts[place - 1], parts[place + 1]
         alone = before.endswith(("(", "[")) or (before == "" and place == 1)
         alone = alone and (after == "" or after.startswith((" ", ")", "]")))
-        value = values[int(part)]
-        pieces.append(format_number(value, digits) if alone else operand(value, digits))
+        value, shown_digits = values[int(part)], precision.get(int(part), digits)
+        pieces.append(format_number(value, shown_digits) if alone else operand(value, shown_digits))
     return "".join(pieces)
+
+
+def _digits_beside_one(value: float, digits: int) -> int:
+    """Digits enough that a value subtracted from 1 does not read ±1 unless it is: `1 − 0.9999997`
+    rather than `1 − 1` next to a result that is not 0."""
+    while digits < 17 and abs(value) != 1 and format_number(abs(value), digits) == "1":
+        digits += 1
+    return digits
 
 
 # -- forward ------------------------------------------------------------------------------------

@@ -281,3 +281,16 @@ def test_the_clip_note_names_the_outputs_it_applies_to():
     assert record_lines(loss)[1] == "(ŷ2 is clipped to [1e−07, 1 − 1e−07] before the logarithm)"   # was "ŷ is"
     factor = next(record for record in records if record.kind == "factor" and record.denominator == "ŷ2")
     assert factor.note == "ŷ2 is outside [1e−07, 1 − 1e−07], where the clipped loss is flat"
+
+
+def test_a_value_next_to_one_keeps_the_digits_that_make_the_difference():
+    session = load_example("classification")
+    session.network.set("w211", 9.0)
+    session.network.set("w221", 9.0)        # ŷ = σ(14.98) = 0.9999997
+    records = Stepper(session.make_training()).step("sample")
+    factor = next(record for record in records if record.kind == "factor" and record.denominator == "z21")
+    # Was "ŷ(1 − ŷ) = 1(1 − 1) = 3.13e−07": the numbers shown gave 0.
+    assert record_lines(factor) == [f"∂ŷ/∂z21 = ŷ(1 − ŷ) = 0.9999997(1 − 0.9999997) = {format_number(factor.value)}"]
+    loss = next(record for record in records if record.kind == "loss")
+    assert "log(1 − 0.9999997)" in record_lines(loss)[0]
+    assert close(evaluate(record_lines(factor, 17)[0].split(" = ")[2]), factor.value, 1e-12)
