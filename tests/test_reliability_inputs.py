@@ -155,7 +155,7 @@ SPINS = {"epochs_spin": ("epochs", "Epochs", "epochs"), "seed_spin": ("seed", "S
          "init_seed_spin": ("init_seed", "Random seed", None), "digits_spin": ("digits", "Significant digits", None)}
 NOT_WHOLE = ["", "   ", "abc", "nan", "inf", "-inf", "1e400", "1.5", "1e3", "0x10", "-1", "99999999999", "1" * 400]
 SPIN_CASES = ([(spin, text) for spin in SPINS for text in NOT_WHOLE]
-              + [("epochs_spin", "0"), ("epochs_spin", "10000001"), ("digits_spin", "1"), ("digits_spin", "18"),
+              + [("epochs_spin", "0"), ("epochs_spin", "100000001"), ("digits_spin", "1"), ("digits_spin", "18"),
                  ("seed_spin", "2147483648"), ("batch_spin", "1000001")])
 
 
@@ -688,3 +688,9 @@ def test_the_real_app_started_on_a_bad_session_file_says_why(tmp_path, content, 
     (warning,) = report["warnings"]
     assert warning.startswith("Could not open bad.json: ") and reason in warning
     assert warning.endswith("Showing the default example.") and report["title"] == load_example("regression").title
+
+
+def test_the_epochs_field_shows_every_count_the_engine_accepts(settings_panel):
+    from simulator.training import MAX_EPOCHS
+    settings_panel.document.edit_config(epochs=MAX_EPOCHS)
+    assert settings_panel.epochs_spin.value() == settings_panel.document.session.training.epochs == MAX_EPOCHS

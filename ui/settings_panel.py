@@ -11,11 +11,11 @@ from simulator.dataset import MAX_ROWS
 from simulator.errors import ConfigError, SimulatorError
 from simulator.formatting import format_number
 from simulator.initialisation import SCHEMES, Initialisation
+from simulator.training import MAX_EPOCHS
 
 from .parsing import parse_float
 from .spin_box import RefusingSpinBox
 
-MAX_EPOCHS_SHOWN = 10_000_000
 MAX_SEED = 2**31 - 1
 FULL_PRECISION = 17
 ERROR_STYLE = "color: #b00020;"
@@ -91,7 +91,7 @@ class SettingsPanel(QWidget):
         self._row(form, "Le&arning rate η:", self.rate_edit, "learning_rate",
                   "Step size of every update w ← w − η·∂L/∂w; a number greater than 0 (e.g. 0.001)")
         self.rate_edit.editingFinished.connect(self._rate_edited)
-        self.epochs_spin = self._spin(1, MAX_EPOCHS_SHOWN)
+        self.epochs_spin = self._spin(1, MAX_EPOCHS)
         self.epochs_spin.setGroupSeparatorShown(True)
         self._row(form, "E&pochs:", self.epochs_spin, "epochs", "How many passes over the whole dataset")
         self.epochs_spin.valueChanged.connect(lambda value: self._edit("epochs", epochs=value))
@@ -253,7 +253,7 @@ class SettingsPanel(QWidget):
         for widget in widgets:
             widget.blockSignals(True)
         self.rate_edit.setText(exact(config.learning_rate))
-        self.epochs_spin.setValue(min(config.epochs, MAX_EPOCHS_SHOWN))
+        self.epochs_spin.setValue(config.epochs)
         self.order_combo.setCurrentIndex(self.order_combo.findData(config.order))
         self.seed_spin.setValue(config.seed)
         self.seed_spin.setEnabled(config.order == "shuffled")   # in order, the seed has no effect
