@@ -273,3 +273,14 @@ def test_the_end_of_an_epoch_highlights_no_row_as_the_graph_highlights_nothing(q
     assert not window.view.scene().overlay().highlight
     window.controller.step("factor")
     assert highlighted_rows(window) == {1}
+
+
+def test_the_convergence_criterion_is_enabled_only_with_a_tolerance(qtbot):
+    window = open_window(qtbot, load_example("regression"))
+    panel = window.settings_panel
+    assert window.document.training.config.tolerance == 0
+    assert not panel.criterion_combo.isEnabled()   # was enabled although nothing stops early at 0
+    window.document.edit_config(tolerance=1e-6)
+    assert panel.criterion_combo.isEnabled()
+    window.document.undo_stack.undo()
+    assert not panel.criterion_combo.isEnabled()

@@ -260,6 +260,7 @@ class SettingsPanel(QWidget):
         self.batch_spin.setValue(config.batch_size)
         self.tolerance_edit.setText(exact(config.tolerance))
         self.criterion_combo.setCurrentIndex(self.criterion_combo.findData(config.convergence))
+        self.criterion_combo.setEnabled(config.tolerance > 0)   # a tolerance of 0 never stops early
         self.rule_combo.setCurrentIndex(self.rule_combo.findData(config.update_rule))
         self.rule_warning.setVisible(config.update_rule == "in_place")
         for widget in widgets:
