@@ -190,16 +190,17 @@ def loss_plot_million(session) -> tuple[float, float]:
     document = shown.window.document
     training = document.training
     rows = training.n_samples
-    values = 1.0 / np.arange(1, 1_000_001)
     before = rss_mb()
-    # Filled in the types training keeps (a list of floats, an array of doubles) and grown item by
-    # item as a run grows them: a large temporary list would stay in the allocator and be counted.
-    training.history.extend(map(float, values))
-    training.sample_losses.frombytes(np.repeat(values, rows).tobytes())
+    # Grown as the fast path grows them, an epoch at a time (its samples' losses, then its mean), so
+    # the buffers go through the same doublings; a large temporary list would stay in the allocator.
+    history, sample_losses = training.history, training.sample_losses
+    for epoch in range(1, 1_000_001):
+        loss = 1.0 / epoch
+        sample_losses.extend([loss] * rows)
+        history.append(loss)
     document.history_changed.emit()
     shown.settle()
     added = rss_mb() - before
-    del values
     times = []
     counter = PaintCounter(shown.window.loss_plot.plot.viewport())
     for epoch in range(12):

@@ -75,11 +75,11 @@ class Snapshot:
     def apply(self, training: Training) -> None:
         training.network.set_flat_parameters(self.parameters)
         training.epoch, training.position = self.epoch, self.position
-        # New list objects, so views that cache a list's tail see that it changed.
-        training.history = training.history[:self.history_length]
-        training.sample_losses = training.sample_losses[:self.samples_length]
+        # Cut back in place: a log counts its cuts, so the views see that it changed.
+        training.history.truncate(self.history_length)
+        training.sample_losses.truncate(self.samples_length)
         losses = training.sample_losses
-        training._epoch_losses = list(losses[len(losses) - self.position:]) if self.position else []
+        training._epoch_losses = losses[len(losses) - self.position:].tolist() if self.position else []
         training._epoch_start = self.epoch_start
         training.status, training.message = self.status, self.message
 

@@ -10,7 +10,6 @@ a small network goes through the generated kernel of `kernel.py` instead of nump
 from __future__ import annotations
 
 import math
-from array import array
 from dataclasses import dataclass, asdict, field, replace
 
 import numpy as np
@@ -19,6 +18,7 @@ from .dataset import MAX_ROWS, Dataset
 from .errors import ConfigError
 from .formatting import format_number
 from .kernel import Kernel, kernel_for
+from .loss_log import LossLog
 from .losses import Loss, get_loss
 from .network import BackwardCache, ForwardCache, Network, check_loss_compatible
 
@@ -143,9 +143,10 @@ class Training:
         self.Y = self.dataset.Y
         self.epoch = 0
         self.position = 0
-        self.history: list[float] = []
-        #: Every sample's loss, 8 bytes each (a long run keeps millions of them).
-        self.sample_losses = array("d")
+        #: The mean loss of every completed epoch, and every sample's loss before its update: 8 bytes
+        #: each (a long run keeps millions), read as lists of floats or as numpy views.
+        self.history = LossLog()
+        self.sample_losses = LossLog()
         self._epoch_losses: list[float] = []
         self._epoch_start = self.network.flat_parameters()
         self._orders: dict[int, np.ndarray] = {}
@@ -393,7 +394,7 @@ class Training:
     def summary(self) -> dict:
         """Loss history, final parameters and why training stopped, as plain JSON-ready values."""
         return {
-            "loss_per_epoch": list(self.history),
+            "loss_per_epoch": self.history.tolist(),
             "layers": [{"weights": layer.weights.tolist(), "biases": layer.biases.tolist()}
                        for layer in self.network.layers],
             "stopped": self.status if self.finished else "running",

@@ -11,12 +11,13 @@ from PySide6.QtWidgets import QDialogButtonBox, QLineEdit
 
 from simulator.examples import load_example
 from simulator.formatting import factor_line, format_number, gradient_line, record_lines, running_product_line, update_line
+from simulator.loss_log import LossLog
 from ui.controller import Controller
 from ui.csv_import_dialog import CsvImportDialog
 from ui.dataset_panel import DatasetPanel
 from ui.document import Document
 from ui.inspector import HINT, InspectorPanel, to_html, to_unicode_subscripts
-from ui.loss_plot import LossPlotPanel, SeriesCache
+from ui.loss_plot import LogWatch, LossPlotPanel
 from ui.settings_panel import SettingsPanel
 from ui.structure_panel import StructurePanel
 
@@ -229,19 +230,18 @@ def test_loss_plot_exports(qtbot, doc, controller, tmp_path):
     assert image.read_bytes().startswith(b"\x89PNG")
 
 
-def test_series_cache_copies_only_the_tail_and_restarts_on_a_new_list():
-    cache = SeriesCache()
-    values = [1.0, 2.0]
-    assert cache.update(values)
-    values.extend(float(i) for i in range(3000))
-    assert cache.update(values)
-    assert not cache.update(values)
-    np.testing.assert_array_equal(cache.values, values)
-    del values[1:]
-    assert cache.update(values)                  # the same list, shorter: a reset
-    np.testing.assert_array_equal(cache.values, [1.0])
-    assert cache.update([7.0])
-    np.testing.assert_array_equal(cache.values, [7.0])
+def test_log_watch_sees_growth_truncation_and_a_new_log():
+    watch, log = LogWatch(), LossLog()
+    assert not watch.update(log)                 # empty, as before
+    log.extend([1.0, 2.0])
+    assert watch.update(log) and watch.count == 2
+    assert not watch.update(log)
+    log.truncate(1)
+    log.append(5.0)                              # the same length, another value: still a change
+    assert watch.update(log) and watch.count == 2
+    assert watch.update(LossLog([7.0]))
+    assert watch.update(LossLog()) and watch.count == 0
+    assert not watch.update(LossLog())
 
 
 # -- dataset ------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -22,55 +23,41 @@ EPOCH_COLOUR = (31, 119, 180)
 EMPTY_TEXT = "No epoch finished yet: run training (F5) to plot the loss."
 
 
-class SeriesCache:
-    """A growing numpy copy of a list that only ever grows at its tail (or is replaced or cleared).
-
-    The list stays the single source; `update(values)` copies only its new tail, and starts again
-    when the list is another object or shorter than before (a reset).
-    """
+class LogWatch:
+    """Whether a `LossLog` changed since the last look: another log, another length, or cut back
+    (a log otherwise only grows, so the same length means the same values)."""
 
     def __init__(self):
-        self._source: list[float] | None = None
-        self._buffer = np.empty(1024)
+        self._log = None   # a weak reference: a log training has replaced is not kept alive here
+        self._cuts = -1
         self.count = 0
 
-    def update(self, values: list[float]) -> bool:
-        """Bring the cache up to date with `values`; True when anything changed."""
-        if values is not self._source or len(values) < self.count:
-            self._source = values
-            changed = self.count != 0 or len(values) != 0
-            self.count = 0
-        else:
-            changed = False
-        new = len(values) - self.count
-        if new <= 0:
-            return changed
-        if len(values) > self._buffer.size:
-            grown = np.empty(max(len(values), 2 * self._buffer.size))
-            grown[:self.count] = self._buffer[:self.count]
-            self._buffer = grown
-        self._buffer[self.count:len(values)] = values[self.count:]
-        self.count = len(values)
-        return True
-
-    @property
-    def values(self) -> np.ndarray:
-        """The cached values: (count,), a view."""
-        return self._buffer[:self.count]
+    def update(self, log) -> bool:
+        """Note `log` as seen; True when it differs from what was seen before (empty and empty do not)."""
+        if (self._log is not None and self._log() is log and log.cuts == self._cuts
+                and len(log) == self.count):
+            return False
+        changed = self.count != 0 or len(log) != 0
+        self._log, self._cuts, self.count = weakref.ref(log), log.cuts, len(log)
+        return changed
 
 
 class Ramp:
-    """x values 1/divisor, 2/divisor, … kept in one array that grows by doubling."""
+    """x values 1/divisor, 2/divisor, … kept in one array that grows by doubling: 32-bit whole
+    numbers when the divisor is 1 (exact up to 2**31, half the memory of floats), else float64."""
 
     def __init__(self):
         self._divisor = 1
-        self._values = np.arange(1, 1025, dtype=float)
+        self._values = np.arange(1, 1025, dtype=np.int32)
 
     def first(self, count: int, divisor: int = 1) -> np.ndarray:
         """(count,) view of k/divisor for k = 1..count."""
         if count > self._values.size or divisor != self._divisor:
             size = max(count, 2 * self._values.size if count > self._values.size else self._values.size)
-            self._values = np.arange(1, size + 1, dtype=float) / divisor
+            if divisor == 1:
+                self._values = np.arange(1, size + 1, dtype=np.int32)
+            else:
+                self._values = np.arange(1, size + 1, dtype=float) / divisor
             self._divisor = divisor
         return self._values[:count]
 
@@ -102,8 +89,8 @@ class LossPlotPanel(QWidget):
     def __init__(self, document, parent=None):
         super().__init__(parent)
         self.document = document
-        self._epochs = SeriesCache()
-        self._samples = SeriesCache()
+        self._epochs = LogWatch()
+        self._samples = LogWatch()
         self._epoch_x = Ramp()
         self._sample_x = Ramp()
         self.epoch_axis = EpochAxis(orientation="bottom")
@@ -157,7 +144,7 @@ class LossPlotPanel(QWidget):
 
     # -- data ----------------------------------------------------------------------------------
     def refresh(self) -> None:
-        """Copy what is new in the training's history into the curves."""
+        """Give the curves the training's losses again if they changed (views of its logs, not copies)."""
         training = self.document.training
         changed = self._epochs.update(training.history)
         if changed:
@@ -167,7 +154,7 @@ class LossPlotPanel(QWidget):
                 self.curve.setSymbol(symbol)
                 # A one-pixel line draws several times faster than a wider one, which a live run feels.
                 self.curve.setPen(pg.mkPen(EPOCH_COLOUR, width=2 if symbol else 1))
-            self.curve.setData(self._epoch_x.first(count), self._epochs.values)
+            self.curve.setData(self._epoch_x.first(count), training.history.values)
         if self.samples_box.isChecked():
             changed = self._refresh_samples() or changed
         if changed:
@@ -180,9 +167,10 @@ class LossPlotPanel(QWidget):
         self._update_status()
 
     def _refresh_samples(self) -> bool:
-        if self._samples.update(self.document.training.sample_losses):
-            x = self._sample_x.first(self._samples.count, self.document.training.n_samples)
-            self.sample_curve.setData(x, self._samples.values)
+        training = self.document.training
+        if self._samples.update(training.sample_losses):
+            x = self._sample_x.first(self._samples.count, training.n_samples)
+            self.sample_curve.setData(x, training.sample_losses.values)
             return True
         return False
 
@@ -191,6 +179,9 @@ class LossPlotPanel(QWidget):
         self.epoch_axis.set_fractions(shown)
         if shown:
             self._refresh_samples()
+        else:   # a hidden curve need not keep a view of losses that training may replace
+            self.sample_curve.clear()
+            self._samples = LogWatch()
 
     def set_log_scale(self, on: bool) -> None:
         """Logarithmic y axis; zero losses are left out of the log plot (pyqtgraph maps them to NaN)."""
