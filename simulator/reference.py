@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import SimulatorError
+from .formatting import format_number
 from .losses import BCE_EPSILON
 from .session import Session
 
@@ -64,14 +65,14 @@ class Comparison:
             return "No epoch compared yet."
         largest = self.largest_difference
         if not np.isfinite(largest) or largest > 1e-9 * self.scale:
-            return (f"They differ: the parameters are up to {largest:.3g} apart after {epochs} epochs "
+            return (f"They differ: the parameters are up to {format_number(largest, 3)} apart after {epochs} epochs "
                     "(more than rounding explains).")
         if largest == 0:
             return (f"The engine and PyTorch agree exactly: every parameter is identical after each of the "
-                    f"{epochs} epochs; the largest relative loss difference is {self.largest_loss_difference:.3g}.")
-        return (f"The engine and PyTorch agree to {largest:.1e}: the largest parameter difference over "
-                f"{epochs} epochs is {largest:.3g}, the largest relative loss difference "
-                f"{self.largest_loss_difference:.3g}.")
+                    f"{epochs} epochs; the largest relative loss difference is {format_number(self.largest_loss_difference, 3)}.")
+        return (f"The engine and PyTorch agree to {format_number(largest, 2)}: the largest parameter difference over "
+                f"{epochs} epochs is {format_number(largest, 3)}, the largest relative loss difference "
+                f"{format_number(self.largest_loss_difference, 3)}.")
 
 
 class ReferenceRun:

@@ -306,3 +306,21 @@ def test_stepping_back_says_so_in_the_status_bar(window):
     assert window.statusBar().currentMessage() == "Back at the start of training"
     window.window_actions.step_back.trigger()
     assert window.statusBar().currentMessage() == "At the start of training"
+
+
+def test_practice_buttons_leave_the_menu_letters_alone(window):
+    """Alt+V and Alt+S opened Practice's Reveal and Reset Score instead of the View and Simulation menus."""
+    import re
+    from PySide6.QtWidgets import QAbstractButton, QLabel
+
+    def letters(widgets):
+        found = [re.search(r"&([^&])", widget.text() or "") for widget in widgets]
+        return [match.group(1).lower() for match in found if match]
+
+    menus = set(letters(window.menuBar().actions()))
+    practice = letters(window.practice_panel.findChildren(QAbstractButton)
+                       + window.practice_panel.findChildren(QLabel))
+    dataset = window.docks["dataset"]
+    beside = letters(dataset.findChildren(QAbstractButton) + dataset.findChildren(QLabel))
+    assert practice and len(practice) == len(set(practice))
+    assert not set(practice) & menus and not set(practice) & set(beside), sorted(practice)

@@ -31,11 +31,11 @@ def verdict(checks: list[GradientCheck]) -> tuple[str, bool]:
     worst = max(checks, key=lambda check: check.relative_difference)
     name = to_unicode_subscripts(worst.parameter)
     if worst.relative_difference < AGREEMENT:
-        return (f"The gradients agree: every relative difference is below {AGREEMENT:g} "
-                f"(largest {worst.relative_difference:.1e}, for {name})."), True
+        return (f"The gradients agree: every relative difference is below {format_number(AGREEMENT, 3)} "
+                f"(largest {format_number(worst.relative_difference, 2)}, for {name})."), True
     bad = sum(check.relative_difference >= AGREEMENT for check in checks)
-    return (f"{bad} of {len(checks)} gradients differ by more than {AGREEMENT:g}; the largest is "
-            f"{worst.relative_difference:.2e}, for {name}."), False
+    return (f"{bad} of {len(checks)} gradients differ by more than {format_number(AGREEMENT, 3)}; the largest is "
+            f"{format_number(worst.relative_difference, 3)}, for {name}."), False
 
 
 class GradientCheckDialog(QDialog):
