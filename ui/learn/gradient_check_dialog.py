@@ -110,7 +110,7 @@ class GradientCheckDialog(QDialog):
         self.table.setRowCount(len(self.checks))
         for row, check in enumerate(self.checks):
             texts = (to_unicode_subscripts(check.parameter), format_number(check.analytic, TABLE_DIGITS),
-                     format_number(check.numeric, TABLE_DIGITS), f"{check.relative_difference:.2e}")
+                     format_number(check.numeric, TABLE_DIGITS), format_number(check.relative_difference, 3))
             for column, text in enumerate(texts):
                 item = QTableWidgetItem(text)
                 if column:
