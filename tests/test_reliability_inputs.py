@@ -694,3 +694,14 @@ def test_the_epochs_field_shows_every_count_the_engine_accepts(settings_panel):
     from simulator.training import MAX_EPOCHS
     settings_panel.document.edit_config(epochs=MAX_EPOCHS)
     assert settings_panel.epochs_spin.value() == settings_panel.document.session.training.epochs == MAX_EPOCHS
+
+
+def test_too_large_values_are_named_with_the_apps_minus_and_bounds(document):
+    from simulator.errors import ConfigError
+    with pytest.raises(ConfigError) as refused:
+        document.edit_parameter("w111", -2e6)
+    assert str(refused.value) == "w111: −2e+06 is too large; use a value between −1,000,000 and 1,000,000"
+    with pytest.raises(ConfigError) as refused:
+        document.edit_cell(1, 0, -1e13)
+    assert str(refused.value) == ("row 2, column 'cgpa': −1e+13 is too large; use a value between "
+                                  "−1,000,000,000,000 and 1,000,000,000,000")

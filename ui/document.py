@@ -24,6 +24,8 @@ from simulator.training import TrainingConfig
 #: Largest magnitude accepted for a hand-typed weight or bias: beyond it every activation saturates
 #: or overflows and the lesson is lost.
 MAX_PARAMETER_MAGNITUDE = 1e6
+#: Largest |value| a dataset cell may be given by hand.
+MAX_CELL_MAGNITUDE = 1e12
 MAX_LAYER_SIZE = 64
 MAX_HIDDEN_LAYERS = 8
 
@@ -116,8 +118,8 @@ class Document(QObject):
         if not np.isfinite(number):
             raise ConfigError(f"{ref.name} must be a finite number")
         if abs(number) > MAX_PARAMETER_MAGNITUDE:
-            raise ConfigError(f"{ref.name}: {number:g} is too large; use a value between "
-                              f"−{MAX_PARAMETER_MAGNITUDE:g} and {MAX_PARAMETER_MAGNITUDE:g}")
+            raise ConfigError(f"{ref.name}: {format_number(number, 6)} is too large; use a value between "
+                              f"−{MAX_PARAMETER_MAGNITUDE:,.0f} and {MAX_PARAMETER_MAGNITUDE:,.0f}")
         old = self.network.get(ref)
         if old != number:
             self.undo_stack.push(_SetParameter(self, ref.name, old, number))
@@ -129,8 +131,9 @@ class Document(QObject):
         where = f"row {row + 1}, column {dataset.columns[column]!r}"
         if not np.isfinite(number):
             raise ConfigError(f"{where}: must be a finite number")
-        if abs(number) > 1e12:
-            raise ConfigError(f"{where}: {number:g} is too large")
+        if abs(number) > MAX_CELL_MAGNITUDE:
+            raise ConfigError(f"{where}: {format_number(number, 6)} is too large; use a value between "
+                              f"−{MAX_CELL_MAGNITUDE:,.0f} and {MAX_CELL_MAGNITUDE:,.0f}")
         name = dataset.columns[column]
         if self.training.loss.needs_probabilities and name in dataset.targets and not 0 <= number <= 1:
             raise ConfigError(f"{where}: binary cross-entropy needs targets between 0 and 1")
