@@ -12,6 +12,7 @@ from typing import Sequence
 import numpy as np
 
 from .errors import DatasetError
+from .formatting import format_number
 
 #: Files larger than this are refused before reading: the simulator is for small teaching data.
 MAX_CSV_BYTES = 50 * 1024 * 1024
@@ -101,7 +102,7 @@ class Dataset:
         if bad.size:
             row, col = bad[0]
             raise DatasetError(
-                f"row {row + 1}, column {self.targets[col]!r}: target {targets[row, col]:g} is outside "
+                f"row {row + 1}, column {self.targets[col]!r}: target {format_number(targets[row, col], 6)} is outside "
                 "[0, 1], which binary cross-entropy needs")
 
     def set_cell(self, row: int, column: int, value: float) -> None:

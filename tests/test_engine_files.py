@@ -62,6 +62,9 @@ def test_non_binary_targets_are_refused_for_bce():
     dataset = read_csv_text("cgpa,profile_score,placed\n8,8,1\n7,9,0\n6,10,2\n")
     with pytest.raises(DatasetError, match=r"row 3, column 'placed': target 2 is outside \[0, 1\]"):
         Training(session.network, dataset, "bce")
+    negative = read_csv_text("cgpa,profile_score,placed\n8,8,-0.5\n")
+    with pytest.raises(DatasetError, match=r"row 1, column 'placed': target −0.5 is outside \[0, 1\]"):
+        Training(session.network, negative, "bce")
     # Soft targets inside [0, 1] are fine.
     Training(session.network, read_csv_text("cgpa,profile_score,placed\n8,8,0.25\n"), "bce")
 
