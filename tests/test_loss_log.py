@@ -101,18 +101,13 @@ def test_copies_and_pickles_are_independent_and_equal():
         assert len(log) == 2
 
 
-def test_a_long_run_keeps_at_most_sixteen_bytes_a_loss_and_writes_eight():
-    """A deterministic memory guard: capacity, not resident memory (docs/performance.md has RSS)."""
+def test_a_runs_summary_gives_json_plain_floats():
     session = load_example("regression")
-    session.training = session.training.with_changes(epochs=50_000)
+    session.training = session.training.with_changes(epochs=3000)
     training = session.make_training()
     training.run()
-    count = len(training.history) + len(training.sample_losses)
-    assert count == 50_000 * 5
-    assert training.history.values.nbytes + training.sample_losses.values.nbytes == 8 * count
-    assert training.history.nbytes + training.sample_losses.nbytes <= 16 * count
     summary = training.summary()["loss_per_epoch"]
-    assert type(summary) is list and all(type(value) is float for value in summary[:100] + summary[-100:])
+    assert type(summary) is list and len(summary) == 3000 and all(type(value) is float for value in summary)
     assert json.loads(json.dumps(summary)) == training.history
 
 

@@ -94,3 +94,14 @@ def test_full_batch_epochs_keep_up_with_a_plain_numpy_forward_and_backward():
     engine = best_time(lambda: bench.tanh_training(rows, 5, 0).run(), 3) / 5
     plain = best_time(plain_epoch)
     assert plain / engine > 0.3   # about 0.7 today
+
+
+def test_a_long_history_keeps_eight_bytes_a_loss_and_reserves_at_most_twice_that():
+    """Memory, as a ratio too: bytes the loss logs hold per loss they keep (deterministic, not RSS)."""
+    training = bench.regression_training(50_000)
+    training.run()
+    logs = (training.history, training.sample_losses)
+    losses = sum(len(log) for log in logs)
+    assert losses == 50_000 * (1 + training.n_samples)
+    assert sum(log.values.nbytes for log in logs) / losses == 8
+    assert sum(log.nbytes for log in logs) / losses <= 16   # about 10.5 today, 8.4 at 1,000,000 epochs

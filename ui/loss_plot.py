@@ -179,9 +179,10 @@ class LossPlotPanel(QWidget):
         self.epoch_axis.set_fractions(shown)
         if shown:
             self._refresh_samples()
-        else:   # a hidden curve need not keep a view of losses that training may replace
+        else:   # a hidden curve keeps neither a view of losses training may replace nor its x
             self.sample_curve.clear()
             self._samples = LogWatch()
+            self._sample_x = Ramp()
 
     def set_log_scale(self, on: bool) -> None:
         """Logarithmic y axis; zero losses are left out of the log plot (pyqtgraph maps them to NaN)."""
