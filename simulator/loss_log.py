@@ -147,11 +147,13 @@ class LossLog(Sequence):
         if isinstance(other, LossLog):
             other_values = other.values
         elif isinstance(other, (list, tuple, array, np.ndarray)):
-            if len(other) != len(self):
+            if not isinstance(other, np.ndarray) and len(other) != len(self):
                 return False
             try:
                 other_values = np.asarray(other, dtype=float)
             except (TypeError, ValueError):
+                return False
+            if other_values.shape != (len(self),):
                 return False
         else:
             return NotImplemented

@@ -70,7 +70,8 @@ def test_equality_is_a_plain_bool_against_lists_arrays_and_logs():
     for same in ([1.0, 2.5, 4.0], (1.0, 2.5, 4.0), array("d", [1.0, 2.5, 4.0]), np.array([1.0, 2.5, 4.0]),
                  LossLog([1.0, 2.5, 4.0]), [1, 2.5, 4]):
         assert (log == same) is True and (log != same) is False
-    for other in ([1.0, 2.5], [1.0, 2.5, 4.5], [], LossLog([4.0, 2.5, 1.0]), ["a", "b", "c"], np.zeros((3, 1))):
+    for other in ([1.0, 2.5], [1.0, 2.5, 4.5], [], LossLog([4.0, 2.5, 1.0]), ["a", "b", "c"], np.zeros((3, 1)),
+                  np.array(1.0), [[1.0, 2.5, 4.0]]):
         assert (log == other) is False and (log != other) is True
     assert (LossLog() == []) is True and ([] == LossLog()) is True
     assert log != "1.0, 2.5, 4.0" and log != 1.0
