@@ -173,6 +173,7 @@ def test_the_epoch_axis_counts_whole_epochs_unless_samples_are_shown(qtbot):
     axis = plot.plot.getPlotItem().getAxis("bottom")
     assert axis is plot.epoch_axis
     assert tick_values(axis, 0.8, 5.2) == [1, 2, 3, 4, 5]    # was 1, 1.5, 2, 2.5, …
+    assert tick_values(axis, 0.9, 3.1) == [1, 2, 3]          # three epochs: pyqtgraph's levels step in halves
     plot.samples_box.setChecked(True)                        # samples sit at fractions of an epoch
     assert 1.5 in tick_values(axis, 0.8, 5.2)
     plot.samples_box.setChecked(False)

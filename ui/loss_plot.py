@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import weakref
 from pathlib import Path
 
@@ -80,7 +81,11 @@ class EpochAxis(pg.AxisItem):
             return levels
         whole = [(spacing, [value for value in values if float(value).is_integer()])
                  for spacing, values in levels if spacing >= 1]
-        return whole if any(values for _, values in whole) else levels
+        if any(values for _, values in whole):
+            return whole
+        # A few epochs in view: the finer levels step in halves or tenths, so tick every whole epoch.
+        first, last = math.ceil(minVal), math.floor(maxVal)
+        return [(1.0, [float(value) for value in range(first, last + 1)])] if first <= last else levels
 
 
 class LossPlotPanel(QWidget):
