@@ -222,6 +222,26 @@ class Network:
                 cache.out.append(activations)
         return cache
 
+    def forward_into(self, inputs: np.ndarray, buffers: "BatchBuffers") -> ForwardCache:
+        """`forward` written into `buffers`: the same operations in the same order, so the same bits.
+
+        Every array of the cache is one of the buffers' arrays (or `inputs`), overwritten by the next
+        pass with the same buffers: only for a caller done with this cache before it computes another.
+        """
+        activations = inputs
+        cache = ForwardCache([], [], [])
+        with np.errstate(over="ignore", invalid="ignore"):
+            for layer, z, out, scratch, mask in zip(self.layers, buffers.z, buffers.out, buffers.scratch,
+                                                    buffers.masks):
+                np.matmul(activations, layer.weights, out=z)
+                np.add(z, layer.biases, out=z)
+                cache.inputs.append(activations)
+                cache.z.append(z)
+                _ACTIVATE_INTO[layer.activation](z, out, scratch, mask)
+                cache.out.append(out)
+                activations = out
+        return cache
+
     def predict(self, inputs: np.ndarray) -> np.ndarray:
         """ŷ for a batch: (n, n_outputs)."""
         return self.forward(inputs).prediction
@@ -260,11 +280,136 @@ class Network:
                     d_out = delta @ weights.T
         return result
 
+    def backward_into(self, cache: ForwardCache, targets: np.ndarray, loss: Loss,
+                      buffers: "BatchBuffers", in_place_rate: float | None = None) -> BackwardCache:
+        """`backward` written into `buffers` (see `forward_into`): the same operations, the same bits."""
+        count = targets.shape[0]
+        n_layers = len(self.layers)
+        result = BackwardCache(*([None] * n_layers for _ in range(6)))
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            d_out = buffers.d_out[-1]
+            into = _LOSS_GRADIENT_INTO.get(loss.name)
+            if into is None:
+                d_out[...] = loss.gradient(targets, cache.prediction)
+            else:
+                into(targets, cache.prediction, d_out)
+            for index in range(n_layers - 1, -1, -1):
+                layer = self.layers[index]
+                act_grad, delta = buffers.act_grad[index], buffers.delta[index]
+                _GRADIENT_INTO[layer.activation](cache.z[index], cache.out[index], act_grad)
+                np.multiply(d_out, act_grad, out=delta)
+                result.d_out[index] = d_out
+                result.act_grad[index] = act_grad
+                result.delta[index] = delta
+                grad_w, grad_b = buffers.grad_weights[index], buffers.grad_biases[index]
+                np.matmul(cache.inputs[index].T, delta, out=grad_w)
+                np.sum(delta, axis=0, out=grad_b)
+                if count != 1:
+                    np.divide(grad_w, count, out=grad_w)
+                    np.divide(grad_b, count, out=grad_b)
+                result.grad_weights[index] = grad_w
+                result.grad_biases[index] = grad_b
+                weights = layer.weights if in_place_rate is None else layer.weights - in_place_rate * grad_w
+                result.propagated_weights[index] = weights
+                if index > 0:
+                    d_out = buffers.d_out[index - 1]
+                    np.matmul(delta, weights.T, out=d_out)
+        return result
+
     def losses(self, inputs: np.ndarray, targets: np.ndarray, loss: Loss | str) -> np.ndarray:
         """Per-sample loss of a batch: (n,)."""
         loss = get_loss(loss) if isinstance(loss, str) else loss
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             return loss.value(np.asarray(targets, dtype=float), self.predict(inputs))
+
+
+class BatchBuffers:
+    """The arrays one forward and backward pass over `rows` rows of `network` write into.
+
+    Made once per batch shape and reused from batch to batch by the fast path, so that an epoch of
+    full-batch training allocates (almost) nothing: each array is overwritten by the next batch.
+    """
+
+    def __init__(self, network: Network, rows: int):
+        sizes = network.sizes
+        self.key = buffers_key(network, rows)
+        self.inputs = np.empty((rows, sizes[0]))
+        self.targets = np.empty((rows, sizes[-1]))
+        layer_arrays = lambda: [np.empty((rows, size)) for size in sizes[1:]]
+        self.z, self.out, self.scratch = layer_arrays(), layer_arrays(), layer_arrays()
+        self.d_out, self.act_grad, self.delta = layer_arrays(), layer_arrays(), layer_arrays()
+        self.masks = [np.empty((rows, size), dtype=bool) for size in sizes[1:]]
+        self.grad_weights = [np.empty_like(layer.weights) for layer in network.layers]
+        self.grad_biases = [np.empty_like(layer.biases) for layer in network.layers]
+        self.new_weights = [np.empty_like(layer.weights) for layer in network.layers]
+        self.new_biases = [np.empty_like(layer.biases) for layer in network.layers]
+        self.weight_steps = [np.empty_like(layer.weights) for layer in network.layers]
+        self.bias_steps = [np.empty_like(layer.biases) for layer in network.layers]
+
+
+def buffers_key(network: Network, rows: int) -> tuple:
+    """What `BatchBuffers` depend on: the rows and the network's shape and activations."""
+    return (rows, tuple(network.sizes), tuple(layer.activation for layer in network.layers))
+
+
+# The activations and loss derivatives of `activations.py` and `losses.py` written into given arrays,
+# operation for operation, so that the buffered passes give the same bits as `forward`/`backward`.
+def _linear_into(z: np.ndarray, out: np.ndarray, scratch: np.ndarray, mask: np.ndarray) -> None:
+    np.copyto(out, z)
+
+
+def _sigmoid_into(z: np.ndarray, out: np.ndarray, scratch: np.ndarray, mask: np.ndarray) -> None:
+    # e = exp(−|z|); o = 1/(1 + e) where z ≥ 0, else e/(1 + e)
+    np.abs(z, out=scratch)
+    np.negative(scratch, out=scratch)
+    np.exp(scratch, out=scratch)
+    np.divide(scratch, np.add(1.0, scratch, out=out), out=out)          # e/(1 + e) everywhere
+    np.greater_equal(z, 0, out=mask)
+    np.divide(1.0, np.add(1.0, scratch, out=scratch), out=scratch)
+    np.copyto(out, scratch, where=mask)
+
+
+def _tanh_into(z: np.ndarray, out: np.ndarray, scratch: np.ndarray, mask: np.ndarray) -> None:
+    np.tanh(z, out=out)
+
+
+def _relu_into(z: np.ndarray, out: np.ndarray, scratch: np.ndarray, mask: np.ndarray) -> None:
+    np.maximum(z, 0.0, out=out)
+
+
+def _linear_grad_into(z: np.ndarray, a: np.ndarray, out: np.ndarray) -> None:
+    out.fill(1.0)
+
+
+def _sigmoid_grad_into(z: np.ndarray, a: np.ndarray, out: np.ndarray) -> None:
+    np.subtract(1.0, a, out=out)
+    np.multiply(a, out, out=out)
+
+
+def _tanh_grad_into(z: np.ndarray, a: np.ndarray, out: np.ndarray) -> None:
+    np.multiply(a, a, out=out)
+    np.subtract(1.0, out, out=out)
+
+
+def _relu_grad_into(z: np.ndarray, a: np.ndarray, out: np.ndarray) -> None:
+    np.greater(z, 0, out=out)   # True/False written as 1.0/0.0
+
+
+def _mse_grad_into(y: np.ndarray, y_hat: np.ndarray, out: np.ndarray) -> None:
+    np.subtract(y, y_hat, out=out)
+    np.multiply(-2.0, out, out=out)
+    np.divide(out, y.shape[-1], out=out)
+
+
+def _half_sse_grad_into(y: np.ndarray, y_hat: np.ndarray, out: np.ndarray) -> None:
+    np.subtract(y, y_hat, out=out)
+    np.negative(out, out=out)
+
+
+_ACTIVATE_INTO = {"linear": _linear_into, "sigmoid": _sigmoid_into, "tanh": _tanh_into, "relu": _relu_into}
+_GRADIENT_INTO = {"linear": _linear_grad_into, "sigmoid": _sigmoid_grad_into, "tanh": _tanh_grad_into,
+                  "relu": _relu_grad_into}
+_LOSS_GRADIENT_INTO = {"mse": _mse_grad_into, "half_sse": _half_sse_grad_into}
 
 
 def check_loss_compatible(network: Network, loss: Loss | str) -> None:

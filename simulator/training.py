@@ -20,7 +20,7 @@ from .formatting import format_number
 from .kernel import Kernel, kernel_for
 from .loss_log import LossLog
 from .losses import Loss, get_loss
-from .network import BackwardCache, ForwardCache, Network, check_loss_compatible
+from .network import BackwardCache, BatchBuffers, ForwardCache, Network, buffers_key, check_loss_compatible
 
 ORDERS = ("sequential", "shuffled")
 #: `simultaneous` is gradient descent; `in_place` is a common mistake, kept to show how it differs.
@@ -151,6 +151,7 @@ class Training:
         self._epoch_start = self.network.flat_parameters()
         self._orders: dict[int, np.ndarray] = {}
         self._row_lists: tuple | None = None
+        self._buffers: dict[int, BatchBuffers] = {}
         self.status = "ready"
         self.message = ""
 
@@ -258,6 +259,37 @@ class Training:
                                                                backward.grad_biases)]
         return BatchResult(self.epoch, self.position, indices, forward, backward, losses, new_parameters)
 
+    def _buffered_batch(self) -> BatchResult:
+        """`compute_batch` for the fast path, written into reused buffers: the same numbers, bit for bit.
+
+        Every array of the result except `losses` is overwritten by the next call, so the result must
+        be committed (or dropped) before then and never kept: `compute_batch` gives results to keep.
+        """
+        indices = self.current_batch()
+        network = self.network
+        buffers = self._buffers.get(len(indices))
+        if buffers is None or buffers.key != buffers_key(network, len(indices)):
+            if len(self._buffers) >= 2:     # the batch size and a shorter last batch
+                self._buffers.clear()
+            buffers = self._buffers[len(indices)] = BatchBuffers(network, len(indices))
+        inputs = np.take(self.X, indices, axis=0, out=buffers.inputs)
+        targets = np.take(self.Y, indices, axis=0, out=buffers.targets)
+        forward = network.forward_into(inputs, buffers)
+        rate = self.config.learning_rate
+        in_place = rate if self.config.update_rule == "in_place" else None
+        backward = network.backward_into(forward, targets, self.loss, buffers, in_place)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            losses = self.loss.value(targets, forward.prediction)
+            new_parameters = []
+            for index, layer in enumerate(network.layers):
+                weights, biases = buffers.new_weights[index], buffers.new_biases[index]
+                np.subtract(layer.weights, np.multiply(rate, backward.grad_weights[index],
+                                                       out=buffers.weight_steps[index]), out=weights)
+                np.subtract(layer.biases, np.multiply(rate, backward.grad_biases[index],
+                                                      out=buffers.bias_steps[index]), out=biases)
+                new_parameters.append((weights, biases))
+        return BatchResult(self.epoch, self.position, indices, forward, backward, losses, new_parameters)
+
     def commit(self, result: BatchResult) -> None:
         """Apply a computed batch: move every parameter at once, record losses, handle the epoch's end.
 
@@ -279,8 +311,10 @@ class Training:
         for layer, (weights, biases) in zip(self.network.layers, result.new_parameters):
             layer.weights[...] = weights
             layer.biases[...] = biases
-        self._epoch_losses.extend(result.losses.tolist())
-        self.sample_losses.extend(result.losses.tolist())
+        losses = result.losses.tolist()
+        self._epoch_losses.extend(losses)
+        # A large batch's losses go to the log as one array copy, a sample's as a list append.
+        self.sample_losses.extend(result.losses if len(losses) > 64 else losses)
         self.position += len(result.indices)
         self.status = "running"
         if self.position >= self.n_samples:
@@ -345,7 +379,7 @@ class Training:
             return self._run_kernel(kernel, max_steps)
         steps = 0
         while not self.finished and (max_steps is None or steps < max_steps):
-            self.step()
+            self.commit(self._buffered_batch())     # no result escapes: the buffers can be reused
             steps += 1
         return self.status
 
