@@ -93,7 +93,8 @@ def test_full_batch_epochs_keep_up_with_a_plain_numpy_forward_and_backward():
 
     engine = best_time(lambda: bench.tanh_training(rows, 5, 0).run(), 3) / 5
     plain = best_time(plain_epoch)
-    assert plain / engine > 0.3   # about 0.7 today
+    # about 1.1 today (0.7 before the fast path reused its batch buffers, which the plain loop cannot)
+    assert plain / engine > 0.45
 
 
 def test_a_long_history_keeps_eight_bytes_a_loss_and_reserves_at_most_twice_that():
