@@ -191,15 +191,17 @@ class Training:
 
     def order(self, epoch: int) -> np.ndarray:
         """Row indices in the order epoch `epoch` (0-based) visits them; shuffles depend on (seed, epoch)."""
-        if epoch not in self._orders:
+        order = self._orders.get(epoch)
+        if order is None:
             if self.config.order == "shuffled":
-                rng = np.random.default_rng([self.config.seed, epoch])
-                self._orders[epoch] = rng.permutation(self.n_samples)
+                order = np.random.default_rng([self.config.seed, epoch]).permutation(self.n_samples)
             else:
-                self._orders[epoch] = np.arange(self.n_samples)
-            if len(self._orders) > 4:
-                self._orders.pop(min(self._orders))
-        return self._orders[epoch]
+                order = np.arange(self.n_samples)
+            # Keep the few most recently made: an older epoch (a step back) is simply shuffled again.
+            if len(self._orders) >= 4:
+                self._orders.pop(next(iter(self._orders)))
+            self._orders[epoch] = order
+        return order
 
     def current_batch(self) -> np.ndarray:
         """Row indices of the next batch: (batch_size,) or fewer at the end of an epoch."""

@@ -55,3 +55,16 @@ def test_in_place_rule_differs_and_is_labelled_in_the_chain():
 def test_cli_marks_the_in_place_rule_as_a_mistake(capsys):
     assert main(["train", "--example", "regression", "--epochs", "1", "--update-rule", "in_place"]) == 0
     assert "MISTAKE" in capsys.readouterr().out
+
+
+def test_the_order_of_an_old_epoch_is_made_again_the_same():
+    """Asking for an epoch older than the few orders kept raised KeyError (it was added, then dropped)."""
+    from simulator.examples import load_example
+    session = load_example("xor")
+    session.training = session.training.with_changes(order="shuffled", seed=5)
+    training = session.make_training()
+    first = [training.order(epoch).copy() for epoch in range(8)]
+    assert any((first[0] != order).any() for order in first[1:])
+    again = [training.order(epoch) for epoch in (0, 7, 3, 0)]
+    for epoch, order in zip((0, 7, 3, 0), again):
+        np.testing.assert_array_equal(order, first[epoch])
