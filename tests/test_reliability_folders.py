@@ -102,10 +102,8 @@ def test_a_failed_save_on_close_keeps_the_window_open(window, dialogs, tmp_path)
 
 
 # -- Open ------------------------------------------------------------------------------------------
-def _unreadable(tmp_path, monkeypatch) -> Path:
-    """A session file whose bytes cannot be read (as a file without read permission behaves)."""
-    path = tmp_path / "locked.json"
-    load_example("xor").save(path)
+def _refuse_reading(path: Path, monkeypatch) -> Path:
+    """Make `path`'s bytes unreadable, as a file without read permission behaves (even for root)."""
     real = Path.read_bytes
 
     def refuse(self):
@@ -115,6 +113,13 @@ def _unreadable(tmp_path, monkeypatch) -> Path:
 
     monkeypatch.setattr(Path, "read_bytes", refuse)
     return path
+
+
+def _unreadable(tmp_path, monkeypatch) -> Path:
+    """A session file whose bytes cannot be read."""
+    path = tmp_path / "locked.json"
+    load_example("xor").save(path)
+    return _refuse_reading(path, monkeypatch)
 
 
 OPEN_CASES = {
@@ -216,15 +221,7 @@ def test_exporting_into_a_folder_it_cannot_write_gives_a_message(window, dialogs
 def _unreadable_csv(tmp_path, monkeypatch) -> Path:
     path = tmp_path / "data.csv"
     path.write_text("a,b,y\n1,2,3\n", encoding="utf-8")
-    real = Path.read_bytes
-
-    def refuse(self):
-        if self == path:
-            raise PermissionError(errno.EACCES, "Permission denied", str(self))
-        return real(self)
-
-    monkeypatch.setattr(Path, "read_bytes", refuse)
-    return path
+    return _refuse_reading(path, monkeypatch)
 
 
 CSV_PLACES = {
