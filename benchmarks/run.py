@@ -89,7 +89,9 @@ def main() -> int:
                        ("2-16-16-1 naive numpy loop", "tanh_naive_rate")):
         if key in figures:
             mine = figures["tanh_rate" if key.startswith("tanh") else "regression_rate"]
-            peers.append((label, f"{figures[key]:,.0f}", f"{mine / figures[key]:,.1f}× faster"))
+            ratio = mine / figures[key]
+            verdict = f"{ratio:,.1f}× faster" if ratio >= 1 else f"{ratio:.2f}× its speed (slower)"
+            peers.append((label, f"{figures[key]:,.0f}", verdict))
     peers.append(("app, Run to End with the view live", f"{live_rate:,.0f}", ""))
     print_table(peers)
     if torch_rate is None:
