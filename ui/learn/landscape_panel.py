@@ -7,20 +7,20 @@ import html
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox
 
 from simulator.analysis import LossSlice, loss_slice
 from simulator.errors import SimulatorError
 from simulator.formatting import format_number
 
 from ..inspector import to_unicode_subscripts
-from . import RedrawScheduler, fill_parameter_combo, fill_scope_combo, rows_text
+from . import fill_parameter_combo, rows_text
+from .landscape_base import LandscapeBase
 
 CURVE_COLOUR = (31, 119, 180)
 TANGENT_COLOUR = (230, 120, 20)
 POINT_COLOUR = (200, 30, 30)
 UPDATE_COLOUR = (30, 140, 60)
-MAX_ZOOM = 2.0 ** 20
 #: Shortest distance (pixels) from the dot to the arrow's tip: a step smaller than the dot would hide it.
 MIN_ARROW_PIXELS = 20
 
@@ -40,31 +40,18 @@ def finite_or_nan(values: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(values), values, np.nan)
 
 
-class LandscapePanel(QWidget):
+class LandscapePanel(LandscapeBase):
     """A pyqtgraph plot of `simulator.analysis.loss_slice` for the chosen parameter; follows the stepper."""
 
     def __init__(self, document, parent=None):
-        super().__init__(parent)
-        self.document = document
-        self.zoom = 1.0
+        super().__init__(document, "Whose loss to plot: the current sample's (what one SGD step descends) "
+                                   "or the dataset's mean",
+                         "Zoom in: half the range around the current value", parent)
         self.slice: LossSlice | None = None
         self.parameter_box = QComboBox(self)
         self.parameter_box.setToolTip("The weight or bias to vary; every other parameter keeps its current value")
         self.parameter_box.currentIndexChanged.connect(self._choice_changed)
-        self.scope_box = QComboBox(self)
-        fill_scope_combo(self.scope_box)
-        self.scope_box.setToolTip("Whose loss to plot: the current sample's (what one SGD step descends) "
-                                  "or the dataset's mean")
-        self.scope_box.currentIndexChanged.connect(self._choice_changed)
-        self.zoom_in_button = self._button("+", "Zoom in: half the range around the current value", 2.0)
-        self.zoom_out_button = self._button("−", "Zoom out: twice the range", 0.5)
-        self.plot = pg.PlotWidget(self)
-        self.plot.setBackground("w")
-        self.plot.setMinimumHeight(150)
-        item = self.plot.getPlotItem()
-        item.showGrid(x=True, y=True, alpha=0.25)
-        item.getAxis("left").enableAutoSIPrefix(False)
-        item.getAxis("bottom").enableAutoSIPrefix(False)
+        self.plot.getPlotItem().showGrid(x=True, y=True, alpha=0.25)
         self.curve = self.plot.plot(pen=pg.mkPen(CURVE_COLOUR, width=2), name="loss", connect="finite")
         self.tangent = self.plot.plot(pen=pg.mkPen(TANGENT_COLOUR, width=2, style=Qt.PenStyle.DashLine),
                                       name="tangent (slope = gradient)")
@@ -74,71 +61,21 @@ class LandscapePanel(QWidget):
         self.plot.addItem(self.arrow)
         self.point = pg.ScatterPlotItem(size=10, brush=pg.mkBrush(POINT_COLOUR), pen=pg.mkPen("w"))
         self.plot.addItem(self.point)
-        self.readout = QLabel(self)
-        self.readout.setWordWrap(True)
-        self.readout.setTextFormat(Qt.TextFormat.RichText)
-        self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        controls = QHBoxLayout()
-        for text, widget in (("&Parameter:", self.parameter_box), ("Loss &of:", self.scope_box)):
-            label = QLabel(text, self)
-            label.setBuddy(widget)
-            controls.addWidget(label)
-            controls.addWidget(widget)
-        controls.addStretch(1)
-        controls.addWidget(QLabel("Range:", self))
-        controls.addWidget(self.zoom_out_button)
-        controls.addWidget(self.zoom_in_button)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addLayout(controls)
-        layout.addWidget(self.plot, 1)
-        layout.addWidget(self.readout)
-        self.scheduler = RedrawScheduler(self, self.redraw)
-        document.structure_changed.connect(self._structure_changed)
-        for signal in (document.parameters_changed, document.records_changed, document.dataset_changed,
-                       document.settings_changed, document.display_changed):
-            signal.connect(self.scheduler.request)
+        self.lay_out((("&Parameter:", self.parameter_box),))
+        document.parameters_changed.connect(self.scheduler.request)
         self._structure_changed()
-
-    def _button(self, text: str, tip: str, factor: float) -> QToolButton:
-        button = QToolButton(self)
-        button.setText(text)
-        button.setToolTip(tip)
-        button.setAutoRaise(True)
-        button.clicked.connect(lambda: self.set_zoom(self.zoom * factor))
-        return button
 
     # -- choices -------------------------------------------------------------------------------
     @property
     def parameter(self) -> str:
         return self.parameter_box.currentData()
 
-    @property
-    def scope(self) -> str:
-        return self.scope_box.currentData()
-
     def set_parameter(self, name: str) -> None:
         self.parameter_box.setCurrentIndex(self.parameter_box.findData(name))
-
-    def set_scope(self, scope: str) -> None:
-        self.scope_box.setCurrentIndex(self.scope_box.findData(scope))
-
-    def set_zoom(self, zoom: float) -> None:
-        """Range = the default width / `zoom`, centred on the current value."""
-        self.zoom = min(max(zoom, 1.0 / 64), MAX_ZOOM)
-        self.scheduler.request()
 
     def _structure_changed(self) -> None:
         fill_parameter_combo(self.parameter_box, self.document.network, self.parameter)
         self.scheduler.request()
-
-    def _choice_changed(self) -> None:
-        self.zoom = 1.0
-        self.scheduler.request()
-
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        self.scheduler.shown()
 
     # -- drawing -------------------------------------------------------------------------------
     def redraw(self) -> None:

@@ -7,15 +7,16 @@ from collections import deque
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtCore import QPointF, QRectF
+from PySide6.QtWidgets import QComboBox, QLabel
 
 from simulator.analysis import LossSurface, loss_surface_around
 from simulator.errors import SimulatorError
 from simulator.formatting import format_number
 
 from ..inspector import to_unicode_subscripts
-from . import RedrawScheduler, fill_parameter_combo, fill_scope_combo, rows_text
+from . import fill_parameter_combo, rows_text
+from .landscape_base import LandscapeBase
 
 GRID_POINTS = 61
 #: Contour levels, as quantiles of the losses on the grid (denser near the valley floor).
@@ -52,13 +53,12 @@ class ParameterPath:
         return stacked[:, [first, second]]
 
 
-class SurfacePanel(QWidget):
+class SurfacePanel(LandscapeBase):
     """A heat map and contours of `simulator.analysis.loss_surface_around` for two chosen parameters."""
 
     def __init__(self, document, parent=None):
-        super().__init__(parent)
-        self.document = document
-        self.zoom = 1.0
+        super().__init__(document, "Whose loss to map: the current sample's or the dataset's mean",
+                         "Zoom in: half the range around the current values", parent)
         self.surface: LossSurface | None = None
         self.path = ParameterPath()
         self.first_box = QComboBox(self)
@@ -66,18 +66,6 @@ class SurfacePanel(QWidget):
         for box in (self.first_box, self.second_box):
             box.setToolTip("The two parameters to vary; every other parameter keeps its current value")
             box.currentIndexChanged.connect(self._choice_changed)
-        self.scope_box = QComboBox(self)
-        fill_scope_combo(self.scope_box)
-        self.scope_box.setToolTip("Whose loss to map: the current sample's or the dataset's mean")
-        self.scope_box.currentIndexChanged.connect(self._choice_changed)
-        self.zoom_in_button = self._button("+", "Zoom in: half the range around the current values", 2.0)
-        self.zoom_out_button = self._button("−", "Zoom out: twice the range", 0.5)
-        self.plot = pg.PlotWidget(self)
-        self.plot.setBackground("w")
-        self.plot.setMinimumHeight(150)
-        item = self.plot.getPlotItem()
-        for axis in ("left", "bottom"):
-            item.getAxis(axis).enableAutoSIPrefix(False)
         self.image = pg.ImageItem(axisOrder="col-major")
         self.image.setColorMap(pg.colormap.get("viridis"))
         self.plot.addItem(self.image)
@@ -89,62 +77,20 @@ class SurfacePanel(QWidget):
         self.point = pg.ScatterPlotItem(size=11, brush=pg.mkBrush(POINT_COLOUR), pen=pg.mkPen("w", width=1.5))
         self.plot.addItem(self.point)
         self.plot.scene().sigMouseMoved.connect(self._mouse_moved)
-        self.readout = QLabel(self)
-        self.readout.setWordWrap(True)
-        self.readout.setTextFormat(Qt.TextFormat.RichText)
         self.pointer = QLabel(self)
         self.pointer.setToolTip("The loss at the grid point under the mouse pointer")
-        controls = QHBoxLayout()
-        for text, widget in (("&Across:", self.first_box), ("&Up:", self.second_box), ("Loss &of:", self.scope_box)):
-            label = QLabel(text, self)
-            label.setBuddy(widget)
-            controls.addWidget(label)
-            controls.addWidget(widget)
-        controls.addStretch(1)
-        controls.addWidget(QLabel("Range:", self))
-        controls.addWidget(self.zoom_out_button)
-        controls.addWidget(self.zoom_in_button)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addLayout(controls)
-        layout.addWidget(self.plot, 1)
-        layout.addWidget(self.readout)
-        layout.addWidget(self.pointer)
-        self.scheduler = RedrawScheduler(self, self.redraw)
-        document.structure_changed.connect(self._structure_changed)
+        self.lay_out((("&Across:", self.first_box), ("&Up:", self.second_box)), self.pointer)
         document.parameters_changed.connect(self._parameters_changed)
-        for signal in (document.records_changed, document.dataset_changed, document.settings_changed,
-                       document.display_changed):
-            signal.connect(self.scheduler.request)
         self._structure_changed()
-
-    def _button(self, text: str, tip: str, factor: float) -> QToolButton:
-        button = QToolButton(self)
-        button.setText(text)
-        button.setToolTip(tip)
-        button.setAutoRaise(True)
-        button.clicked.connect(lambda: self.set_zoom(self.zoom * factor))
-        return button
 
     # -- choices -------------------------------------------------------------------------------
     @property
     def parameters(self) -> tuple[str, str]:
         return self.first_box.currentData(), self.second_box.currentData()
 
-    @property
-    def scope(self) -> str:
-        return self.scope_box.currentData()
-
     def set_parameters(self, first: str, second: str) -> None:
         self.first_box.setCurrentIndex(self.first_box.findData(first))
         self.second_box.setCurrentIndex(self.second_box.findData(second))
-
-    def set_scope(self, scope: str) -> None:
-        self.scope_box.setCurrentIndex(self.scope_box.findData(scope))
-
-    def set_zoom(self, zoom: float) -> None:
-        self.zoom = min(max(zoom, 1.0 / 64), 2.0 ** 20)
-        self.scheduler.request()
 
     def _structure_changed(self) -> None:
         network = self.document.network
@@ -166,14 +112,6 @@ class SurfacePanel(QWidget):
         else:
             self.path.record(vector)
         self.scheduler.request()
-
-    def _choice_changed(self) -> None:
-        self.zoom = 1.0
-        self.scheduler.request()
-
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        self.scheduler.shown()
 
     def path_points(self) -> np.ndarray:
         """(n, 2): the chosen pair of parameters after each recorded change, oldest first."""
