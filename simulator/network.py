@@ -209,26 +209,15 @@ class Network:
                    for layer in self.layers)
 
     # -- computation ---------------------------------------------------------------------------
-    def forward(self, inputs: np.ndarray) -> ForwardCache:
-        """Forward pass of a batch `inputs: (n, n_inputs)`: z = a·W + b, then o = f(z), layer by layer."""
-        activations = np.asarray(inputs, dtype=float)
-        cache = ForwardCache([], [], [])
-        with np.errstate(over="ignore", invalid="ignore"):
-            for layer in self.layers:
-                z = activations @ layer.weights + layer.biases
-                cache.inputs.append(activations)
-                cache.z.append(z)
-                activations = get_activation(layer.activation).function(z)
-                cache.out.append(activations)
-        return cache
+    def forward(self, inputs: np.ndarray, buffers: "BatchBuffers | None" = None) -> ForwardCache:
+        """Forward pass of a batch `inputs: (n, n_inputs)`: z = a·W + b, then o = f(z), layer by layer.
 
-    def forward_into(self, inputs: np.ndarray, buffers: "BatchBuffers") -> ForwardCache:
-        """`forward` written into `buffers`: the same operations in the same order, so the same bits.
-
-        Every array of the cache is one of the buffers' arrays (or `inputs`), overwritten by the next
-        pass with the same buffers: only for a caller done with this cache before it computes another.
+        The arrays are written into `buffers` when given (the fast path reuses them, so that cache is
+        overwritten by the next pass), else into new ones, a cache to keep.
         """
-        activations = inputs
+        activations = np.asarray(inputs, dtype=float)
+        if buffers is None:
+            buffers = BatchBuffers(self, activations.shape[0])
         cache = ForwardCache([], [], [])
         with np.errstate(over="ignore", invalid="ignore"):
             for layer, z, out, scratch, mask in zip(self.layers, buffers.z, buffers.out, buffers.scratch,
@@ -237,7 +226,7 @@ class Network:
                 np.add(z, layer.biases, out=z)
                 cache.inputs.append(activations)
                 cache.z.append(z)
-                _ACTIVATE_INTO[layer.activation](z, out, scratch, mask)
+                get_activation(layer.activation).function_into(z, out, scratch, mask)
                 cache.out.append(out)
                 activations = out
         return cache
@@ -247,56 +236,27 @@ class Network:
         return self.forward(inputs).prediction
 
     def backward(self, cache: ForwardCache, targets: np.ndarray, loss: Loss | str,
-                 in_place_rate: float | None = None) -> BackwardCache:
+                 in_place_rate: float | None = None, buffers: "BatchBuffers | None" = None) -> BackwardCache:
         """Chain rule from the loss back to every parameter; gradients are means over the batch.
 
         `in_place_rate` reproduces a common mistake for demonstration: each layer's weights are
-        updated (with that learning rate) before ∂L/∂z is carried back through them.
+        updated (with that learning rate) before ∂L/∂z is carried back through them. Arrays are
+        written into `buffers` when given (see `forward`), else into new ones.
         """
         loss = get_loss(loss) if isinstance(loss, str) else loss
         targets = np.asarray(targets, dtype=float)
         count = targets.shape[0]
-        n_layers = len(self.layers)
-        result = BackwardCache(*([None] * n_layers for _ in range(6)))
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            d_out = loss.gradient(targets, cache.prediction)
-            for index in range(n_layers - 1, -1, -1):
-                layer = self.layers[index]
-                act_grad = get_activation(layer.activation).gradient(cache.z[index], cache.out[index])
-                delta = d_out * act_grad
-                result.d_out[index] = d_out
-                result.act_grad[index] = act_grad
-                result.delta[index] = delta
-                grad_w = cache.inputs[index].T @ delta
-                grad_b = delta.sum(axis=0)
-                if count != 1:
-                    grad_w = grad_w / count
-                    grad_b = grad_b / count
-                result.grad_weights[index] = grad_w
-                result.grad_biases[index] = grad_b
-                weights = layer.weights if in_place_rate is None else layer.weights - in_place_rate * grad_w
-                result.propagated_weights[index] = weights
-                if index > 0:
-                    d_out = delta @ weights.T
-        return result
-
-    def backward_into(self, cache: ForwardCache, targets: np.ndarray, loss: Loss,
-                      buffers: "BatchBuffers", in_place_rate: float | None = None) -> BackwardCache:
-        """`backward` written into `buffers` (see `forward_into`): the same operations, the same bits."""
-        count = targets.shape[0]
+        if buffers is None:
+            buffers = BatchBuffers(self, count)
         n_layers = len(self.layers)
         result = BackwardCache(*([None] * n_layers for _ in range(6)))
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             d_out = buffers.d_out[-1]
-            into = _LOSS_GRADIENT_INTO.get(loss.name)
-            if into is None:
-                d_out[...] = loss.gradient(targets, cache.prediction)
-            else:
-                into(targets, cache.prediction, d_out)
+            d_out[...] = loss.gradient(targets, cache.prediction)
             for index in range(n_layers - 1, -1, -1):
                 layer = self.layers[index]
                 act_grad, delta = buffers.act_grad[index], buffers.delta[index]
-                _GRADIENT_INTO[layer.activation](cache.z[index], cache.out[index], act_grad)
+                get_activation(layer.activation).gradient_into(cache.z[index], cache.out[index], act_grad)
                 np.multiply(d_out, act_grad, out=delta)
                 result.d_out[index] = d_out
                 result.act_grad[index] = act_grad
@@ -354,66 +314,6 @@ class BatchBuffers:
 def buffers_key(network: Network, rows: int) -> tuple:
     """What `BatchBuffers` depend on: the rows and the network's shape and activations."""
     return (rows, tuple(network.sizes), tuple(layer.activation for layer in network.layers))
-
-
-# The activations and loss derivatives of `activations.py` and `losses.py` written into given arrays,
-# operation for operation, so that the buffered passes give the same bits as `forward`/`backward`.
-def _linear_into(z: np.ndarray, out: np.ndarray, scratch: np.ndarray, mask: np.ndarray) -> None:
-    np.copyto(out, z)
-
-
-def _sigmoid_into(z: np.ndarray, out: np.ndarray, scratch: np.ndarray, mask: np.ndarray) -> None:
-    # e = exp(−|z|); o = 1/(1 + e) where z ≥ 0, else e/(1 + e)
-    np.abs(z, out=scratch)
-    np.negative(scratch, out=scratch)
-    np.exp(scratch, out=scratch)
-    np.divide(scratch, np.add(1.0, scratch, out=out), out=out)          # e/(1 + e) everywhere
-    np.greater_equal(z, 0, out=mask)
-    np.divide(1.0, np.add(1.0, scratch, out=scratch), out=scratch)
-    np.copyto(out, scratch, where=mask)
-
-
-def _tanh_into(z: np.ndarray, out: np.ndarray, scratch: np.ndarray, mask: np.ndarray) -> None:
-    np.tanh(z, out=out)
-
-
-def _relu_into(z: np.ndarray, out: np.ndarray, scratch: np.ndarray, mask: np.ndarray) -> None:
-    np.maximum(z, 0.0, out=out)
-
-
-def _linear_grad_into(z: np.ndarray, a: np.ndarray, out: np.ndarray) -> None:
-    out.fill(1.0)
-
-
-def _sigmoid_grad_into(z: np.ndarray, a: np.ndarray, out: np.ndarray) -> None:
-    np.subtract(1.0, a, out=out)
-    np.multiply(a, out, out=out)
-
-
-def _tanh_grad_into(z: np.ndarray, a: np.ndarray, out: np.ndarray) -> None:
-    np.multiply(a, a, out=out)
-    np.subtract(1.0, out, out=out)
-
-
-def _relu_grad_into(z: np.ndarray, a: np.ndarray, out: np.ndarray) -> None:
-    np.greater(z, 0, out=out)   # True/False written as 1.0/0.0
-
-
-def _mse_grad_into(y: np.ndarray, y_hat: np.ndarray, out: np.ndarray) -> None:
-    np.subtract(y, y_hat, out=out)
-    np.multiply(-2.0, out, out=out)
-    np.divide(out, y.shape[-1], out=out)
-
-
-def _half_sse_grad_into(y: np.ndarray, y_hat: np.ndarray, out: np.ndarray) -> None:
-    np.subtract(y, y_hat, out=out)
-    np.negative(out, out=out)
-
-
-_ACTIVATE_INTO = {"linear": _linear_into, "sigmoid": _sigmoid_into, "tanh": _tanh_into, "relu": _relu_into}
-_GRADIENT_INTO = {"linear": _linear_grad_into, "sigmoid": _sigmoid_grad_into, "tanh": _tanh_grad_into,
-                  "relu": _relu_grad_into}
-_LOSS_GRADIENT_INTO = {"mse": _mse_grad_into, "half_sse": _half_sse_grad_into}
 
 
 def check_loss_compatible(network: Network, loss: Loss | str) -> None:

@@ -249,17 +249,8 @@ class Training:
         kernel = self.kernel()
         if kernel is not None:
             return self._kernel_batch(kernel, indices)
-        inputs, targets = self.X[indices], self.Y[indices]
-        forward = self.network.forward(inputs)
-        rate = self.config.learning_rate
-        in_place = rate if self.config.update_rule == "in_place" else None
-        backward = self.network.backward(forward, targets, self.loss, in_place)
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            losses = self.loss.value(targets, forward.prediction)
-            new_parameters = [(layer.weights - rate * grad_w, layer.biases - rate * grad_b)
-                              for layer, grad_w, grad_b in zip(self.network.layers, backward.grad_weights,
-                                                               backward.grad_biases)]
-        return BatchResult(self.epoch, self.position, indices, forward, backward, losses, new_parameters)
+        # New buffers: nothing in the result is overwritten later, so it can be kept (by the stepper).
+        return self._network_batch(indices, BatchBuffers(self.network, len(indices)))
 
     def _buffered_batch(self) -> BatchResult:
         """`compute_batch` for the fast path, written into reused buffers: the same numbers, bit for bit.
@@ -268,18 +259,22 @@ class Training:
         be committed (or dropped) before then and never kept: `compute_batch` gives results to keep.
         """
         indices = self.current_batch()
-        network = self.network
         buffers = self._buffers.get(len(indices))
-        if buffers is None or buffers.key != buffers_key(network, len(indices)):
+        if buffers is None or buffers.key != buffers_key(self.network, len(indices)):
             if len(self._buffers) >= 2:     # the batch size and a shorter last batch
                 self._buffers.clear()
-            buffers = self._buffers[len(indices)] = BatchBuffers(network, len(indices))
+            buffers = self._buffers[len(indices)] = BatchBuffers(self.network, len(indices))
+        return self._network_batch(indices, buffers)
+
+    def _network_batch(self, indices: np.ndarray, buffers: BatchBuffers) -> BatchResult:
+        """Forward, loss, backward and the proposed update of the rows `indices`, written into `buffers`."""
+        network = self.network
         inputs = np.take(self.X, indices, axis=0, out=buffers.inputs)
         targets = np.take(self.Y, indices, axis=0, out=buffers.targets)
-        forward = network.forward_into(inputs, buffers)
+        forward = network.forward(inputs, buffers)
         rate = self.config.learning_rate
         in_place = rate if self.config.update_rule == "in_place" else None
-        backward = network.backward_into(forward, targets, self.loss, buffers, in_place)
+        backward = network.backward(forward, targets, self.loss, in_place, buffers)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             losses = self.loss.value(targets, forward.prediction)
             new_parameters = []
