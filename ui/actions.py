@@ -11,10 +11,9 @@ from PySide6.QtWidgets import QComboBox, QLabel, QStyle, QToolBar
 
 from simulator.stepper import GRANULARITIES
 
-from .controller import SPEEDS
+from .controller import GRANULARITY_LABELS, SPEEDS
 from .learn.worked_export import export_worked_solution
 
-GRANULARITY_LABELS = {"factor": "Chain-rule factor", "phase": "Phase", "sample": "Sample", "epoch": "Epoch"}
 GRANULARITY_TIPS = {
     "factor": "Each step shows one factor of the chain rule (and one neuron of the forward pass)",
     "phase": "Each step shows one phase: a layer's forward pass, the loss, one gradient, the updates",

@@ -27,8 +27,8 @@ FRAME_MS = 0
 #: Event-loop turns left to the views after each slice at full speed: refreshing the scene and painting
 #: it take a turn each, and a zero-interval timer would otherwise start the next slice first.
 REDRAW_TURNS = 1
-#: How the status bar names one step back at each granularity.
-GRANULARITY_WORDS = {"factor": "chain-rule factor", "phase": "phase", "sample": "sample", "epoch": "epoch"}
+#: Each granularity's name in the toolbar's Step by box (and, in lower case, in status messages).
+GRANULARITY_LABELS = {"factor": "Chain-rule factor", "phase": "Phase", "sample": "Sample", "epoch": "Epoch"}
 #: Shown wherever the in-place update rule (a common mistake, for demonstration) is in effect.
 MISTAKEN_RULE_MARK = "MISTAKEN UPDATE RULE (in place)"
 
@@ -167,7 +167,7 @@ class Controller(QObject):
             return False
         go_to(self.document.stepper, timeline, target)
         self._moved_back()
-        self.message.emit(f"Stepped back one {GRANULARITY_WORDS[granularity or self.granularity]}: {self.position_text()}")
+        self.message.emit(f"Stepped back one {GRANULARITY_LABELS[granularity or self.granularity].lower()}: {self.position_text()}")
         return True
 
     def back_to_start(self) -> bool:
