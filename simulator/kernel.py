@@ -3,11 +3,12 @@
 numpy spends about a microsecond on every call whatever the array size, and one step of the
 lectures' 2-2-1 network needs dozens of calls. For per-sample training of small networks the
 engine instead generates, once per network shape, straight-line Python for one step: every
-parameter, activation and chain-rule term is a local float. Two functions come from the same
-lines: `step` (new parameters and the loss, for the fast path) and `trace` (every intermediate
-value as well, for the phase stepper). CPython evaluates each float expression in the order it
-is written, one rounding per operation (no fused multiply-add, no reassociation), so the two give
-bit-identical numbers. The order of the arithmetic is the engine's definition:
+parameter, activation and chain-rule term is a local float. Three functions come from the same
+lines: `step` (one sample: new parameters and the loss), `run` (a stretch of samples in a loop,
+the parameters kept in locals from one to the next, for the fast path) and `trace` (every
+intermediate value as well, for the phase stepper). CPython evaluates each float expression in
+the order it is written, one rounding per operation (no fused multiply-add, no reassociation), so
+the three give bit-identical numbers. The order of the arithmetic is the engine's definition:
 
     z_j = a_1·w_1j + a_2·w_2j + … + b_j                 (left to right, then the bias)
     ∂L/∂o_i (layer l−1) = δ_1·w_i1 + δ_2·w_i2 + …        (left to right over layer l's neurons)
@@ -34,8 +35,10 @@ LOSS_NAMES = {"mse", "half_sse", "bce"}
 class Kernel:
     """Generated step functions for one (sizes, activations, loss) shape.
 
-    `step(P, x, y, rate) -> (new P, loss)`; `trace(P, x, y, rate)` returns a dict of every value:
-    `z, out, act_grad, d_out, delta` as per-layer lists, `grads` and `new` flat, and `loss`.
+    `step(P, x, y, rate) -> (new P, loss)`; `run(P, X, Y, order, start, end, rate, losses) -> new P`
+    steps through rows `X[order[position]]` for positions start … end − 1, appending each loss to
+    `losses`, without checking anything (the caller does); `trace(P, x, y, rate)` returns a dict of
+    every value: `z, out, act_grad, d_out, delta` as per-layer lists, `grads` and `new` flat, and `loss`.
     """
 
     sizes: tuple[int, ...]
@@ -43,6 +46,7 @@ class Kernel:
     loss: str
     step: Callable
     trace: Callable
+    run: Callable
 
     def __repr__(self) -> str:
         return f"Kernel({'-'.join(map(str, self.sizes))}, {','.join(self.activations)}, {self.loss})"
@@ -119,8 +123,9 @@ def _build(sizes: tuple[int, ...], activations: tuple[str, ...], loss: str) -> K
         return P[_parameter_index(sizes, layer, neuron, source)]
 
     a = [[f"x{i}" for i in range(sizes[0])]]
-    body = [f"{', '.join(P)}, = P", f"{', '.join(a[0])}, = x",
-            f"{', '.join(f'y{k}' for k in range(sizes[-1]))}, = y"]
+    unpack_parameters = f"{', '.join(P)}, = P"
+    unpack_sample = [f"{', '.join(a[0])}, = x", f"{', '.join(f'y{k}' for k in range(sizes[-1]))}, = y"]
+    body = []
     z, o, g = [], [], []
     for l in range(n_layers):
         z.append([f"z{l}_{j}" for j in range(sizes[l + 1])])
@@ -161,11 +166,20 @@ def _build(sizes: tuple[int, ...], activations: tuple[str, ...], loss: str) -> K
 
     trace_return = (f"new = {new}\n    return dict(z={listing(z)}, out={listing(o)}, act_grad={listing(g)}, "
                     f"d_out={listing(d_out)}, delta={listing(delta)}, grads=[{', '.join(grads)}], new=new, loss=L)")
-    indented = "\n    ".join(body)
-    gradients = "\n    ".join(gradient_lines)
-    source = (f"def step(P, x, y, rate):\n    {indented}\n    return {new_inline}, L\n\n"
-              f"def trace(P, x, y, rate):\n    {indented}\n    {gradients}\n    {trace_return}\n")
+    # `run` keeps the parameters in locals from sample to sample; each is moved by the same
+    # expression that `step` puts in its list, after every line that reads the old values.
+    updates = [f"{P[k]} = {P[k]} - rate * {products[k]}" for k in range(count)]
+    unpack_row = ["row = order[position]"] + [line.replace("= x", "= X[row]").replace("= y", "= Y[row]")
+                                              for line in unpack_sample]
+    sample = "\n        ".join(unpack_row + body + updates + ["append(L)"])
+    step_body = "\n    ".join([unpack_parameters] + unpack_sample + body)
+    trace_body = "\n    ".join([unpack_parameters] + unpack_sample + body + gradient_lines)
+    source = (f"def step(P, x, y, rate):\n    {step_body}\n    return {new_inline}, L\n\n"
+              f"def trace(P, x, y, rate):\n    {trace_body}\n    {trace_return}\n\n"
+              f"def run(P, X, Y, order, start, end, rate, losses):\n    {unpack_parameters}\n"
+              f"    append = losses.append\n    for position in range(start, end):\n        {sample}\n"
+              f"    return [{', '.join(P)}]\n")
     namespace = {"exp": math.exp, "tanh": math.tanh, "log": math.log, "EPS": BCE_EPSILON,
                  "ONE_EPS": 1.0 - BCE_EPSILON}
     exec(compile(source, f"<kernel {'-'.join(map(str, sizes))}>", "exec"), namespace)
-    return Kernel(sizes, activations, loss, namespace["step"], namespace["trace"])
+    return Kernel(sizes, activations, loss, namespace["step"], namespace["trace"], namespace["run"])

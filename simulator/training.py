@@ -4,7 +4,8 @@ A batch is computed (forward, loss, backward, proposed new parameters) without t
 then committed. The fast path commits at once; the phase stepper shows the records first. Both go
 through `compute_batch` and `commit`, so their numbers are the same numbers. Per-sample training of
 a small network goes through the generated kernel of `kernel.py` instead of numpy, on both paths:
-`run` calls its `step`, `compute_batch` its `trace`, which compute the same floats in the same order.
+`run` calls its `run` (and `step`), `compute_batch` its `trace`, which compute the same floats in
+the same order.
 """
 
 from __future__ import annotations
@@ -381,15 +382,19 @@ class Training:
         return self.status
 
     def _run_kernel(self, kernel: Kernel, max_steps: int | None) -> str:
-        """`run` for per-sample training of a small network: the kernel's `step`, no records.
+        """`run` for per-sample training of a small network: the kernel's `run`, no records.
 
         Parameters live in a flat list while the loop runs and go back to the network whenever it
-        stops. A step whose loss or parameters are not all finite is not taken: the network gets the
-        last finite values and `commit` of that step, recomputed by `compute_batch`, reports it.
+        stops. The kernel runs the rest of an epoch (or of the budget) at a time, and what it gives is
+        checked once: a non-finite value stays non-finite (inf − x is inf or NaN, NaN stays NaN), so
+        all parameters and losses finite at the end means every step was finite. Otherwise those
+        samples are done again one `step` at a time, up to the first step whose loss or parameters
+        are not all finite; that step is not taken: the network gets the last finite values and
+        `commit` of that step, recomputed by `compute_batch`, reports it.
         """
         X, Y = self._rows()
         parameters = self.network.flat_parameters().tolist()
-        rate, step, isfinite = self.config.learning_rate, kernel.step, math.isfinite
+        rate, step = self.config.learning_rate, kernel.step
         budget = math.inf if max_steps is None else max_steps
         diverged = False
         while not self.finished and budget > 0:
@@ -399,17 +404,21 @@ class Training:
             start = self.position
             end = min(len(order), start + budget)
             losses = self._epoch_losses
-            for position in range(start, end):
-                row = order[position]
-                new, loss = step(parameters, X[row], Y[row], rate)
-                # sum() is finite when every term is, and only rarely overflows when they are.
-                if not (isfinite(loss) and isfinite(sum(new))) and not (
-                        isfinite(loss) and all(map(isfinite, new))):
-                    end, diverged = position, True
-                    break
+            mark = len(losses)
+            new = kernel.run(parameters, X, Y, order, start, end, rate, losses)
+            if _all_finite(new) and _all_finite(losses[mark:]):
                 parameters = new
-                losses.append(loss)
-            self.sample_losses.extend(losses[start:end])
+            else:
+                del losses[mark:]
+                for position in range(start, end):
+                    row = order[position]
+                    new, loss = step(parameters, X[row], Y[row], rate)
+                    if not (math.isfinite(loss) and _all_finite(new)):
+                        end, diverged = position, True
+                        break
+                    parameters = new
+                    losses.append(loss)
+            self.sample_losses.extend(losses[mark:])
             budget -= end - start
             if end > start:
                 self.position, self.status = end, "running"
@@ -432,6 +441,11 @@ class Training:
             "message": self.message,
             "epochs_run": self.epoch,
         }
+
+
+def _all_finite(values: list[float]) -> bool:
+    # sum() is finite when every term is, and only rarely overflows when they all are.
+    return math.isfinite(sum(values)) or all(map(math.isfinite, values))
 
 
 def split_flat(network: Network, values: list[float]) -> list[tuple[np.ndarray, np.ndarray]]:
