@@ -49,7 +49,7 @@ def test_the_fast_path_outruns_a_naive_numpy_loop_on_the_lecture_network():
 def test_the_per_sample_kernel_keeps_up_with_a_naive_numpy_loop_on_a_larger_network():
     engine = best_time(lambda: bench.tanh_training(200, 1, 1).run()) / 200
     naive = naive_seconds_per_update(lambda: bench.tanh_training(200, 1, 1), 1)
-    assert naive / engine > 0.3   # about 0.9 today
+    assert naive / engine > 0.3   # about 1.0 to 1.2 today
 
 
 def test_the_kernel_is_many_times_faster_than_the_engines_general_numpy_path(monkeypatch):
