@@ -12,7 +12,7 @@ import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.exporters
 from PySide6.QtCore import QPointF, Qt
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QGraphicsItem, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from simulator.errors import SessionError
 from simulator.formatting import format_number
@@ -22,6 +22,13 @@ from simulator.session import write_atomically
 MAX_MARKED_EPOCHS = 60
 EPOCH_COLOUR = (31, 119, 180)
 EMPTY_TEXT = "No epoch finished yet: run training (F5) to plot the loss."
+#: While training runs, the epoch axis ends at the first of these (times a power of ten) at or past
+#: the last point, so it is redrawn only when the curve reaches its end (the curve fills at least
+#: three quarters of the width), not on every frame as an exact fit would.
+RANGE_STEPS = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
+#: ... and the loss axis spans whole units of about an eighth of the losses' spread (1, 2 or 5
+#: times a power of ten), so it is redrawn only when a loss falls outside it.
+LOSS_UNITS = 8
 
 
 class LogWatch:
@@ -41,6 +48,66 @@ class LogWatch:
         changed = self.count != 0 or len(log) != 0
         self._log, self._cuts, self.count = weakref.ref(log), log.cuts, len(log)
         return changed
+
+
+class Bounds:
+    """The smallest and largest finite value of a `LossLog`, and its smallest positive one (what a
+    log axis can show), kept up to date by reading only what was appended since the last look."""
+
+    def __init__(self):
+        self._log = None   # weak, as in LogWatch
+        self._cuts = -1
+        self._clear()
+
+    def _clear(self) -> None:
+        self.count = 0
+        self.low = self.lowest_positive = math.inf
+        self.high = -math.inf
+
+    def update(self, log) -> None:
+        if not (self._log is not None and self._log() is log and log.cuts == self._cuts
+                and len(log) >= self.count):
+            self._clear()
+            self._log, self._cuts = weakref.ref(log), log.cuts
+        values = log.values
+        new = values[self.count:]
+        self.count = values.size
+        if new.size == 0:
+            return
+        finite = new[np.isfinite(new)]
+        if finite.size:
+            self.low = min(self.low, float(finite.min()))
+            self.high = max(self.high, float(finite.max()))
+            positive = finite[finite > 0]
+            if positive.size:
+                self.lowest_positive = min(self.lowest_positive, float(positive.min()))
+
+
+def step_up(value: float) -> float:
+    """The first of RANGE_STEPS times a power of ten at or above `value` (> 0)."""
+    scale = 10.0 ** math.floor(math.log10(value))
+    return next(scale * step for step in RANGE_STEPS if scale * step >= value)
+
+
+def loss_unit(spread: float) -> float:
+    """1, 2 or 5 times a power of ten, at least spread / LOSS_UNITS (> 0)."""
+    rough = spread / LOSS_UNITS
+    scale = 10.0 ** math.floor(math.log10(rough))
+    return next(scale * step for step in (1.0, 2.0, 5.0, 10.0) if scale * step >= rough)
+
+
+def grown_range(low: float, high: float, shown: tuple[float, float] | None) -> tuple[float, float]:
+    """`shown` if it holds low..high, else low..high widened to whole loss units."""
+    if shown is not None and shown[0] <= low and high <= shown[1]:
+        return shown
+    unit = loss_unit(high - low if high > low else max(abs(high), 1.0))
+    start, end = math.floor(low / unit) * unit, math.ceil(high / unit) * unit
+    single = start == end   # one value, on a whole unit: a unit either side
+    if start > low or single:   # (or rounding put the end just inside the value)
+        start -= unit
+    if end < high or single:
+        end += unit
+    return start, end
 
 
 class Ramp:
@@ -98,6 +165,11 @@ class LossPlotPanel(QWidget):
         self._samples = LogWatch()
         self._epoch_x = Ramp()
         self._sample_x = Ramp()
+        self._epoch_bounds = Bounds()
+        self._sample_bounds = Bounds()
+        self._running = False    # training runs (see set_running)
+        self._stepping = False   # the ranges grow in steps rather than being fitted every frame
+        self._shown_ranges: tuple | None = None   # what the last step set, before padding
         self.epoch_axis = EpochAxis(orientation="bottom")
         self.plot = pg.PlotWidget(self, axisItems={"bottom": self.epoch_axis})
         self.plot.setBackground("w")
@@ -110,6 +182,9 @@ class LossPlotPanel(QWidget):
         item.showGrid(x=True, y=True, alpha=0.25)
         for side in ("left", "bottom"):   # major and minor grid lines only: the finest level halves a redraw
             item.getAxis(side).setStyle(maxTickLevel=1)
+            # Each axis, with its grid lines across the plot, is kept as an image, drawn again only
+            # when its range or size changes rather than under every new point of the curve.
+            item.getAxis(side).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         item.setDownsampling(auto=True, mode="peak")
         item.setClipToView(True)
         self.sample_curve = self.plot.plot(pen=pg.mkPen((150, 150, 150), width=1), name="loss per sample")
@@ -119,6 +194,7 @@ class LossPlotPanel(QWidget):
         self.crosshair.setVisible(False)
         self.plot.addItem(self.crosshair, ignoreBounds=True)
         self.plot.scene().sigMouseMoved.connect(self._mouse_moved)
+        item.getViewBox().sigRangeChangedManually.connect(self._ranged_by_user)
         self.samples_box = QCheckBox("Loss &per sample", self)
         self.samples_box.setToolTip("Also draw the loss of every sample (x = epoch fraction), before its update")
         self.samples_box.toggled.connect(self._show_samples)
@@ -163,13 +239,71 @@ class LossPlotPanel(QWidget):
         if self.samples_box.isChecked():
             changed = self._refresh_samples() or changed
         if changed:
-            # Fit the axes to the new data now: pyqtgraph would do it while painting, and the axes it
-            # changes then are painted a second time. Fitting changes what clip-to-view shows, which
-            # asks for one more fit (the second call does nothing when it does not).
-            view = self.plot.getPlotItem().getViewBox()
-            view.prepareForPaint()
-            view.prepareForPaint()
+            self._fit()
         self._update_status()
+
+    # -- ranges --------------------------------------------------------------------------------
+    def set_running(self, running: bool) -> None:
+        """While training runs the ranges grow in steps (see RANGE_STEPS and LOSS_UNITS), so the axes
+        are not redrawn on every frame; when it stops, the plot is fitted to all the data exactly."""
+        self._running = running
+        if not running and self._stepping:
+            self._stepping = False
+            self.plot.getPlotItem().getViewBox().enableAutoRange()
+            self._fit()
+
+    @property
+    def stepping(self) -> bool:
+        """Whether the ranges are growing in steps (training runs and the user has not zoomed)."""
+        return self._stepping
+
+    def _fit(self) -> None:
+        """Show the new data: in steps while training runs, else fitted exactly."""
+        view = self.plot.getPlotItem().getViewBox()
+        if self._running and all(view.autoRangeEnabled()):
+            # Following the data (not zoomed by the user): step instead of fitting every frame.
+            self._stepping, self._shown_ranges = True, None
+        if self._stepping and self._grow_ranges():
+            return
+        # Fit the axes to the new data now: pyqtgraph would do it while painting, and the axes it
+        # changes then are painted a second time. Fitting changes what clip-to-view shows, which
+        # asks for one more fit (the second call does nothing when it does not).
+        view.prepareForPaint()
+        view.prepareForPaint()
+
+    def _grow_ranges(self) -> bool:
+        """Set the ranges to hold every point, grown in steps; False when there is nothing to show."""
+        training = self.document.training
+        curves = [(self._epoch_bounds, training.history, 1.0, self._epochs.count)]
+        if self.samples_box.isChecked():
+            rows = training.n_samples
+            curves.append((self._sample_bounds, training.sample_losses, 1.0 / rows, self._samples.count / rows))
+        log = self.plot.getPlotItem().ctrl.logYCheck.isChecked()
+        x_low = y_low = math.inf
+        x_high = y_high = -math.inf
+        for bounds, losses, first, last in curves:
+            bounds.update(losses)
+            low = bounds.lowest_positive if log else bounds.low
+            if bounds.count == 0 or not math.isfinite(low) or bounds.high < low:
+                continue
+            x_low, x_high = min(x_low, first), max(x_high, last)
+            y_low, y_high = min(y_low, low), max(y_high, bounds.high)
+        if not math.isfinite(x_low):
+            return False
+        if log:
+            y_low, y_high = math.log10(y_low), math.log10(y_high)
+        try:
+            shown = self._shown_ranges
+            ranges = ((x_low, step_up(x_high)), grown_range(y_low, y_high, shown[1] if shown else None))
+        except (OverflowError, ValueError):   # losses too large to step through: fit them instead
+            return False
+        if ranges != self._shown_ranges:
+            self._shown_ranges = ranges
+            self.plot.getPlotItem().getViewBox().setRange(xRange=ranges[0], yRange=ranges[1])
+        return True
+
+    def _ranged_by_user(self, _axes) -> None:
+        self._stepping = False   # pyqtgraph stops following the data; so does the run
 
     def _refresh_samples(self) -> bool:
         training = self.document.training
@@ -188,6 +322,10 @@ class LossPlotPanel(QWidget):
             self.sample_curve.clear()
             self._samples = LogWatch()
             self._sample_x = Ramp()
+            self._sample_bounds = Bounds()
+        if self._stepping:
+            self._shown_ranges = None
+            self._grow_ranges()
 
     def set_log_scale(self, on: bool) -> None:
         """Logarithmic y axis; zero losses are left out of the log plot (pyqtgraph maps them to NaN)."""
@@ -196,6 +334,8 @@ class LossPlotPanel(QWidget):
             return
         self.plot.getPlotItem().setLogMode(x=False, y=on)
         self.readout.clear()
+        if self._running:   # pyqtgraph fits the new scale; a run steps through it again
+            self._fit()
 
     def curve_data(self) -> tuple[np.ndarray, np.ndarray]:
         """The epoch curve's (x, y) as given to pyqtgraph, before any log mapping: (n,), (n,)."""

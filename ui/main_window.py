@@ -114,6 +114,7 @@ class MainWindow(QMainWindow):
         document.settings_changed.connect(self._update_position)
         document.structure_changed.connect(self._update_position)
         controller.running_changed.connect(self._running_changed)
+        controller.running_changed.connect(self.loss_plot.set_running)
         document.file_state_changed.connect(self._update_title)
         document.settings_changed.connect(self._update_title)
         for source in (controller.message, self.view.message, self.dataset_panel.message):

@@ -1,0 +1,122 @@
+"""Run to End with the view live, through the real main window: what each frame redraws, and what
+the user sees once the run stops."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QWheelEvent
+from PySide6.QtWidgets import QApplication
+
+from ui.loss_plot import RANGE_STEPS, grown_range, step_up
+
+
+def view_box(window):
+    return window.loss_plot.plot.getPlotItem().getViewBox()
+
+
+def feed(window, losses) -> None:
+    """Append epochs (their samples' losses, then their mean) as the fast path does, and say so."""
+    training = window.document.training
+    for loss in losses:
+        training.sample_losses.extend([loss] * training.n_samples)
+        training.history.append(loss)
+    window.document.history_changed.emit()
+
+
+def assert_shows(view, x_range, y_range) -> None:
+    """The view shows exactly x_range × y_range widened by pyqtgraph's padding on each side (a
+    share of the range from 2 to 10 %, which depends on the plot's size in pixels)."""
+    for (shown_low, shown_high), (low, high) in zip(view.viewRange(), (x_range, y_range)):
+        padding = (low - shown_low) / (high - low)
+        assert 0.02 <= padding <= 0.1
+        assert shown_high == pytest.approx(high + padding * (high - low), rel=1e-9, abs=1e-9)
+
+
+# -- the steps themselves -------------------------------------------------------------------------
+def test_steps_and_units():
+    steps = [step_up(value) for value in (1, 1.01, 101, 120, 121, 8001, 0.3)]
+    assert steps == pytest.approx([1, 1.2, 120, 120, 150, 10000, 0.3], rel=1e-12)
+    assert all(step_up(value) >= value for value in range(1, 3000))
+    assert all(step_up(value) <= 1.34 * value for value in range(1, 3000))   # the curve fills ≥ 3/4 of the width
+    assert grown_range(0.099, 10.0, None) == (0.0, 10.0)
+    assert grown_range(0.05, 9.0, (0.0, 10.0)) == (0.0, 10.0)          # inside: kept
+    assert grown_range(0.05, 25.0, (0.0, 10.0)) == (0.0, 25.0)         # outside: whole units of 5
+    low, high = grown_range(1.0, 1.0, None)                             # one value: a range around it
+    assert low < 1.0 < high
+    low, high = grown_range(0.693101, 0.693145, None)
+    assert low <= 0.693101 and high >= 0.693145 and high - low < 1e-4
+    assert len(RANGE_STEPS) == len(set(RANGE_STEPS))
+
+
+# -- the loss plot while a run goes on --------------------------------------------------------------
+def test_plot_ranges_grow_in_steps_during_a_run_and_fit_exactly_when_it_stops(window):
+    plot, view = window.loss_plot, view_box(window)
+    plot.set_running(True)
+    feed(window, [10.0 / epoch for epoch in range(1, 102)])   # 101 epochs, losses 10 … 0.099
+    assert plot.stepping and not any(view.autoRangeEnabled())
+    assert_shows(view, (1, 120), (0, 10))                      # the epoch axis ends at the next step
+    before = view.viewRange()
+    feed(window, [10.0 / epoch for epoch in range(102, 121)])  # up to 120, every loss inside 0..10
+    assert view.viewRange() == before                          # neither axis moved: nothing to redraw
+    feed(window, [10.0 / 121])
+    assert_shows(view, (1, 150), (0, 10))                      # past 120: the next step
+    feed(window, [25.0])                                       # a loss above the range: whole units again
+    assert_shows(view, (1, 150), (0, 25))
+    x, y = plot.curve_data()
+    assert list(y) == window.document.training.history        # the numbers drawn are the engine's
+    plot.set_running(False)
+    assert not plot.stepping and all(view.autoRangeEnabled())
+    history = window.document.training.history
+    assert_shows(view, (1, len(history)), (min(history), max(history)))   # all the data, exactly
+
+
+def test_a_real_run_steps_and_fits_when_paused(qtbot, window):
+    plot, view, document = window.loss_plot, view_box(window), window.document
+    document.edit_config(epochs=10_000_000)
+    frames = []
+    document.history_changed.connect(lambda: frames.append((plot.stepping, tuple(view.viewRange()[0]))))
+    qtbot.keyClick(window, Qt.Key.Key_F5, Qt.KeyboardModifier.ControlModifier)   # Run to End
+    qtbot.waitUntil(lambda: len(frames) >= 20, timeout=30000)
+    window.controller.pause()
+    assert all(stepping for stepping, _ in frames[1:])
+    assert len({x_range for _, x_range in frames}) < len(frames)   # the epoch axis jumped, not moved every frame
+    assert not plot.stepping and all(view.autoRangeEnabled())
+    shown = view.viewRange()
+    view.updateAutoRange()
+    assert view.viewRange() == shown   # pyqtgraph's own fit (of the curve as thinned to the plot's width)
+    history = document.training.history
+    (x_low, x_high), (y_low, y_high) = shown
+    assert x_low < 1 and len(history) < x_high < 1.15 * len(history)
+    spread = max(history) - min(history)
+    assert y_low < min(history) and max(history) < y_high < max(history) + 0.15 * spread
+    assert list(plot.curve_data()[1]) == history
+
+
+def test_zooming_during_a_run_is_kept_when_it_stops(qtbot, window):
+    plot, view = window.loss_plot, view_box(window)
+    plot.set_running(True)
+    feed(window, [10.0 / epoch for epoch in range(1, 50)])
+    viewport = plot.plot.viewport()
+    centre = QPointF(viewport.rect().center())
+    wheel = QWheelEvent(centre, QPointF(viewport.mapToGlobal(centre.toPoint())), QPoint(), QPoint(0, 120),
+                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(viewport, wheel)
+    assert not plot.stepping
+    zoomed = view.viewRange()
+    feed(window, [0.1] * 10)
+    plot.set_running(False)
+    assert view.viewRange() == zoomed and not any(view.autoRangeEnabled())
+
+
+def test_log_scale_during_a_run_steps_in_decades(window):
+    plot, view = window.loss_plot, view_box(window)
+    plot.set_running(True)
+    feed(window, [100.0, 10.0, 1.0, 0.0, 0.01])   # a zero cannot be drawn on a log axis
+    plot.set_log_scale(True)
+    assert plot.stepping
+    (_, _), (y0, y1) = view.viewRange()
+    assert y0 <= -2 and y1 >= 2 and y1 - y0 < 6
+    plot.set_running(False)
+    assert all(view.autoRangeEnabled())
+    assert_shows(view, (1, 5), (-2, 2))
