@@ -4,11 +4,12 @@ the user sees once the run stops."""
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
 
 from ui.loss_plot import RANGE_STEPS, grown_range, step_up
+from ui.size_gate import SizeGate
 
 
 def view_box(window):
@@ -31,6 +32,18 @@ def assert_shows(view, x_range, y_range) -> None:
         padding = (low - shown_low) / (high - low)
         assert 0.02 <= padding <= 0.1
         assert shown_high == pytest.approx(high + padding * (high - low), rel=1e-9, abs=1e-9)
+
+
+class EventCounter(QObject):
+    def __init__(self, watched: QObject, kind: QEvent.Type):
+        super().__init__()
+        self.kind, self.count = kind, 0
+        watched.installEventFilter(self)
+
+    def eventFilter(self, watched, event):   # noqa: N802 (Qt override)
+        if event.type() == self.kind:
+            self.count += 1
+        return False
 
 
 # -- the steps themselves -------------------------------------------------------------------------
@@ -120,3 +133,39 @@ def test_log_scale_during_a_run_steps_in_decades(window):
     plot.set_running(False)
     assert all(view.autoRangeEnabled())
     assert_shows(view, (1, 5), (-2, 2))
+
+
+# -- labels whose text changes every frame ----------------------------------------------------------
+def test_a_text_of_the_same_size_does_not_lay_the_window_out_again(qtbot, window):
+    label = window.position_label
+    label.setText("Epoch 11 of 20 · Ready")
+    qtbot.wait(50)
+    requests = EventCounter(window, QEvent.Type.LayoutRequest)
+    label.setText("Epoch 12 of 20 · Ready")   # the same room
+    qtbot.wait(50)   # a layout request travels up one widget per turn of the event loop
+    assert requests.count == 0
+    long_text = "Epoch 12 of 20 · sample 3 of 4 · Backward pass: ∂L/∂w111 of the output layer"
+    label.setText(long_text)
+    qtbot.waitUntil(lambda: label.width() >= label.sizeHint().width())   # more room: laid out again
+    assert label.text() == long_text
+
+
+def test_size_gate_passes_on_a_wrapping_label_that_needs_another_line(qtbot):
+    outer = QWidget()
+    qtbot.addWidget(outer)
+    label = QLabel("short")
+    label.setWordWrap(True)
+    layout = QVBoxLayout(outer)
+    layout.addWidget(SizeGate(label, outer))
+    layout.addStretch(1)
+    outer.resize(120, 300)
+    outer.show()
+    qtbot.waitExposed(outer)
+    qtbot.wait(50)
+    one_line = label.height()
+    requests = EventCounter(outer, QEvent.Type.LayoutRequest)
+    label.setText("shorts")
+    qtbot.wait(50)
+    assert requests.count == 0
+    label.setText("a text long enough to wrap onto several lines at this width")
+    qtbot.waitUntil(lambda: label.height() > one_line)

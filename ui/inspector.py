@@ -10,6 +10,8 @@ from simulator.formatting import describe, factor_line, gradient_line, record_li
 from simulator.records import FactorRecord, GradientRecord, Record
 from simulator.worked import to_html, to_unicode_subscripts
 
+from .size_gate import SizeGate
+
 #: The history list keeps this many of the most recent records (a full batch can have thousands).
 MAX_HISTORY = 200
 
@@ -84,7 +86,7 @@ class InspectorPanel(QWidget):
         splitter.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.position_label)
+        layout.addWidget(SizeGate(self.position_label, self))   # its text changes every frame of a run
         layout.addWidget(splitter, 1)
         self._history_records: list[Record] = []
         self._shown_state: tuple | None = None

@@ -18,6 +18,8 @@ from simulator.errors import SessionError
 from simulator.formatting import format_number
 from simulator.session import write_atomically
 
+from .size_gate import SizeGate
+
 #: Beyond this many epochs the points are drawn as a plain line.
 MAX_MARKED_EPOCHS = 60
 EPOCH_COLOUR = (31, 119, 180)
@@ -216,7 +218,7 @@ class LossPlotPanel(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.plot, 1)
         layout.addLayout(options)
-        layout.addWidget(self.status)
+        layout.addWidget(SizeGate(self.status, self))   # its text changes every frame of a run
         self.sample_curve.setVisible(False)
         document.history_changed.connect(self.refresh)
         document.records_changed.connect(self.refresh)
@@ -344,21 +346,22 @@ class LossPlotPanel(QWidget):
 
     def _update_status(self) -> None:
         training = self.document.training
+        style = ""
         if training.finished:
             text = training.message
             if training.status != "diverged" and training.history:   # the result, not only the reason
                 text += (f" Mean loss of epoch {len(training.history)}: "
                          f"{format_number(training.history[-1], self.document.digits)}")
-            self.status.setText(text)
-            colour = "#b00020" if training.status == "diverged" else "#1b6e20"
-            self.status.setStyleSheet(f"color: {colour};")
+            style = f"color: {'#b00020' if training.status == 'diverged' else '#1b6e20'};"
         elif not training.history:
-            self.status.setText(EMPTY_TEXT)
-            self.status.setStyleSheet("")
+            text = EMPTY_TEXT
         else:
             last = format_number(training.history[-1], self.document.digits)
-            self.status.setText(f"After {len(training.history)} epochs: mean loss {last}")
-            self.status.setStyleSheet("")
+            text = f"After {len(training.history)} epochs: mean loss {last}"
+        if self.status.text() != text:
+            self.status.setText(text)
+        if self.status.styleSheet() != style:   # restyling re-polishes the label: only on a change
+            self.status.setStyleSheet(style)
 
     # -- hover ---------------------------------------------------------------------------------
     def _mouse_moved(self, position: QPointF) -> None:

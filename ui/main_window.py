@@ -25,6 +25,7 @@ from .learn.practice import install_practice
 from .learn.tour import install_tour
 from .loss_plot import LossPlotPanel
 from .settings_panel import SettingsPanel
+from .size_gate import SizeGate
 from .structure_panel import StructurePanel
 
 APP_TITLE = "Backprop Simulator"
@@ -105,7 +106,7 @@ class MainWindow(QMainWindow):
         self.progress.setToolTip("Epochs trained")
         self.progress.hide()
         bar.addPermanentWidget(self.progress)
-        bar.addPermanentWidget(self.position_label)
+        bar.addPermanentWidget(SizeGate(self.position_label, self))   # its text changes every frame of a run
 
     def _connect(self) -> None:
         document, controller = self.document, self.controller
