@@ -169,3 +169,18 @@ def test_size_gate_passes_on_a_wrapping_label_that_needs_another_line(qtbot):
     assert requests.count == 0
     label.setText("a text long enough to wrap onto several lines at this width")
     qtbot.waitUntil(lambda: label.height() > one_line)
+
+
+def test_inspector_lays_out_its_hint_once_during_a_run(qtbot, window):
+    document = window.document
+    document.edit_config(epochs=10_000_000)
+    formula = window.inspector.browser.document()
+    revisions = []
+    document.history_changed.connect(lambda: revisions.append(formula.revision()))
+    window.controller.run_to_end()
+    qtbot.waitUntil(lambda: len(revisions) >= 5, timeout=30000)
+    window.controller.pause()
+    assert len(set(revisions[1:])) == 1
+    assert window.inspector.plain_text().startswith("Press F10")
+    qtbot.keyClick(window, Qt.Key.Key_F10)
+    assert window.inspector.plain_text() != "" and not window.inspector.plain_text().startswith("Press F10")

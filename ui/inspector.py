@@ -90,6 +90,7 @@ class InspectorPanel(QWidget):
         layout.addWidget(splitter, 1)
         self._history_records: list[Record] = []
         self._shown_state: tuple | None = None
+        self._shown_html: str | None = None   # what the formula view holds, when it shows the current step
         for signal in (document.records_changed, document.parameters_changed, document.display_changed,
                        controller.position_changed):
             signal.connect(self.refresh)
@@ -113,7 +114,10 @@ class InspectorPanel(QWidget):
         self.position_label.setText(to_html(self.controller.position_text()))
         current = self.document.stepper.current
         self._fill_history(current)
-        self.browser.setHtml(self.record_html(current) if current is not None else self._idle_html())
+        html = self.record_html(current) if current is not None else self._idle_html()
+        if html != self._shown_html:   # a run shows the same hint every frame: laid out once
+            self._shown_html = html
+            self.browser.setHtml(html)
 
     def _idle_html(self) -> str:
         training = self.document.training
@@ -173,6 +177,8 @@ class InspectorPanel(QWidget):
         if current is not None and current.kind not in ("update", "epoch"):
             earlier = [record for record in earlier if record.sample == current.sample]
         earlier = earlier[-MAX_HISTORY:]
+        if not earlier and not self._history_records:   # empty and empty, as on every frame of a run
+            return
         self._history_records = earlier
         digits = self.document.digits
         self.history.blockSignals(True)
@@ -186,6 +192,7 @@ class InspectorPanel(QWidget):
 
     def _history_selected(self, row: int) -> None:
         if 0 <= row < len(self._history_records):
+            self._shown_html = None
             self.browser.setHtml(self.record_html(self._history_records[row], shown_as_current=False))
         else:
             self._shown_state = None
