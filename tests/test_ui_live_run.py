@@ -8,6 +8,7 @@ from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
 
+from simulator.formatting import format_number
 from ui.loss_plot import RANGE_STEPS, grown_range, step_up
 from ui.size_gate import SizeGate
 
@@ -184,3 +185,22 @@ def test_inspector_lays_out_its_hint_once_during_a_run(qtbot, window):
     assert window.inspector.plain_text().startswith("Press F10")
     qtbot.keyClick(window, Qt.Key.Key_F10)
     assert window.inspector.plain_text() != "" and not window.inspector.plain_text().startswith("Press F10")
+
+
+# -- the network's labels ----------------------------------------------------------------------------
+def test_graph_labels_are_placed_again_only_when_their_room_changes(qtbot, window, monkeypatch):
+    scene = window.view.network_scene()
+    qtbot.waitUntil(lambda: not scene.refresh_pending())
+    placed = []
+    place = scene.place_labels
+    monkeypatch.setattr(scene, "place_labels", lambda: (placed.append(True), place()))
+    scene.refresh()   # the same texts: every label keeps its place
+    assert placed == []
+    window.document.edit_parameter("w111", -123456.789)   # a much wider label
+    qtbot.waitUntil(lambda: not scene.refresh_pending())
+    assert placed
+    label = window.view.edge_item(1, 1, 1).label
+    document = window.document
+    assert label.isVisible() and label.text() == f"w111 = {format_number(document.network.get('w111'), document.digits)}"
+    rects = [item.sceneBoundingRect() for item in scene.label_items() if item.isVisible() and not item.is_empty()]
+    assert not any(first.intersects(second) for i, first in enumerate(rects) for second in rects[i + 1:])

@@ -37,11 +37,13 @@ class LabelItem(QGraphicsItem):
         for _text, role in lines:
             if role not in ROLES:
                 raise ValueError(f"unknown label role {role!r}")
-        self.prepareGeometryChange()
-        self._lines = list(lines)
         width = max((self._metrics(role).horizontalAdvance(text) for text, role in lines), default=0.0)
         height = sum(self._metrics(role).height() for _text, role in lines)
-        self._size = (width + 2 * PADDING_X, height + 2 * PADDING_Y) if lines else (0.0, 0.0)
+        size = (width + 2 * PADDING_X, height + 2 * PADDING_Y) if lines else (0.0, 0.0)
+        if size != self._size:   # new text of the same size (a run's next weights) keeps its place in the scene
+            self.prepareGeometryChange()
+            self._size = size
+        self._lines = list(lines)
         self.update(self.boundingRect())
 
     def set_border(self, colour: QColor | None) -> None:

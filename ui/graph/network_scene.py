@@ -58,6 +58,8 @@ class NetworkScene(QGraphicsScene):
         self._legend: LegendItem | None = None
         self._busy = False
         self._overlay = Overlay()
+        self._layouts = 0   # how many times the items were laid out
+        self._placed: tuple | None = None   # what the labels were last placed for
         self.setBackgroundBrush(style.SCENE_BACKGROUND)
         document.structure_changed.connect(self.rebuild)
         # One refresh per turn of the event loop however many signals arrive (a run emits several per
@@ -153,6 +155,7 @@ class NetworkScene(QGraphicsScene):
 
     def _layout(self, sizes: list[int], radius: float) -> None:
         """Columns left to right, each centred vertically; the legend under them."""
+        self._layouts += 1
         n_layers = len(sizes) - 1
         min_dx = self._compact_column_spacing(radius) if self.compact else 250.0
         output_margin = COMPACT_OUTPUT_MARGIN if self.compact else OUTPUT_MARGIN
@@ -217,7 +220,8 @@ class NetworkScene(QGraphicsScene):
             neuron.refresh(document, overlay, self.compact)
         for edge in self._edges.values():
             edge.refresh(document, overlay, largest, self.compact)
-        self.place_labels()
+        if self._placement_inputs() != self._placed:   # a run's next weights usually take the same room
+            self.place_labels()
 
     def _sizes(self) -> list[int]:
         sizes = [0] * (1 + max(layer for layer, _ in self._neurons))
@@ -230,8 +234,16 @@ class NetworkScene(QGraphicsScene):
         if not self._busy and self._neurons:
             self.place_labels()
 
+    def _placement_inputs(self) -> tuple:
+        """What `place_labels` depends on that can change without a new layout: every label's size (0
+        when empty) and which items are highlighted, selected or hovered."""
+        items = [*self._neurons.values(), *self._edges.values()]
+        return (self._layouts, self.compact, tuple((label.width(), label.height()) for label in self.label_items()),
+                tuple((item.highlighted, item.hovered, item.isSelected()) for item in items))
+
     def place_labels(self) -> None:
         """Position every label; hide those that are empty, not wanted, or would overlap another."""
+        self._placed = self._placement_inputs()
         obstacles = [item.circle_rect() for item in self._neurons.values()]
         obstacles.append(self._legend.sceneBoundingRect())
         for neuron in self._neurons.values():
