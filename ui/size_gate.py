@@ -22,6 +22,8 @@ class SizeGate(QWidget):
         self.child = child
         child.setParent(self)
         self.setSizePolicy(child.sizePolicy())
+        # Opaque: a new text repaints the label on its own background, not the dock and window behind it.
+        self.setAutoFillBackground(True)
         self._room = self._measure()
 
     def _measure(self) -> tuple:
