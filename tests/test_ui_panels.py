@@ -101,6 +101,49 @@ def test_inspector_forward_and_loss_equal_the_engine_text(qtbot, doc, controller
         "z21 = w211·o11 + w221·o12 + b21 = 0.1·1.6 + 0.1·1.6 + 0 = 0.32")
 
 
+def history_rows(panel) -> list[tuple[str, str]]:
+    return [(panel.history.item(row).text(), panel.history.item(row).toolTip())
+            for row in range(panel.history.count())]
+
+
+def test_the_history_grows_by_the_new_rows_and_always_equals_a_fresh_panels(qtbot, doc, controller, monkeypatch):
+    import ui.inspector
+    monkeypatch.setattr(ui.inspector, "MAX_HISTORY", 7)    # full after a few steps: rows drop off the top
+    panel = InspectorPanel(doc, controller)
+    qtbot.addWidget(panel)
+
+    def check() -> None:
+        fresh = InspectorPanel(doc, controller)
+        qtbot.addWidget(fresh)
+        assert history_rows(panel) == history_rows(fresh)
+        assert panel._history_records == fresh._history_records
+        fresh.deleteLater()
+
+    reused = 0
+    for step in range(150):   # several samples of the 2-2-1 network, one record at a time
+        before = [panel.history.item(row) for row in range(panel.history.count())]
+        controller.step("factor")
+        after = [panel.history.item(row) for row in range(panel.history.count())]
+        reused += len(set(map(id, before)) & set(map(id, after)))
+        if step % 9 == 0:
+            check()
+        if step == 60:
+            doc.set_digits(3)       # every row is written again with the new digits
+            check()
+        if step == 100:
+            controller.step_back("phase")
+            check()
+        if step == 120:   # a row looked at, then a step: the step is shown, no row stays selected
+            panel.history.setCurrentRow(2)
+            assert panel.plain_text() != html_text(panel.record_html(doc.stepper.current))
+            controller.step("factor")
+            assert panel.history.currentRow() == -1
+            assert panel.plain_text() == html_text(panel.record_html(doc.stepper.current))
+    check()
+    assert reused > 500, "every step made every row again"
+    assert any(len(panel.history.item(row).text()) for row in range(panel.history.count()))
+
+
 def test_inspector_shows_the_chain_so_far(qtbot, doc, controller):
     panel = InspectorPanel(doc, controller)
     qtbot.addWidget(panel)

@@ -89,6 +89,7 @@ class InspectorPanel(QWidget):
         layout.addWidget(SizeGate(self.position_label, self))   # its text changes every frame of a run
         layout.addWidget(splitter, 1)
         self._history_records: list[Record] = []
+        self._history_digits: int | None = None
         self._shown_state: tuple | None = None
         self._shown_html: str | None = None   # what the formula view holds, when it shows the current step
         for signal in (document.records_changed, document.parameters_changed, document.display_changed,
@@ -179,16 +180,30 @@ class InspectorPanel(QWidget):
         earlier = earlier[-MAX_HISTORY:]
         if not earlier and not self._history_records:   # empty and empty, as on every frame of a run
             return
-        self._history_records = earlier
         digits = self.document.digits
+        shown = self._history_records
+        # A step usually shows the rows it showed before and one more, the oldest dropping off the
+        # top once the list is full: keep the rows already made rather than make them all again.
+        dropped = next((index for index, record in enumerate(shown) if earlier and record is earlier[0]),
+                       len(shown))
+        kept = len(shown) - dropped
+        if (digits != self._history_digits or kept > len(earlier)
+                or any(old is not new for old, new in zip(shown[dropped:], earlier))):
+            dropped, kept = len(shown), 0
+        self._history_records, self._history_digits = earlier, digits
         self.history.blockSignals(True)
-        self.history.clear()
-        for record in earlier:
+        self.history.setCurrentRow(-1)      # a row looked at before the step: the view shows the step now
+        if dropped == len(shown):
+            self.history.clear()
+        for _ in range(dropped if kept else 0):
+            self.history.takeItem(0)
+        for record in earlier[kept:]:
             item = QListWidgetItem(history_text(record, digits))
             item.setToolTip(to_unicode_subscripts(describe(record)))
             self.history.addItem(item)
         self.history.blockSignals(False)
-        self.history.scrollToBottom()
+        if len(earlier) > kept or dropped:
+            self.history.scrollToBottom()
 
     def _history_selected(self, row: int) -> None:
         if 0 <= row < len(self._history_records):
