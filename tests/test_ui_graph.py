@@ -459,3 +459,16 @@ def test_tooltips_write_numbers_like_the_labels_and_the_inspector(view, doc, con
     tip = view.edge_item(1, 1, 1).tooltip_text()
     assert "w111 = −0.1\n" in tip and "∂L/∂w111 = 0\n" in tip and "-0" not in tip
     assert "∂L/∂w111 = 0" in label_lines(view.edge_item(1, 1, 1))
+
+
+@pytest.mark.parametrize("colour", ["POSITIVE", "NEGATIVE", "ZERO"])
+def test_a_faded_edge_is_its_colour_a_quarter_over_the_background(qapp, monkeypatch, colour):
+    from PySide6.QtGui import QColor
+    from ui.graph.edge_item import FADED_OPACITY, faded_colour
+    for background in (style.SCENE_BACKGROUND, QColor(30, 30, 30)):   # the made mixes follow the background
+        monkeypatch.setattr(style, "SCENE_BACKGROUND", background)
+        edge = getattr(style, colour)
+        expected = [round(FADED_OPACITY * a + (1 - FADED_OPACITY) * b)
+                    for a, b in zip(edge.getRgb()[:3], background.getRgb()[:3])]
+        assert faded_colour(edge).getRgb()[:3] == tuple(expected)
+        assert faded_colour(edge).alpha() == 255

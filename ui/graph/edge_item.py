@@ -25,12 +25,22 @@ HALO_WIDTH = 10.0
 FADED_OPACITY = 0.25
 
 
+_faded: dict[tuple[int, int], QColor] = {}
+
+
 def faded_colour(colour: QColor) -> QColor:
-    """`colour` drawn at FADED_OPACITY over the scene's background, as an opaque colour."""
+    """`colour` drawn at FADED_OPACITY over the scene's background, as an opaque colour.
+
+    Edges have three colours and a step in a large network paints every edge: each mix is made once.
+    """
     back = style.SCENE_BACKGROUND
-    mix = [round(FADED_OPACITY * a + (1 - FADED_OPACITY) * b)
-           for a, b in zip(colour.getRgb()[:3], back.getRgb()[:3])]
-    return QColor(*mix)
+    key = (colour.rgba(), back.rgba())
+    faded = _faded.get(key)
+    if faded is None:
+        mix = [round(FADED_OPACITY * a + (1 - FADED_OPACITY) * b)
+               for a, b in zip(colour.getRgb()[:3], back.getRgb()[:3])]
+        faded = _faded[key] = QColor(*mix)
+    return faded
 
 
 class EdgeItem(QGraphicsItem):
