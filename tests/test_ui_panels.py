@@ -144,6 +144,29 @@ def test_the_history_grows_by_the_new_rows_and_always_equals_a_fresh_panels(qtbo
     assert any(len(panel.history.item(row).text()) for row in range(panel.history.count()))
 
 
+def test_the_position_label_gets_the_lines_its_text_needs_after_a_resize(qtbot, doc, controller):
+    # The label wraps: after a step its text needs no more room at this width but more at a narrower
+    # one the panel had before; going back to that width must not keep the old text's height.
+    panel = InspectorPanel(doc, controller)
+    qtbot.addWidget(panel)
+    label = panel.position_label
+    panel.resize(600, 500)
+    panel.show()
+    qtbot.waitExposed(panel)
+    for width in (300, 600):
+        panel.resize(width, 500)
+        qtbot.wait(20)
+    lines = label.heightForWidth(label.width())
+    controller.step("factor")
+    controller.step("factor")
+    qtbot.wait(20)
+    assert label.heightForWidth(label.width()) == lines == label.height()   # the same room at this width
+    panel.resize(300, 500)
+    qtbot.wait(20)
+    assert label.heightForWidth(label.width()) > lines, "the test's text no longer needs another line"
+    assert label.height() == label.heightForWidth(label.width())
+
+
 def test_inspector_shows_the_chain_so_far(qtbot, doc, controller):
     panel = InspectorPanel(doc, controller)
     qtbot.addWidget(panel)
