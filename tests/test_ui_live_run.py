@@ -3,6 +3,7 @@ the user sees once the run stops."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
@@ -134,6 +135,34 @@ def test_log_scale_during_a_run_steps_in_decades(window):
     plot.set_running(False)
     assert all(view.autoRangeEnabled())
     assert_shows(view, (1, 5), (-2, 2))
+
+
+@pytest.mark.parametrize("transform", ["derivativeCheck", "phasemapCheck"])
+@pytest.mark.parametrize("when", ["before", "during"])
+def test_a_transform_from_the_plots_menu_is_fitted_not_stepped(window, transform, when):
+    # pyqtgraph's right-click menu can draw dy/dx (or y against dy/dx) instead of the losses: ranges
+    # grown from the losses would leave that curve outside the view.
+    plot, view = window.loss_plot, view_box(window)
+    box = getattr(plot.plot.getPlotItem().ctrl, transform)
+    plot.set_running(True)
+    if when == "before":
+        box.setChecked(True)
+    feed(window, [10.0 / epoch for epoch in range(1, 40)])
+    if when == "during":
+        box.setChecked(True)
+        feed(window, [10.0 / epoch for epoch in range(40, 45)])
+    plot.samples_box.setChecked(True)    # the per-sample curve shown and hidden:
+    plot.samples_box.setChecked(False)   # the ranges are looked at again
+    y = np.array(window.document.training.history)
+    x = np.arange(1, len(y) + 1, dtype=float)
+    slope = np.diff(y) / np.diff(x)
+    x, y = (x[:-1], slope) if transform == "derivativeCheck" else (y[:-1], slope)
+    (x_low, x_high), (y_low, y_high) = view.viewRange()
+    assert x_low <= x.min() and x.max() <= x_high
+    assert y_low <= y.min() and y.max() <= y_high
+    box.setChecked(False)
+    feed(window, [0.2])
+    assert plot.stepping   # back to the losses: stepping again
 
 
 # -- labels whose text changes every frame ----------------------------------------------------------

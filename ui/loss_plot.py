@@ -31,6 +31,9 @@ RANGE_STEPS = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
 #: ... and the loss axis spans whole units of about an eighth of the losses' spread (1, 2 or 5
 #: times a power of ten), so it is redrawn only when a loss falls outside it.
 LOSS_UNITS = 8
+#: pyqtgraph's own transforms (in the plot's right-click menu) that draw other numbers than the
+#: losses: ranges grown from the losses would not hold them, so the plot is fitted to them instead.
+TRANSFORM_BOXES = ("logXCheck", "derivativeCheck", "phasemapCheck", "fftCheck", "subtractMeanCheck")
 
 
 class LogWatch:
@@ -264,7 +267,7 @@ class LossPlotPanel(QWidget):
         view = self.plot.getPlotItem().getViewBox()
         if self._running and all(view.autoRangeEnabled()):
             # Following the data (not zoomed by the user): step instead of fitting every frame.
-            self._stepping, self._shown_ranges = True, None
+            self._stepping, self._shown_ranges = not self._transformed(), None
         if self._stepping and self._grow_ranges():
             return
         # Fit the axes to the new data now: pyqtgraph would do it while painting, and the axes it
@@ -275,6 +278,8 @@ class LossPlotPanel(QWidget):
 
     def _grow_ranges(self) -> bool:
         """Set the ranges to hold every point, grown in steps; False when there is nothing to show."""
+        if self._transformed():   # turned on during the run: pyqtgraph fits what it draws
+            return False
         training = self.document.training
         curves = [(self._epoch_bounds, training.history, 1.0, self._epochs.count)]
         if self.samples_box.isChecked():
@@ -303,6 +308,10 @@ class LossPlotPanel(QWidget):
             self._shown_ranges = ranges
             self.plot.getPlotItem().getViewBox().setRange(xRange=ranges[0], yRange=ranges[1])
         return True
+
+    def _transformed(self) -> bool:
+        ctrl = self.plot.getPlotItem().ctrl
+        return any(getattr(ctrl, name).isChecked() for name in TRANSFORM_BOXES)
 
     def _ranged_by_user(self, _axes) -> None:
         self._stepping = False   # pyqtgraph stops following the data; so does the run
