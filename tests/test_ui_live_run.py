@@ -180,6 +180,18 @@ def test_a_text_of_the_same_size_does_not_lay_the_window_out_again(qtbot, window
     assert label.text() == long_text
 
 
+def test_the_labels_in_gates_show_their_whole_text_when_the_window_opens(qtbot, window):
+    # Their texts are set before the window is shown, when the gates hear nothing of them.
+    qtbot.wait(50)
+    status = window.position_label
+    assert status.text().startswith("Epoch 1 of ")
+    assert status.width() >= status.sizeHint().width()
+    for label in (window.inspector.position_label, window.loss_plot.status):
+        assert label.text()
+        assert label.height() == label.heightForWidth(label.width())
+        assert label.width() >= label.minimumSizeHint().width()
+
+
 def test_size_gate_passes_on_a_wrapping_label_that_needs_another_line(qtbot):
     outer = QWidget()
     qtbot.addWidget(outer)

@@ -57,12 +57,16 @@ class SizeGate(QWidget):
 
     def resizeEvent(self, event) -> None:
         self.child.setGeometry(self.rect())
-        self._room = self._measure()
-        if self.child.hasHeightForWidth() and (self._room[0] != self.height() or self._room[1]):
-            # The layout keeps the heights it was told at other widths, and a new text that takes
-            # the same room at the old width did not tell it again: at this width they may be an
-            # earlier text's. Ask it to measure again (once: at the right height this is not met).
-            self.updateGeometry()
+        # `_room` is what the layout was last told. A label that does not wrap asks for the same room
+        # at any width: a resize tells the layout nothing (a text set while the gate was hidden, as
+        # before the window first shows, is passed on by showEvent).
+        if self.child.hasHeightForWidth():
+            self._room = self._measure()
+            if self._room[0] != self.height() or self._room[1]:
+                # The layout keeps the heights it was told at other widths, and a new text that takes
+                # the same room at the old width did not tell it again: at this width they may be an
+                # earlier text's. Ask it to measure again (once: at the right height this is not met).
+                self.updateGeometry()
         super().resizeEvent(event)
 
     def showEvent(self, event) -> None:
