@@ -124,6 +124,30 @@ def test_zooming_during_a_run_is_kept_when_it_stops(qtbot, window):
     assert view.viewRange() == zoomed and not any(view.autoRangeEnabled())
 
 
+def test_zooming_only_the_loss_axis_during_a_run_leaves_the_epoch_axis_following(qtbot, window):
+    # The wheel over the loss axis zooms that axis alone; the epoch axis goes on following the
+    # data, as it did before the run stepped the ranges, and all of it is shown when the run stops.
+    plot, view = window.loss_plot, view_box(window)
+    plot.set_running(True)
+    feed(window, [10.0 / epoch for epoch in range(1, 50)])
+    before = view.viewRange()
+    axis = plot.plot.getPlotItem().getAxis("left")
+    viewport = plot.plot.viewport()
+    centre = QPointF(plot.plot.mapFromScene(axis.parentItem().mapRectToScene(axis.geometry()).center()))
+    wheel = QWheelEvent(centre, QPointF(viewport.mapToGlobal(centre.toPoint())), QPoint(), QPoint(0, 120),
+                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(viewport, wheel)
+    zoomed = view.viewRange()
+    assert zoomed[1] != before[1], "the wheel did not reach the loss axis"
+    assert not plot.stepping and view.autoRangeEnabled()[1] is False
+    feed(window, [0.1] * 100)
+    plot.set_running(False)
+    qtbot.wait(20)
+    (x_low, x_high), y_range = view.viewRange()
+    assert x_low < 1 and 149 < x_high < 1.15 * 149
+    assert y_range == zoomed[1]
+
+
 def test_log_scale_during_a_run_steps_in_decades(window):
     plot, view = window.loss_plot, view_box(window)
     plot.set_running(True)

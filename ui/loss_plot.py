@@ -175,6 +175,7 @@ class LossPlotPanel(QWidget):
         self._running = False    # training runs (see set_running)
         self._stepping = False   # the ranges grow in steps rather than being fitted every frame
         self._shown_ranges: tuple | None = None   # what the last step set, before padding
+        self._stepped_view: list | None = None    # ... and the view range that gave, padded
         self.epoch_axis = EpochAxis(orientation="bottom")
         self.plot = pg.PlotWidget(self, axisItems={"bottom": self.epoch_axis})
         self.plot.setBackground("w")
@@ -267,7 +268,7 @@ class LossPlotPanel(QWidget):
         view = self.plot.getPlotItem().getViewBox()
         if self._running and all(view.autoRangeEnabled()):
             # Following the data (not zoomed by the user): step instead of fitting every frame.
-            self._stepping, self._shown_ranges = not self._transformed(), None
+            self._stepping, self._shown_ranges, self._stepped_view = not self._transformed(), None, None
         if self._stepping and self._grow_ranges():
             return
         # Fit the axes to the new data now: pyqtgraph would do it while painting, and the axes it
@@ -306,7 +307,9 @@ class LossPlotPanel(QWidget):
             return False
         if ranges != self._shown_ranges:
             self._shown_ranges = ranges
-            self.plot.getPlotItem().getViewBox().setRange(xRange=ranges[0], yRange=ranges[1])
+            view = self.plot.getPlotItem().getViewBox()
+            view.setRange(xRange=ranges[0], yRange=ranges[1])
+            self._stepped_view = view.viewRange()
         return True
 
     def _transformed(self) -> bool:
@@ -314,6 +317,14 @@ class LossPlotPanel(QWidget):
         return any(getattr(ctrl, name).isChecked() for name in TRANSFORM_BOXES)
 
     def _ranged_by_user(self, _axes) -> None:
+        if self._stepping and self._stepped_view is not None:
+            # pyqtgraph stops following the data on the axis the user moved (the wheel or a drag
+            # over one axis moves that one alone); the other follows it again, fitted exactly, as
+            # it did before the run stepped it.
+            view = self.plot.getPlotItem().getViewBox()
+            for axis, (shown, stepped) in enumerate(zip(view.viewRange(), self._stepped_view)):
+                if shown == stepped:
+                    view.enableAutoRange(axis=axis)
         self._stepping = False   # pyqtgraph stops following the data; so does the run
 
     def _refresh_samples(self) -> bool:
