@@ -181,6 +181,21 @@ def test_the_epoch_axis_counts_whole_epochs_unless_samples_are_shown(qtbot):
     assert zoomed_in and all(1.1 <= value <= 1.6 for value in zoomed_in)
 
 
+def test_a_log_epoch_axis_from_the_plots_menu_draws_pyqtgraphs_own_ticks(qtbot):
+    window = open_window(qtbot, load_example("regression"))
+    plot = window.loss_plot
+    window.controller.run_to_end()
+    qtbot.waitUntil(lambda: window.document.training.finished, timeout=10_000)
+    item = plot.plot.getPlotItem()
+    item.ctrl.logXCheck.setChecked(True)        # "Log X" of the plot's right-click menu (Transforms)
+    assert plot.epoch_axis.logMode
+    ticks = tick_values(plot.epoch_axis, 0.0, 0.7)   # log10 of epochs 1 to 5
+    assert ticks and all(0.0 <= value <= 0.7 for value in ticks)
+    plot.plot.grab()                            # painting the axis raised TypeError
+    item.ctrl.logXCheck.setChecked(False)
+    assert tick_values(plot.epoch_axis, 0.8, 5.2) == [1, 2, 3, 4, 5]
+
+
 def test_every_number_of_a_classification_step_on_screen_is_autograds(qtbot):
     """One whole sample of the lectures' classification example through the window: the graph's
     labels and the inspector's result of every step equal PyTorch's float64 values, rounded."""

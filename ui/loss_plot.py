@@ -149,7 +149,7 @@ class EpochAxis(pg.AxisItem):
 
     def tickValues(self, minVal: float, maxVal: float, size: float) -> list:
         levels = super().tickValues(minVal, maxVal, size)
-        if self.fractions:
+        if self.fractions or self.logMode:   # a log axis (the plot's menu) ticks log10(epoch): its own levels
             return levels
         whole = [(spacing, [value for value in values if float(value).is_integer()])
                  for spacing, values in levels if spacing >= 1]
