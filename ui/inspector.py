@@ -184,8 +184,8 @@ class InspectorPanel(QWidget):
         shown = self._history_records
         # A step usually shows the rows it showed before and one more, the oldest dropping off the
         # top once the list is full: keep the rows already made rather than make them all again.
-        dropped = next((index for index, record in enumerate(shown) if earlier and record is earlier[0]),
-                       len(shown))
+        first = earlier[0] if earlier else None
+        dropped = next((index for index, record in enumerate(shown) if record is first), len(shown))
         kept = len(shown) - dropped
         if (digits != self._history_digits or kept > len(earlier)
                 or any(old is not new for old, new in zip(shown[dropped:], earlier))):
@@ -193,10 +193,11 @@ class InspectorPanel(QWidget):
         self._history_records, self._history_digits = earlier, digits
         self.history.blockSignals(True)
         self.history.setCurrentRow(-1)      # a row looked at before the step: the view shows the step now
-        if dropped == len(shown):
+        if kept:
+            for _ in range(dropped):
+                self.history.takeItem(0)
+        else:
             self.history.clear()
-        for _ in range(dropped if kept else 0):
-            self.history.takeItem(0)
         for record in earlier[kept:]:
             item = QListWidgetItem(history_text(record, digits))
             item.setToolTip(to_unicode_subscripts(describe(record)))
