@@ -18,15 +18,20 @@ from simulator.stepper import build_records
 from simulator.training import Training, TrainingConfig
 
 
-def median_time(action, repeats: int = 5) -> float:
-    """Median wall time of `action()` over `repeats` runs, after one warm-up run (seconds)."""
+def run_times(action, repeats: int) -> list[float]:
+    """Wall times of `repeats` runs of `action()`, after one warm-up run (seconds)."""
     action()
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
         action()
         times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return times
+
+
+def median_time(action, repeats: int = 5) -> float:
+    """Median wall time of `action()` over `repeats` runs, after one warm-up run (seconds)."""
+    return statistics.median(run_times(action, repeats))
 
 
 # -- the workloads ---------------------------------------------------------------------------------

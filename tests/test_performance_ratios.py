@@ -10,7 +10,6 @@ Today's ratios are in docs/performance.md.
 from __future__ import annotations
 
 import importlib.util
-import time
 from pathlib import Path
 
 import numpy as np
@@ -25,14 +24,9 @@ _SPEC.loader.exec_module(bench)
 
 
 def best_time(action, repeats: int = 5) -> float:
-    """The shortest of `repeats` timed runs of `action()` after a warm-up (seconds)."""
-    action()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - start)
-    return min(times)
+    """The shortest of `repeats` timed runs of `action()` after a warm-up (seconds): the least
+    disturbed, where the benchmark reports medians."""
+    return min(bench.run_times(action, repeats))
 
 
 def naive_seconds_per_update(make_training, epochs: int) -> float:
