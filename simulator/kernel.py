@@ -124,7 +124,11 @@ def _build(sizes: tuple[int, ...], activations: tuple[str, ...], loss: str) -> K
 
     a = [[f"x{i}" for i in range(sizes[0])]]
     unpack_parameters = f"{', '.join(P)}, = P"
-    unpack_sample = [f"{', '.join(a[0])}, = x", f"{', '.join(f'y{k}' for k in range(sizes[-1]))}, = y"]
+    inputs, targets = ", ".join(a[0]), ", ".join(f"y{k}" for k in range(sizes[-1]))
+
+    def unpack_sample(x: str, y: str) -> list[str]:
+        return [f"{inputs}, = {x}", f"{targets}, = {y}"]
+
     body = []
     z, o, g = [], [], []
     for l in range(n_layers):
@@ -169,11 +173,10 @@ def _build(sizes: tuple[int, ...], activations: tuple[str, ...], loss: str) -> K
     # `run` keeps the parameters in locals from sample to sample; each is moved by the same
     # expression that `step` puts in its list, after every line that reads the old values.
     updates = [f"{P[k]} = {P[k]} - rate * {products[k]}" for k in range(count)]
-    unpack_row = ["row = order[position]"] + [line.replace("= x", "= X[row]").replace("= y", "= Y[row]")
-                                              for line in unpack_sample]
-    sample = "\n        ".join(unpack_row + body + updates + ["append(L)"])
-    step_body = "\n    ".join([unpack_parameters] + unpack_sample + body)
-    trace_body = "\n    ".join([unpack_parameters] + unpack_sample + body + gradient_lines)
+    sample = "\n        ".join(["row = order[position]"] + unpack_sample("X[row]", "Y[row]") + body + updates
+                                + ["append(L)"])
+    step_body = "\n    ".join([unpack_parameters] + unpack_sample("x", "y") + body)
+    trace_body = "\n    ".join([unpack_parameters] + unpack_sample("x", "y") + body + gradient_lines)
     source = (f"def step(P, x, y, rate):\n    {step_body}\n    return {new_inline}, L\n\n"
               f"def trace(P, x, y, rate):\n    {trace_body}\n    {trace_return}\n\n"
               f"def run(P, X, Y, order, start, end, rate, losses):\n    {unpack_parameters}\n"
