@@ -58,8 +58,7 @@ class NetworkScene(QGraphicsScene):
         self._legend: LegendItem | None = None
         self._busy = False
         self._overlay = Overlay()
-        self._layouts = 0   # how many times the items were laid out
-        self._placed: tuple | None = None   # what the labels were last placed for
+        self._placed: tuple | None = None   # what the labels were last placed for (None: place them)
         self.setBackgroundBrush(style.SCENE_BACKGROUND)
         document.structure_changed.connect(self.rebuild)
         # One refresh per turn of the event loop however many signals arrive (a run emits several per
@@ -155,7 +154,7 @@ class NetworkScene(QGraphicsScene):
 
     def _layout(self, sizes: list[int], radius: float) -> None:
         """Columns left to right, each centred vertically; the legend under them."""
-        self._layouts += 1
+        self._placed = None   # moved items: the labels are placed again
         n_layers = len(sizes) - 1
         min_dx = self._compact_column_spacing(radius) if self.compact else 250.0
         output_margin = COMPACT_OUTPUT_MARGIN if self.compact else OUTPUT_MARGIN
@@ -238,7 +237,7 @@ class NetworkScene(QGraphicsScene):
         """What `place_labels` depends on that can change without a new layout: every label's size (0
         when empty) and which items are highlighted, selected or hovered."""
         items = [*self._neurons.values(), *self._edges.values()]
-        return (self._layouts, self.compact, tuple((label.width(), label.height()) for label in self.label_items()),
+        return (self.compact, tuple((label.width(), label.height()) for label in self.label_items()),
                 tuple((item.highlighted, item.hovered, item.isSelected()) for item in items))
 
     def place_labels(self) -> None:
