@@ -45,35 +45,39 @@ class LogWatch:
         self._cuts = -1
         self.count = 0
 
+    def _grown(self, log) -> bool:
+        """Whether `log` is the log seen last, only appended to since (or unchanged)."""
+        return (self._log is not None and self._log() is log and log.cuts == self._cuts
+                and len(log) >= self.count)
+
+    def _follow(self, log, count: int) -> None:
+        self._log, self._cuts, self.count = weakref.ref(log), log.cuts, count
+
     def update(self, log) -> bool:
         """Note `log` as seen; True when it differs from what was seen before (empty and empty do not)."""
-        if (self._log is not None and self._log() is log and log.cuts == self._cuts
-                and len(log) == self.count):
+        if self._grown(log) and len(log) == self.count:
             return False
         changed = self.count != 0 or len(log) != 0
-        self._log, self._cuts, self.count = weakref.ref(log), log.cuts, len(log)
+        self._follow(log, len(log))
         return changed
 
 
-class Bounds:
+class Bounds(LogWatch):
     """The smallest and largest finite value of a `LossLog`, and its smallest positive one (what a
     log axis can show), kept up to date by reading only what was appended since the last look."""
 
     def __init__(self):
-        self._log = None   # weak, as in LogWatch
-        self._cuts = -1
-        self._clear()
+        super().__init__()
+        self._empty()
 
-    def _clear(self) -> None:
-        self.count = 0
+    def _empty(self) -> None:
         self.low = self.lowest_positive = math.inf
         self.high = -math.inf
 
     def update(self, log) -> None:
-        if not (self._log is not None and self._log() is log and log.cuts == self._cuts
-                and len(log) >= self.count):
-            self._clear()
-            self._log, self._cuts = weakref.ref(log), log.cuts
+        if not self._grown(log):   # another log, or cut back: start again
+            self._follow(log, 0)
+            self._empty()
         values = log.values
         new = values[self.count:]
         self.count = values.size
