@@ -298,11 +298,10 @@ class BatchBuffers:
         layer_arrays = lambda: [np.empty((rows, size)) for size in sizes[1:]]
         self.z, self.out = layer_arrays(), layer_arrays()
         self.d_out, self.act_grad, self.delta = layer_arrays(), layer_arrays(), layer_arrays()
-        # Only the sigmoid needs a scratch array and a mask (of z ≥ 0) besides z and o.
-        sigmoid = [layer.activation == "sigmoid" for layer in network.layers]
-        self.scratch = [np.empty((rows, size)) if needed else None for size, needed in zip(sizes[1:], sigmoid)]
-        self.masks = [np.empty((rows, size), dtype=bool) if needed else None
-                      for size, needed in zip(sizes[1:], sigmoid)]
+        # A scratch array and a mask besides z and o, for the activations that ask for them (the sigmoid).
+        needed = [get_activation(layer.activation).needs_scratch for layer in network.layers]
+        self.scratch = [np.empty((rows, size)) if need else None for size, need in zip(sizes[1:], needed)]
+        self.masks = [np.empty((rows, size), dtype=bool) if need else None for size, need in zip(sizes[1:], needed)]
         self.grad_weights = [np.empty_like(layer.weights) for layer in network.layers]
         self.grad_biases = [np.empty_like(layer.biases) for layer in network.layers]
         self.new_weights = [np.empty_like(layer.weights) for layer in network.layers]
