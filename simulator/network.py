@@ -217,7 +217,7 @@ class Network:
         """
         activations = np.asarray(inputs, dtype=float)
         if buffers is None:
-            buffers = BatchBuffers(self, activations.shape[0])
+            buffers = BatchBuffers(self, activations.shape[0], forward_only=True)
         cache = ForwardCache([], [], [])
         with np.errstate(over="ignore", invalid="ignore"):
             for layer, z, out, scratch, mask in zip(self.layers, buffers.z, buffers.out, buffers.scratch,
@@ -288,20 +288,24 @@ class BatchBuffers:
 
     Made once per batch shape and reused from batch to batch by the fast path, so that an epoch of
     full-batch training allocates (almost) nothing: each array is overwritten by the next batch.
+    `forward_only` makes only what `Network.forward` writes (z, o and the activations' scratch), for
+    a forward pass on its own: a prediction, or each point of a loss slice.
     """
 
-    def __init__(self, network: Network, rows: int):
+    def __init__(self, network: Network, rows: int, forward_only: bool = False):
         sizes = network.sizes
-        self.key = buffers_key(network, rows)
-        self.inputs = np.empty((rows, sizes[0]))
-        self.targets = np.empty((rows, sizes[-1]))
         layer_arrays = lambda: [np.empty((rows, size)) for size in sizes[1:]]
         self.z, self.out = layer_arrays(), layer_arrays()
-        self.d_out, self.act_grad, self.delta = layer_arrays(), layer_arrays(), layer_arrays()
         # A scratch array and a mask besides z and o, for the activations that ask for them (the sigmoid).
         needed = [get_activation(layer.activation).needs_scratch for layer in network.layers]
         self.scratch = [np.empty((rows, size)) if need else None for size, need in zip(sizes[1:], needed)]
         self.masks = [np.empty((rows, size), dtype=bool) if need else None for size, need in zip(sizes[1:], needed)]
+        if forward_only:   # used once and dropped: never looked up by its key
+            return
+        self.key = buffers_key(network, rows)
+        self.inputs = np.empty((rows, sizes[0]))
+        self.targets = np.empty((rows, sizes[-1]))
+        self.d_out, self.act_grad, self.delta = layer_arrays(), layer_arrays(), layer_arrays()
         self.grad_weights = [np.empty_like(layer.weights) for layer in network.layers]
         self.grad_biases = [np.empty_like(layer.biases) for layer in network.layers]
         self.new_weights = [np.empty_like(layer.weights) for layer in network.layers]
