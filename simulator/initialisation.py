@@ -8,6 +8,7 @@ import numpy as np
 
 from .errors import ConfigError
 from .network import Layer, Network
+from .training import MAX_SEED
 
 SCHEMES = ("constant", "uniform", "xavier", "he")
 
@@ -35,8 +36,8 @@ class Initialisation:
                 raise ConfigError(f"initialisation {label} must be a finite number, not {value!r}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
             raise ConfigError(f"initialisation seed must be a whole number ≥ 0, not {self.seed!r}")
-        if self.seed > 2**31 - 1:   # the largest a settings field can show
-            raise ConfigError(f"initialisation seed must be at most {2**31 - 1:,}, not {self.seed!r}")
+        if self.seed > MAX_SEED:
+            raise ConfigError(f"initialisation seed must be at most {MAX_SEED:,}, not {self.seed!r}")
         if self.scheme == "uniform" and not self.low < self.high:
             raise ConfigError("uniform initialisation needs low < high")
 

@@ -11,12 +11,11 @@ from simulator.dataset import MAX_ROWS
 from simulator.errors import ConfigError, SimulatorError
 from simulator.formatting import format_number
 from simulator.initialisation import SCHEMES, Initialisation
-from simulator.training import MAX_EPOCHS
+from simulator.training import MAX_EPOCHS, MAX_SEED
 
 from .parsing import parse_float
 from .spin_box import RefusingSpinBox
 
-MAX_SEED = 2**31 - 1
 FULL_PRECISION = 17
 ERROR_STYLE = "color: #b00020;"
 ORDERS = (("sequential", "In order"), ("shuffled", "Shuffled each epoch"))
