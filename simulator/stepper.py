@@ -192,7 +192,7 @@ def _sample_records(training: Training, batch: BatchResult, s: int) -> list[Reco
         tuple(values["out"][-1]), float(batch.losses[s]), n_layers))
     plans = _chain_plans(training)
     for ref, name, highlight in names.backward:
-        factors = _chain(training, batch, s, ref, (epoch, sample, row), values=values, plan=plans[ref])
+        factors = _chain(name, (epoch, sample, row), values["flat"], plans[ref])
         value = factors[-1].running_product
         records.extend(factors)
         records.append(GradientRecord(epoch, sample, row, name, tuple(factors), value, highlight))
@@ -262,18 +262,15 @@ def _activation_factor(activation: str, z_label: str, o_label: str) -> tuple[str
     return "1 if {0} > 0 else 0", (z_label,)
 
 
-def _chain(training: Training, batch: BatchResult, s: int, ref: ParameterRef, where: tuple,
-           values: dict | None = None, plan: tuple | None = None) -> list[FactorRecord]:
-    """The chain-rule factors of ∂L/∂ref for sample s, with the values the engine computed.
+def _chain(name: str, where: tuple, flat: list[float], plan: tuple) -> list[FactorRecord]:
+    """The chain-rule factors of ∂L/∂`name` for one sample, with the values the engine computed:
+    `plan` is `_chain_plans(training)[ref]` and `flat` is `_sample_values(...)["flat"]` of the sample.
 
     When the neuron reaches the loss by one path (every later layer has one neuron, as in the
     lectures' 2-2-1 network) the chain is written out in full; otherwise it starts from ∂L/∂o of the
-    parameter's neuron, which is the sum over the paths. `values` are `_sample_values` of sample s and
-    `plan` is `_chain_plans(training)[ref]`, when the caller has them.
+    parameter's neuron, which is the sum over the paths.
     """
-    flat = (values if values is not None else _sample_values(training, batch, s))["flat"]
-    plan = plan if plan is not None else _chain_plans(training)[ref]
-    factors, running, name = [], None, ref.name
+    factors, running = [], None
     for index, (num, den, template, symbols, argument_places, value_place, highlight, clipped_note) \
             in enumerate(plan, start=1):
         value = flat[value_place]
