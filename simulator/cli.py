@@ -228,10 +228,15 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _trace_training(session: Session) -> Training:
+    """The session's training as `trace` steps it: one sample at a time, in file order."""
+    config = session.training.with_changes(batch_size=1, order="sequential")
+    return Training(session.network, session.training_dataset(), session.loss, config)
+
+
 def trace_records(session: Session, sample: int) -> list:
     """The records of one per-sample step on row `sample` (1-based) with the session's parameters."""
-    config = session.training.with_changes(batch_size=1, order="sequential")
-    training = Training(session.network, session.training_dataset(), session.loss, config)
+    training = _trace_training(session)
     if not 1 <= sample <= training.n_samples:
         raise ConfigError(f"sample must be between 1 and {training.n_samples} (the dataset's rows), not {sample}")
     training.position = sample - 1
@@ -257,10 +262,8 @@ def _write_worked(session: Session, records: list, args: argparse.Namespace) -> 
     """--html / --markdown: the same step as a worked solution, at the same digits."""
     if not (args.html or args.markdown):
         return
-    config = session.training.with_changes(batch_size=1, order="sequential")   # as `trace_records` steps
-    training = Training(session.network.copy(), session.training_dataset(), session.loss, config)
     title = f"Worked solution: {session.title or 'Untitled session'}, sample {args.sample}"
-    context = context_lines(training, args.digits)
+    context = context_lines(_trace_training(session), args.digits)
     for path, write in ((args.html, worked_html), (args.markdown, worked_markdown)):
         if path:
             with open(path, "w", encoding="utf-8") as file:
