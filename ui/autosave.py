@@ -63,9 +63,6 @@ class Autosaver(QObject):
     def start(self) -> None:
         self._timer.start()
 
-    def stop(self) -> None:
-        self._timer.stop()
-
     def _mark_changed(self) -> None:
         self._changed = True
 
