@@ -154,21 +154,10 @@ def step_to_repaint(session, steps: int = 40) -> float:
 
 def live_run(session, seconds: float = 3.0) -> tuple[float, float]:
     """Run to End with the view live for `seconds`: repaints per second and updates per second."""
-    from PySide6.QtCore import QEvent, QEventLoop, QObject, QTimer
+    from PySide6.QtCore import QEventLoop, QTimer
     session.training = session.training.with_changes(epochs=10_000_000)
     shown = Window(session)
-    view = shown.window.view
-
-    class PaintCounter(QObject):
-        count = 0
-
-        def eventFilter(self, watched, event):   # noqa: N802 (Qt override)
-            if event.type() == QEvent.Type.Paint:
-                PaintCounter.count += 1
-            return super().eventFilter(watched, event)
-
-    counter = PaintCounter()
-    view.viewport().installEventFilter(counter)
+    counter = PaintCounter(shown.window.view.viewport())
     training = shown.window.document.training
     loop = QEventLoop()
     shown.window.controller.run_to_end()
@@ -178,9 +167,9 @@ def live_run(session, seconds: float = 3.0) -> tuple[float, float]:
     elapsed = time.perf_counter() - start
     shown.window.controller.pause()
     updates = len(training.sample_losses) - before
-    view.viewport().removeEventFilter(counter)
+    counter.remove()
     shown.close()
-    return PaintCounter.count / elapsed, updates / elapsed
+    return counter.count / elapsed, updates / elapsed
 
 
 def loss_plot_million(session) -> tuple[float, float]:
