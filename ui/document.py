@@ -16,18 +16,11 @@ from simulator.dataset import Dataset
 from simulator.errors import ConfigError
 from simulator.formatting import format_number
 from simulator.initialisation import Initialisation, build_network
+from simulator.limits import MAX_CELL_MAGNITUDE, MAX_HIDDEN_LAYERS, MAX_LAYER_SIZE, MAX_PARAMETER_MAGNITUDE
 from simulator.network import Layer, Network
 from simulator.session import Session
 from simulator.stepper import Stepper
 from simulator.training import TrainingConfig
-
-#: Largest magnitude accepted for a hand-typed weight or bias: beyond it every activation saturates
-#: or overflows and the lesson is lost.
-MAX_PARAMETER_MAGNITUDE = 1e6
-#: Largest |value| a dataset cell may be given by hand.
-MAX_CELL_MAGNITUDE = 1e12
-MAX_LAYER_SIZE = 64
-MAX_HIDDEN_LAYERS = 8
 
 
 class Document(QObject):
