@@ -22,6 +22,7 @@ from typing import Any, Sequence
 from .errors import ConfigError, SessionError, SimulatorError
 from .examples import example_names, load_example
 from .formatting import DEFAULT_DIGITS, describe, format_number, record_lines, running_product_line
+from .numbers import EMPTY, NOT_A_NUMBER, NumberError, parse_number, parse_whole
 from .session import Session, load
 from .stepper import Stepper
 from .training import CONVERGENCE, ORDERS, UPDATE_RULES, Training
@@ -46,8 +47,8 @@ class _Parser(argparse.ArgumentParser):
 def _whole(label: str, low: int, high: int | None = None):
     def parse(text: str) -> int:
         try:
-            value = int(text)
-        except ValueError:
+            value = parse_whole(text)
+        except NumberError:
             raise argparse.ArgumentTypeError(f"{label} must be a whole number, not {text[:40]!r}") from None
         if value < low:
             raise argparse.ArgumentTypeError(f"{label} must be a whole number ≥ {low}, not {text!r}")
@@ -61,11 +62,10 @@ def _number(label: str, low: float, strict: bool):
     """A finite number above `low` (`strict`) or at least `low`, refused with the text as typed."""
     def parse(text: str) -> float:
         try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{label} must be a number, not {text[:40]!r}") from None
-        if not math.isfinite(value):
-            raise argparse.ArgumentTypeError(f"{label} must be a finite number, not {text[:40]!r}")
+            value = parse_number(text)
+        except NumberError as error:
+            kind = "a number" if error.reason in (EMPTY, NOT_A_NUMBER) else "a finite number"
+            raise argparse.ArgumentTypeError(f"{label} must be {kind}, not {text[:40]!r}") from None
         if value < low or (strict and value == low):
             bound = f"greater than {low:g}" if strict else f"≥ {low:g}"
             # 1e-400 reads as 0: say so rather than repeat a 0 nobody typed.
