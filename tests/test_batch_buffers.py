@@ -154,6 +154,7 @@ def test_batch_results_kept_from_consecutive_batches_share_no_memory(batch_size)
     assert all(np.array_equal(a, b) for a, b in zip(result_arrays(first), kept))
 
 
+@pytest.mark.perf
 def test_a_full_batch_epoch_allocates_almost_nothing_once_its_buffers_exist():
     training = make_training(rows=10_000, sizes=(2, 16, 16, 1), epochs=10, rate=0.01)
     training.run(max_steps=2)

@@ -188,6 +188,7 @@ def test_surface_refuses_the_same_parameter_twice(window, qtbot):
     assert "two different parameters" in panel.readout.text()
 
 
+@pytest.mark.perf
 def test_surface_is_fast_enough_to_follow_a_run(window, qtbot):
     import time
 

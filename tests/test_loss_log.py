@@ -94,6 +94,17 @@ def test_values_is_a_read_only_view_that_growth_and_cutting_back_never_break():
     assert copied.flags.writeable and not np.shares_memory(copied, log.values)
 
 
+def test_a_run_keeps_every_loss_as_one_float64():
+    """What a long history costs is a benchmark (`make perf`); that each loss is one 8-byte value is not."""
+    session = load_example("regression")
+    session.training = session.training.with_changes(epochs=2_000, tolerance=0.0)
+    training = session.make_training()
+    training.run()
+    assert len(training.history) == 2_000 and len(training.sample_losses) == 2_000 * training.n_samples
+    for log in (training.history, training.sample_losses):
+        assert log.values.dtype == np.float64 and log.values.nbytes == 8 * len(log)
+
+
 def test_copies_and_pickles_are_independent_and_equal():
     log = LossLog([0.1, 0.2])
     for twin in (copy.copy(log), copy.deepcopy(log), pickle.loads(pickle.dumps(log))):

@@ -4,7 +4,7 @@ Each guard times the engine against a yardstick doing the same work on the same 
 same moment (the naive numpy loop of `benchmarks/engine.py`, or the engine's own general numpy
 path), takes the best of a few repeats, and allows a wide margin below today's ratio, so a slow or
 busy machine does not fail them but losing the kernel, or records several times slower, does.
-Today's ratios are in docs/performance.md.
+Today's ratios are in docs/performance.md. They are benchmarks: `make perf` runs them, `make test` does not.
 """
 
 from __future__ import annotations
@@ -13,9 +13,12 @@ import importlib.util
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from simulator.stepper import build_records
 from simulator.training import Training
+
+pytestmark = pytest.mark.perf
 
 _SPEC = importlib.util.spec_from_file_location(
     "benchmark_engine", Path(__file__).resolve().parent.parent / "benchmarks" / "engine.py")

@@ -229,6 +229,7 @@ def big_session(rows: int = 1000) -> Session:
                    Initialisation("xavier", seed=1), title="2-16-16-1 tanh on 1,000 rows")
 
 
+@pytest.mark.perf
 def test_the_event_loop_keeps_turning_at_full_speed_on_a_large_network(qtbot):
     window = open_window(qtbot, big_session())
     window.resize(1280, 800)
@@ -255,6 +256,15 @@ def test_the_event_loop_keeps_turning_at_full_speed_on_a_large_network(qtbot):
           f"{len(gaps)} turns{', on a machine busy with other processes' if contended else ''}")
     assert work < 0.100
     assert wall < (0.250 if contended else 0.100)
+
+
+def test_pause_during_a_full_speed_run_on_a_large_network_stops_training_at_once(qtbot):
+    window = open_window(qtbot, big_session())
+    window.resize(1280, 800)
+    epoch0 = window.document.training.epoch
+    window.window_actions.run_to_end.trigger()
+    qtbot.waitUntil(lambda: window.document.training.epoch > epoch0 + 1, timeout=10_000)
+    assert window.controller.running
     # Pause reacts at once: no further training step happens afterwards
     window.window_actions.pause.trigger()
     position = (window.document.training.epoch, window.document.training.position)
