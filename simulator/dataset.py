@@ -13,24 +13,23 @@ import numpy as np
 
 from .errors import DatasetError
 from .formatting import format_number
+from .numbers import EMPTY, NOT_A_NUMBER, NumberError, parse_number
 
 #: Files larger than this are refused before reading: the simulator is for small teaching data.
 MAX_CSV_BYTES = 50 * 1024 * 1024
 MAX_ROWS = 1_000_000
 
 
-def parse_number(text: str, where: str) -> float:
-    """A finite float from user text, or a DatasetError naming `where`."""
-    cleaned = str(text).strip()
-    if not cleaned:
-        raise DatasetError(f"{where}: the cell is empty")
+def parse_cell(text: str, where: str) -> float:
+    """A finite float from a cell's text (simulator.numbers' spellings), or a DatasetError naming `where`."""
     try:
-        value = float(cleaned)
-    except ValueError:
-        raise DatasetError(f"{where}: {cleaned[:40]!r} is not a number") from None
-    if not math.isfinite(value):
-        raise DatasetError(f"{where}: {cleaned[:40]!r} is not a finite number")
-    return value
+        return parse_number(text)
+    except NumberError as error:
+        if error.reason == EMPTY:
+            raise DatasetError(f"{where}: the cell is empty") from None
+        if error.reason == NOT_A_NUMBER:
+            raise DatasetError(f"{where}: {error}") from None
+        raise DatasetError(f"{where}: {error.text[:40]!r} is not a finite number") from None
 
 
 @dataclass
@@ -153,7 +152,7 @@ def read_csv_text(text: str, inputs: Sequence[str] | None = None,
         if len(cells) != len(columns):
             raise DatasetError(
                 f"line {line} (row {data_row}): {len(cells)} cells, but the header has {len(columns)} columns")
-        rows.append([parse_number(cell, f"line {line} (row {data_row}), column {columns[col]!r}")
+        rows.append([parse_cell(cell, f"line {line} (row {data_row}), column {columns[col]!r}")
                      for col, cell in enumerate(cells)])
     chosen_targets = list(targets) if targets else columns[-1:]
     chosen_inputs = list(inputs) if inputs else [name for name in columns if name not in chosen_targets]

@@ -1,7 +1,7 @@
 """One reading of a number written as text: typed fields, CSV cells and the command line all use it.
 
-Accepted: surrounding spaces, a leading `+` or minus, ASCII digits (optionally grouped by single
-underscores, `1_000`), a decimal point and an exponent (`1e-3`). The minus may be the ASCII hyphen,
+Accepted: surrounding spaces, a leading `+` or minus, decimal digits (ASCII or another script's, such
+as full-width `１`; optionally grouped by single underscores, `1_000`), a decimal point and an exponent (`1e-3`). The minus may be the ASCII hyphen,
 the typographic minus `−`, an en dash `–` or a full-width hyphen `－`, anywhere a sign goes.
 Refused, each for a reason a caller can word: an empty text, a decimal comma (`1,5`), thousands
 separators other than `_` (`1,000`, `1 000`), `nan`, infinities, and numbers too large for a float.
@@ -17,7 +17,7 @@ from .errors import SimulatorError
 #: Characters people type or paste for a minus sign: the typographic minus, en dash and full-width hyphen.
 MINUS_SIGNS = ("\u2212", "\u2013", "\uff0d")
 
-_DIGITS = r"[0-9](?:_?[0-9])*"
+_DIGITS = r"\d(?:_?\d)*"  # any script's decimal digits, as float() reads them
 _NUMBER = re.compile(rf"[+-]?(?:{_DIGITS}(?:\.(?:{_DIGITS})?)?|\.{_DIGITS})(?:[eE][+-]?{_DIGITS})?")
 _WHOLE = re.compile(rf"[+-]?{_DIGITS}")
 _NAN = re.compile(r"[+-]?nan", re.IGNORECASE)

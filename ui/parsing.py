@@ -2,31 +2,17 @@
 
 from __future__ import annotations
 
-import math
-
 from simulator.errors import ConfigError
-from simulator.formatting import MINUS
-
-#: Characters people paste for a minus sign: the typographic minus, en dash and full-width hyphen.
-_MINUS_SIGNS = (MINUS, "\u2013", "\uff0d")
-_INFINITY_WORDS = ("inf", "+inf", "-inf", "infinity", "+infinity", "-infinity")
+from simulator.numbers import INFINITE, NAN, NumberError, parse_number
 
 
 def parse_float(text: str, field_name: str) -> float:
-    """A finite float from `text` (spaces and a typographic minus allowed); ConfigError naming the field."""
-    cleaned = str(text).strip()
-    for sign in _MINUS_SIGNS:
-        cleaned = cleaned.replace(sign, "-")
-    if not cleaned:
-        raise ConfigError(f"{field_name}: enter a number")
+    """A finite float from `text` (simulator.numbers' spellings); ConfigError naming the field."""
     try:
-        number = float(cleaned)
-    except ValueError:
-        raise ConfigError(f"{field_name}: {str(text).strip()!r} is not a number") from None
-    if math.isnan(number):
-        raise ConfigError(f"{field_name} must be a number, not nan")
-    if math.isinf(number):
-        if cleaned.lower() in _INFINITY_WORDS:
-            raise ConfigError(f"{field_name} must be a finite number, not infinity")
-        raise ConfigError(f"{field_name}: {str(text).strip()} is too large to represent")
-    return number
+        return parse_number(text)
+    except NumberError as error:
+        if error.reason == NAN:
+            raise ConfigError(f"{field_name} must be a number, not nan") from None
+        if error.reason == INFINITE:
+            raise ConfigError(f"{field_name} must be a finite number, not infinity") from None
+        raise ConfigError(f"{field_name}: {error}") from None
