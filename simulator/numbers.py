@@ -1,11 +1,11 @@
 """One reading of a number written as text: typed fields, CSV cells and the command line all use it.
 
 Accepted: surrounding spaces, a leading `+` or minus, decimal digits (ASCII or another script's, such
-as full-width `１`; optionally grouped by single underscores, `1_000`), a decimal point and an exponent (`1e-3`). The minus may be the ASCII hyphen,
-the typographic minus `−`, an en dash `–` or a full-width hyphen `－`, anywhere a sign goes.
-Refused, each for a reason a caller can word: an empty text, a decimal comma (`1,5`), thousands
-separators other than `_` (`1,000`, `1 000`), `nan`, infinities, and numbers too large for a float.
-"""
+as full-width `１`; optionally grouped by single underscores, `1_000`), a decimal point and an
+exponent (`1e-3`): the spellings of Python's float(). The minus may also be the typographic minus
+`−`, an en dash `–` or a full-width hyphen `－`, anywhere a sign goes. Refused, each for a reason a
+caller can word: an empty text, a decimal comma (`1,5`), thousands separators other than `_`
+(`1,000`, `1 000`), `nan`, infinities, and numbers too large for a float."""
 
 from __future__ import annotations
 
@@ -17,10 +17,7 @@ from .errors import SimulatorError
 #: Characters people type or paste for a minus sign: the typographic minus, en dash and full-width hyphen.
 MINUS_SIGNS = ("\u2212", "\u2013", "\uff0d")
 
-_DIGITS = r"\d(?:_?\d)*"  # any script's decimal digits, as float() reads them
-_NUMBER = re.compile(rf"[+-]?(?:{_DIGITS}(?:\.(?:{_DIGITS})?)?|\.{_DIGITS})(?:[eE][+-]?{_DIGITS})?")
-_WHOLE = re.compile(rf"[+-]?{_DIGITS}")
-_NAN = re.compile(r"[+-]?nan", re.IGNORECASE)
+_WHOLE = re.compile(r"[+-]?\d(?:_?\d)*")
 _INFINITY = re.compile(r"[+-]?inf(?:inity)?", re.IGNORECASE)
 _DECIMAL_COMMA = re.compile(r"[+-]?[0-9]+,[0-9]+")
 
@@ -51,8 +48,9 @@ class NumberError(SimulatorError):
 
 def _cleaned(text: str) -> str:
     cleaned = str(text).strip()
-    for sign in MINUS_SIGNS:
-        cleaned = cleaned.replace(sign, "-")
+    if not cleaned.isascii():
+        for sign in MINUS_SIGNS:
+            cleaned = cleaned.replace(sign, "-")
     if not cleaned:
         raise NumberError(EMPTY, cleaned)
     return cleaned
@@ -61,16 +59,16 @@ def _cleaned(text: str) -> str:
 def parse_number(text: str) -> float:
     """The finite float `text` spells, or a NumberError saying why not."""
     cleaned = _cleaned(text)
-    if not _NUMBER.fullmatch(cleaned):
-        if _NAN.fullmatch(cleaned):
-            raise NumberError(NAN, str(text).strip())
-        if _INFINITY.fullmatch(cleaned):
-            raise NumberError(INFINITE, str(text).strip())
-        raise NumberError(NOT_A_NUMBER, str(text).strip())
-    value = float(cleaned)
-    if math.isinf(value):
-        raise NumberError(TOO_LARGE, str(text).strip())
-    return value
+    try:
+        # float() reads exactly the spellings above, plus the words nan and inf(inity) refused below.
+        value = float(cleaned)
+    except ValueError:
+        raise NumberError(NOT_A_NUMBER, str(text).strip()) from None
+    if math.isfinite(value):
+        return value
+    if math.isnan(value):
+        raise NumberError(NAN, str(text).strip())
+    raise NumberError(INFINITE if _INFINITY.fullmatch(cleaned) else TOO_LARGE, str(text).strip())
 
 
 def parse_whole(text: str) -> int:
