@@ -1,23 +1,25 @@
-"""The command line: train or trace a session without the desktop app, list the examples, or open the app.
+"""The command line: train or trace a session without the desktop app, or list the examples.
 
     backprop-sim train --example regression --epochs 5
     backprop-sim trace --example regression --sample 1
     backprop-sim examples
-    backprop-sim [SESSION_FILE | --example NAME]      (the desktop app)
+    backprop-sim [SESSION_FILE | --example NAME]      (the desktop app, through `open_app`)
 
-See docs/cli.md. Bad arguments or files end with exit status 2 and one line on stderr.
+`python -m simulator` runs it. Without a command the arguments are the desktop app's: they are checked
+here and handed to the `open_app` callable given to `main`, which `ui.launcher` (the `backprop-sim`
+script) passes; the engine itself never imports the UI. See docs/cli.md. Bad arguments or files end
+with exit status 2 and one line on stderr.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
-import importlib.util
 import json
 import math
 import os
 import sys
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from .errors import ConfigError, SessionError, SimulatorError
 from .examples import example_names, load_example
@@ -32,6 +34,8 @@ PROG = "backprop-sim"
 COMMANDS = ("train", "trace", "examples")
 #: More significant digits than a float64 holds only show noise (and huge counts would take forever).
 MAX_DIGITS = 17
+#: Opens the desktop app on (session file, example name), at most one given; returns the exit status.
+AppOpener = Callable[[str | None, str | None], int]
 
 
 class UsageError(Exception):
@@ -135,7 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _gui_parser() -> argparse.ArgumentParser:
+def _app_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description="Open the desktop app. Commands: " + ", ".join(COMMANDS)
                      + " (see `backprop-sim COMMAND --help`).")
     parser.add_argument("session", nargs="?", type=_given("session file"), metavar="SESSION_FILE",
@@ -307,8 +311,9 @@ def _examples(args: argparse.Namespace) -> int:
     return 0
 
 
-def _gui(argv: list[str]) -> int:
-    args = _gui_parser().parse_args(argv)
+def _open_app(argv: list[str], open_app: AppOpener | None) -> int:
+    """Check the desktop app's arguments, then open it (refused up front, before any window)."""
+    args = _app_parser().parse_args(argv)
     if args.session and args.example:
         raise UsageError("give a session file or --example, not both")
     if args.example and args.example not in example_names():
@@ -316,16 +321,10 @@ def _gui(argv: list[str]) -> int:
     if args.session:
         with open(args.session, "rb"):  # a missing or unreadable file is an error here, not in the app
             pass
-    try:
-        from ui.app import run_gui
-        if importlib.util.find_spec("PySide6") is None:
-            raise ImportError("PySide6 is not installed")
-        code = run_gui(session_path=args.session, example=args.example)
-    except ImportError as error:
-        print(f"{PROG}: the desktop app cannot start ({error}); the commands {', '.join(COMMANDS)} "
-              "work without it", file=sys.stderr)
-        return 1
-    return 0 if code is None else int(code)
+    if open_app is None:
+        raise UsageError(f"give a command: {', '.join(COMMANDS)} (see --help); the desktop app opens with "
+                         "`backprop-sim` or `python -m ui`")
+    return open_app(args.session, args.example)
 
 
 def _silence_stdout() -> None:
@@ -335,14 +334,17 @@ def _silence_stdout() -> None:
         pass
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status (0 ok, 1 the app cannot start, 2 bad input)."""
+def main(argv: Sequence[str] | None = None, open_app: AppOpener | None = None) -> int:
+    """Run the command line; returns the exit status (0 ok, 1 the app cannot start, 2 bad input).
+
+    Arguments without a command go to `open_app`; without one, they are refused as a usage error.
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         if argv and argv[0] in COMMANDS + ("-h", "--help"):
             args = build_parser().parse_args(argv)
             return {"train": _train, "trace": _trace, "examples": _examples}[args.command](args)
-        return _gui(argv)
+        return _open_app(argv, open_app)
     except SystemExit as exit_:  # --help
         return exit_.code if isinstance(exit_.code, int) else 0
     except BrokenPipeError:  # the output was piped into a program that stopped reading, such as `head`

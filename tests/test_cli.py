@@ -18,6 +18,7 @@ from simulator.cli import main
 from simulator.examples import example_names, load_example
 from simulator.session import load
 from simulator.stepper import Stepper
+from ui.launcher import main as launch
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -293,24 +294,40 @@ def fake_app(monkeypatch):
 
 
 def test_no_command_opens_the_app(capsys, fake_app, tmp_path):
-    assert main([]) == 0
-    assert main(["--example", "xor"]) == 0
+    assert launch([]) == 0
+    assert launch(["--example", "xor"]) == 0
     path = tmp_path / "s.json"
     load_example("regression").save(path)
-    assert main([str(path)]) == 0
+    assert launch([str(path)]) == 0
     assert fake_app == [(None, None), (None, "xor"), (str(path), None)]
+
+
+def test_the_launcher_hands_commands_to_the_command_line(capsys, fake_app):
+    code = launch(["train", "--example", "regression", "--json"])
+    assert code == 0 and fake_app == []
+    assert json.loads(capsys.readouterr().out) == engine_summary()
+
+
+def test_the_engine_command_line_alone_does_not_open_the_app(capsys, fake_app):
+    """`python -m simulator` without a command: the app's arguments are checked, then refused."""
+    err = expect_usage_error(capsys, "--example", "xor")
+    assert "give a command: train, trace, examples" in err and "python -m ui" in err
+    assert "there is no example 'nope'" in expect_usage_error(capsys, "--example", "nope")
+    assert fake_app == []
 
 
 def test_without_the_app_the_command_line_says_so(capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "ui.app", None)  # importing it raises ImportError
-    code, out, err = run(capsys)
+    code = launch([])
+    out, err = capsys.readouterr()
     assert code == 1 and out == ""
     assert err.count("\n") == 1 and "desktop app cannot start" in err and "train" in err
 
 
 def test_without_pyside6_the_command_line_says_so(capsys, monkeypatch, fake_app):
     monkeypatch.setitem(sys.modules, "PySide6", None)
-    code, out, err = run(capsys, "--example", "xor")
+    code = launch(["--example", "xor"])
+    out, err = capsys.readouterr()
     assert code == 1 and fake_app == []
     assert err == ("backprop-sim: the desktop app cannot start (PySide6 is not installed); the commands "
                    "train, trace, examples work without it\n")
