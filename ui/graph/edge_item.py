@@ -11,11 +11,9 @@ from PySide6.QtWidgets import (QGraphicsItem, QGraphicsSceneHoverEvent, QGraphic
 
 from simulator.formatting import format_number
 from simulator.notation import weight_name
-from simulator.stepper import out_label
-
-from ui.overlay import Overlay
 
 from . import style
+from .item_state import EdgeState
 from .label_item import LabelItem
 from .neuron_item import NeuronItem
 
@@ -57,8 +55,10 @@ class EdgeItem(QGraphicsItem):
         self.hovered = False
         self._line = QLineF()
         self._bounds = QRectF()
-        #: The label's text arguments while it cannot be shown (a large network redraws hundreds).
-        self._unwritten_label: tuple | None = None
+        self._state: EdgeState | None = None
+        #: Whether the label shows the current state: it is written only once it can be shown (a large
+        #: network redraws hundreds of edges a step and shows a few labels).
+        self._label_written = True
         self._colour = style.ZERO
         self._width = style.EDGE_MIN_WIDTH
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
@@ -106,43 +106,39 @@ class EdgeItem(QGraphicsItem):
         margin = max(HALO_WIDTH, PICK_WIDTH, style.EDGE_MAX_WIDTH + 6) / 2 + 1
         self._bounds = QRectF(line.p1(), line.p2()).normalized().adjusted(-margin, -margin, margin, margin)
 
-    def refresh(self, document, overlay: Overlay, largest: float, compact: bool) -> None:
-        """Read colour, width and texts from the network (`largest` = max |w| over all weights)."""
-        digits = document.digits
-        value = float(document.network.layers[self.layer - 1].weights[self.source - 1, self.target - 1])
+    def set_state(self, state: EdgeState) -> None:
+        """Show `state`: colour by sign, width by share of the largest |w|, highlight, and the label."""
         drawn = (self._colour, self._width, self.highlighted, self.faded)
-        self._colour = style.sign_colour(value)
-        share = abs(value) / largest if largest > 0 else 0.0
-        self._width = style.EDGE_MIN_WIDTH + (style.EDGE_MAX_WIDTH - style.EDGE_MIN_WIDTH) * share
-        self.highlighted = ("edge", self.layer, self.source, self.target) in overlay.highlight
-        # In a large network the edges the current step is not about are drawn faintly.
-        self.faded = compact and bool(overlay.highlight) and not self.highlighted
-        update = overlay.edge_update(self.layer, self.source, self.target)
-        gradient = overlay.edge_gradients.get((self.layer, self.source, self.target))
-        self._unwritten_label = (value, gradient, update, digits, compact)
-        if self.wants_label(compact):
+        self._state = state
+        self._colour = style.sign_colour(state.value)
+        self._width = style.EDGE_MIN_WIDTH + (style.EDGE_MAX_WIDTH - style.EDGE_MIN_WIDTH) * state.share
+        self.highlighted, self.faded = state.highlighted, state.faded
+        self._label_written = False
+        if self.wants_label(state.compact):
             self._write_label()
         self.label.set_border(self._colour)
         # Only an edge that looks different is repainted: a step in a large network changes a few.
         if (self._colour, self._width, self.highlighted, self.faded) != drawn:
             self.update(self.boundingRect())
 
-    def _write_label(self) -> None:
-        """Bring the label's text up to date (before it can be shown: refresh, selection, hover)."""
-        if self._unwritten_label is not None:
-            self.label.set_lines(self._lines(*self._unwritten_label))
-            self._unwritten_label = None
+    def state(self) -> EdgeState | None:
+        return self._state
 
-    def _lines(self, value: float, gradient: float | None, update, digits: int,
-               compact: bool) -> list[tuple[str, str]]:
+    def _write_label(self) -> None:
+        """Bring the label's text up to date (before it can be shown: set_state, selection, hover)."""
+        if not self._label_written and self._state is not None:
+            self.label.set_lines(self._lines(self._state))
+            self._label_written = True
+
+    def _lines(self, state: EdgeState) -> list[tuple[str, str]]:
         """`w111 = 0.1`, then `∂L/∂w111 = −5.888` once revealed, replaced by `→ 0.105888` once updated."""
         # In a large network the label is kept narrow: names and numbers on lines of their own.
-        name = self.parameter_name()
-        shown = format_number(value if update is None else update[0], digits)
-        lines = [(name, "muted"), (shown, "plain")] if compact else [(f"{name} = {shown}", "plain")]
+        name, digits, update, gradient = self.parameter_name(), state.digits, state.update, state.gradient
+        shown = format_number(state.value if update is None else update[0], digits)
+        lines = [(name, "muted"), (shown, "plain")] if state.compact else [(f"{name} = {shown}", "plain")]
         if update is not None:
             lines.append((f"→ {format_number(update[1], digits)}", "updated"))
-        elif gradient is not None and compact:
+        elif gradient is not None and state.compact:
             lines += [("∂L/∂w =", "muted"), (format_number(gradient, digits), "plain")]
         elif gradient is not None:
             lines.append((f"∂L/∂{name} = {format_number(gradient, digits)}", "plain"))
@@ -150,18 +146,16 @@ class EdgeItem(QGraphicsItem):
 
     def tooltip_text(self) -> str:
         """What the edge is and its values at full precision (built when the mouse arrives)."""
-        scene = self.scene()
-        network, overlay = scene.document.network, scene.overlay()
+        state = self._state
+        if state is None:
+            return ""
         name = self.parameter_name()
-        source = out_label(network, self.layer - 1, self.source)
-        target = out_label(network, self.layer, self.target)
-        lines = [f"Weight {name}: from {source} to {target}", f"{name} = {style.exact(network.get(name))}"]
-        gradient = overlay.edge_gradients.get((self.layer, self.source, self.target))
-        if gradient is not None:
-            lines.append(f"∂L/∂{name} = {style.exact(gradient)}")
-        update = overlay.edge_update(self.layer, self.source, self.target)
-        if update is not None:
-            lines.append(f"updated: {style.exact(update[0])} → {style.exact(update[1])}")
+        lines = [f"Weight {name}: from {state.source_label} to {state.target_label}",
+                 f"{name} = {style.exact(state.value)}"]
+        if state.gradient is not None:
+            lines.append(f"∂L/∂{name} = {style.exact(state.gradient)}")
+        if state.update is not None:
+            lines.append(f"updated: {style.exact(state.update[0])} → {style.exact(state.update[1])}")
         lines.append(f"Double-click (or Enter) to edit {name}.")
         return "\n".join(lines)
 

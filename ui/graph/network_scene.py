@@ -12,6 +12,7 @@ from ui.overlay import Overlay, overlay_from
 
 from . import style
 from .edge_item import EdgeItem
+from .item_state import edge_states, neuron_states
 from .label_item import PADDING_X, PADDING_Y, LabelItem
 from .label_layout import LabelRequest, place_labels
 from .legend_item import LegendItem
@@ -205,7 +206,7 @@ class NetworkScene(QGraphicsScene):
         return self._refresh_timer.isActive()
 
     def refresh(self) -> None:
-        """Re-read every text, colour and highlight from the document, then place the labels."""
+        """Push every item its state (texts, colours, highlight) read from the document, then place the labels."""
         self._refresh_timer.stop()
         document = self.document
         if self._busy or not self._neurons:
@@ -214,11 +215,12 @@ class NetworkScene(QGraphicsScene):
             self.rebuild()
             return
         overlay = self._overlay = overlay_from(document.stepper.revealed)
-        largest = max((float(abs(layer.weights).max()) for layer in document.network.layers), default=0.0)
-        for neuron in self._neurons.values():
-            neuron.refresh(document, overlay, self.compact)
-        for edge in self._edges.values():
-            edge.refresh(document, overlay, largest, self.compact)
+        states = neuron_states(document, overlay, self.compact)
+        for key, neuron in self._neurons.items():
+            neuron.set_state(states[key])
+        labels = {key: state.label for key, state in states.items()}
+        for key, state in edge_states(document, overlay, self.compact, labels).items():
+            self._edges[key].set_state(state)
         if self._placement_inputs() != self._placed:   # a run's next weights usually take the same room
             self.place_labels()
 

@@ -11,18 +11,15 @@ from PySide6.QtWidgets import (QGraphicsItem, QGraphicsSceneHoverEvent, QGraphic
 
 from simulator.formatting import format_number
 from simulator.notation import bias_name
-from simulator.stepper import out_label, target_label
-
-from ui.overlay import Overlay
-
 from . import style
+from .item_state import NeuronState
 from .label_item import LabelItem
 
 RING = 7.0
 
 
 class NeuronItem(QGraphicsItem):
-    """Neuron `neuron` (1-based) of `layer` (0 = inputs); texts are read from the document on refresh."""
+    """Neuron `neuron` (1-based) of `layer` (0 = inputs); shows the state the scene last set."""
 
     def __init__(self, layer: int, neuron: int, n_layers: int, radius: float):
         super().__init__()
@@ -31,6 +28,7 @@ class NeuronItem(QGraphicsItem):
         self.radius = radius
         self.name = ""
         self.highlighted = False
+        self._state: NeuronState | None = None
         self.hovered = False
         self.top_label = LabelItem(self)
         self.bottom_label = LabelItem(self)
@@ -67,90 +65,87 @@ class NeuronItem(QGraphicsItem):
         if scene is not None:
             scene.request_edit(self)
 
-    def refresh(self, document, overlay: Overlay, compact: bool) -> None:
-        """Read the texts and highlight from the engine's network and the revealed records."""
-        network, digits = document.network, document.digits
-        self.name = style.subscripted(out_label(network, self.layer, self.neuron))
-        self.highlighted = ("neuron", self.layer, self.neuron) in overlay.highlight
+    def set_state(self, state: NeuronState) -> None:
+        """Show `state`: the name, the highlight and the labels' texts."""
+        self._state = state
+        self.name = style.subscripted(state.label)
+        self.highlighted = state.highlighted
         if self.is_input:
-            self._refresh_input(network, overlay, digits, document.session.standardise)
+            self._show_input(state)
         else:
-            self._refresh_neuron(network, overlay, digits, compact)
+            self._show_neuron(state)
         self.update(self.boundingRect())
 
+    def state(self) -> NeuronState | None:
+        return self._state
+
     # -- texts ---------------------------------------------------------------------------------
-    def _refresh_input(self, network, overlay: Overlay, digits: int, standardised: bool) -> None:
-        lines = [(network.input_names[self.neuron - 1], "title")]
-        if self.neuron in overlay.inputs:
-            lines.append((f"x = {format_number(overlay.inputs[self.neuron], digits)}", "plain"))
-            if standardised:   # the data table shows the raw value; training sees this one
+    def _show_input(self, state: NeuronState) -> None:
+        lines = [(state.column, "title")]
+        if state.input_value is not None:
+            lines.append((f"x = {format_number(state.input_value, state.digits)}", "plain"))
+            if state.standardised:   # the data table shows the raw value; training sees this one
                 lines.append(("standardised", "muted"))
         self.side_label.set_lines(lines)
 
-    def _refresh_neuron(self, network, overlay: Overlay, digits: int, compact: bool) -> None:
-        name = bias_name(self.layer, self.neuron)
-        update = overlay.bias_update(self.layer, self.neuron)
-        gradient = overlay.bias_gradients.get((self.layer, self.neuron))
-        bias = float(network.layers[self.layer - 1].biases[self.neuron - 1])
-        shown = bias if update is None else update[0]
+    def _show_neuron(self, state: NeuronState) -> None:
+        name, digits, update = bias_name(self.layer, self.neuron), state.digits, state.bias_update
+        shown = state.bias if update is None else update[0]
         top = [(f"{name} = {format_number(shown, digits)}", "plain")]
         if update is not None:
             top.append((f"→ {format_number(update[1], digits)}", "updated"))
-        elif gradient is not None:
-            top.append((f"∂L/∂{name} = {format_number(gradient, digits)}", "plain"))
-        forward = self._forward_lines(network, overlay, digits)
+        elif state.bias_gradient is not None:
+            top.append((f"∂L/∂{name} = {format_number(state.bias_gradient, digits)}", "plain"))
+        forward = self._forward_lines(state)
         if self.is_output:
             # The output's right-hand side is free, so everything goes there, clear of the edges; when
             # many outputs sit close together only the name, target and loss do.
-            beside = not compact or network.n_outputs == 1
-            self.side_label.set_lines(self._output_lines(network, overlay, digits, top + forward if beside else []))
+            beside = not state.compact or state.single_output
+            self.side_label.set_lines(self._output_lines(state, top + forward if beside else []))
             self.top_label.set_lines([])
             self.bottom_label.set_lines([] if beside else top + forward)
-        elif compact:
+        elif state.compact:
             self.top_label.set_lines([])
             self.bottom_label.set_lines(top + forward)
         else:
             self.top_label.set_lines(top)
             self.bottom_label.set_lines(forward)
 
-    def _forward_lines(self, network, overlay: Overlay, digits: int) -> list[tuple[str, str]]:
-        values = overlay.neurons.get((self.layer, self.neuron))
-        if values is None:
+    def _forward_lines(self, state: NeuronState) -> list[tuple[str, str]]:
+        if state.values is None:
             return []
-        symbol = out_label(network, self.layer, self.neuron) if self.is_output else "o"
-        return [(f"z = {format_number(values[0], digits)}", "plain"),
-                (f"{symbol} = {format_number(values[1], digits)}", "plain")]
+        symbol = state.label if self.is_output else "o"
+        return [(f"z = {format_number(state.values[0], state.digits)}", "plain"),
+                (f"{symbol} = {format_number(state.values[1], state.digits)}", "plain")]
 
-    def _output_lines(self, network, overlay: Overlay, digits: int,
-                      details: list[tuple[str, str]]) -> list[tuple[str, str]]:
-        lines = [(network.output_names[self.neuron - 1], "title")] + details
-        if len(overlay.targets) >= self.neuron:
-            target = overlay.targets[self.neuron - 1]
-            lines.append((f"{target_label(network, self.neuron)} = {format_number(target, digits)}", "plain"))
-        if overlay.loss is not None and self.neuron == 1:
-            lines.append((f"L = {format_number(overlay.loss, digits)}", "plain"))
+    def _output_lines(self, state: NeuronState, details: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        lines = [(state.column, "title")] + details
+        if state.target is not None:
+            lines.append((f"{state.target[0]} = {format_number(state.target[1], state.digits)}", "plain"))
+        if state.loss is not None:
+            lines.append((f"L = {format_number(state.loss, state.digits)}", "plain"))
         return lines
 
     def tooltip_text(self) -> str:
         """What the neuron is and its values at full precision (built when the mouse arrives)."""
-        network, overlay = self.scene().document.network, self.scene().overlay()
-        label = out_label(network, self.layer, self.neuron)
+        state = self._state
+        if state is None:
+            return ""
+        label = state.label
         if self.is_input:
-            lines = [f"Input {label}: {network.input_names[self.neuron - 1]}"]
-            if self.neuron in overlay.inputs:
-                lines.append(f"x = {style.exact(overlay.inputs[self.neuron])} (this sample)")
+            lines = [f"Input {label}: {state.column}"]
+            if state.input_value is not None:
+                lines.append(f"x = {style.exact(state.input_value)} (this sample)")
             lines.append("Inputs come from the dataset; edit them in the data table.")
             return "\n".join(lines)
         kind = "Output neuron" if self.is_output else "Hidden neuron"
         name = bias_name(self.layer, self.neuron)
-        activation = network.layers[self.layer - 1].activation
-        lines = [f"{kind} {label} (layer {self.layer}, neuron {self.neuron}, {activation})",
-                 f"bias {name} = {style.exact(network.get(name))}"]
-        values = overlay.neurons.get((self.layer, self.neuron))
-        if values is not None:
-            lines.append(f"z = {style.exact(values[0])}, {label} = {style.exact(values[1])}")
-        if (self.layer, self.neuron) in overlay.bias_gradients:
-            lines.append(f"∂L/∂{name} = {style.exact(overlay.bias_gradients[(self.layer, self.neuron)])}")
+        lines = [f"{kind} {label} (layer {self.layer}, neuron {self.neuron}, {state.activation})",
+                 f"bias {name} = {style.exact(state.bias)}"]
+        if state.values is not None:
+            lines.append(f"z = {style.exact(state.values[0])}, {label} = {style.exact(state.values[1])}")
+        if state.bias_gradient is not None:
+            lines.append(f"∂L/∂{name} = {style.exact(state.bias_gradient)}")
         lines.append(f"Double-click (or Enter) to edit {name}.")
         return "\n".join(lines)
 

@@ -1,0 +1,96 @@
+"""What each graph item shows, as a small value the scene builds from the document and pushes into it.
+
+Items never read the document: the scene calls `item.set_state(...)` with one of these after every
+change it is told of, and an item draws, labels and explains itself from its last state alone.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from simulator.stepper import out_label, target_label
+
+from ui.overlay import Overlay
+
+
+class NeuronState(NamedTuple):
+    """A neuron's numbers (exact floats; the item formats them to `digits`). None: not revealed yet."""
+
+    label: str                                   # x1, o11, ŷ or ŷ2, without subscripts
+    column: str                                  # the dataset column of an input or output, else ""
+    activation: str                              # "" for an input
+    bias: float | None                           # the engine's bias now; None for an input
+    bias_update: tuple[float, float] | None      # (old, new) once the update is revealed
+    bias_gradient: float | None
+    values: tuple[float, float] | None           # (z, out) of this sample
+    input_value: float | None                    # x of this sample (inputs)
+    target: tuple[str, float] | None             # (y or yk, value) of this sample (outputs)
+    loss: float | None                           # the sample's loss (first output only)
+    highlighted: bool
+    digits: int
+    compact: bool                                # a large network: short labels
+    single_output: bool
+    standardised: bool                           # the inputs training sees are standardised
+
+
+class EdgeState(NamedTuple):
+    """A weight's numbers (exact floats); `share` is |w| over the largest |w| of the network, in [0, 1]."""
+
+    value: float                                 # the engine's weight now
+    share: float
+    gradient: float | None
+    update: tuple[float, float] | None           # (old, new) once the update is revealed
+    source_label: str
+    target_label: str
+    highlighted: bool
+    faded: bool                                  # drawn faintly: a large network's step is about other edges
+    digits: int
+    compact: bool
+
+
+def neuron_states(document, overlay: Overlay, compact: bool) -> dict[tuple[int, int], NeuronState]:
+    """Every neuron's state keyed by (layer, neuron), layer 0 the inputs."""
+    network, digits = document.network, document.digits
+    n_layers, single_output = len(network.layers), network.n_outputs == 1
+    standardised = bool(document.session.standardise)
+    states = {}
+    for neuron in range(1, network.sizes[0] + 1):
+        states[(0, neuron)] = NeuronState(
+            out_label(network, 0, neuron), network.input_names[neuron - 1], "", None, None, None, None,
+            overlay.inputs.get(neuron), None, None, ("neuron", 0, neuron) in overlay.highlight, digits, compact,
+            single_output, standardised)
+    for layer_index, layer in enumerate(network.layers, start=1):
+        is_output = layer_index == n_layers
+        for neuron in range(1, layer.biases.shape[0] + 1):
+            target = None
+            if is_output and len(overlay.targets) >= neuron:
+                target = (target_label(network, neuron), overlay.targets[neuron - 1])
+            states[(layer_index, neuron)] = NeuronState(
+                out_label(network, layer_index, neuron), network.output_names[neuron - 1] if is_output else "",
+                layer.activation, float(layer.biases[neuron - 1]), overlay.bias_update(layer_index, neuron),
+                overlay.bias_gradients.get((layer_index, neuron)), overlay.neurons.get((layer_index, neuron)), None,
+                target, overlay.loss if is_output and neuron == 1 else None,
+                ("neuron", layer_index, neuron) in overlay.highlight, digits, compact, single_output, standardised)
+    return states
+
+
+def edge_states(document, overlay: Overlay, compact: bool,
+                labels: dict[tuple[int, int], str]) -> dict[tuple[int, int, int], EdgeState]:
+    """Every weight's state keyed by (layer, source, target); `labels` are the neurons' (x1, o11, ŷ)."""
+    network, digits = document.network, document.digits
+    largest = max((float(abs(layer.weights).max()) for layer in network.layers), default=0.0)
+    highlight, any_highlight = overlay.highlight, bool(overlay.highlight)
+    states = {}
+    for layer_index, layer in enumerate(network.layers, start=1):
+        weights = layer.weights
+        for source in range(1, weights.shape[0] + 1):
+            for target in range(1, weights.shape[1] + 1):
+                value = float(weights[source - 1, target - 1])
+                highlighted = ("edge", layer_index, source, target) in highlight
+                states[(layer_index, source, target)] = EdgeState(
+                    value, abs(value) / largest if largest > 0 else 0.0,
+                    overlay.edge_gradients.get((layer_index, source, target)),
+                    overlay.edge_update(layer_index, source, target),
+                    labels[(layer_index - 1, source)], labels[(layer_index, target)], highlighted,
+                    compact and any_highlight and not highlighted, digits, compact)
+    return states
