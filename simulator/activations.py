@@ -1,9 +1,18 @@
-"""Activation functions with their derivatives, written as the lectures write them."""
+"""Activation functions, each defined once: numpy, derivative, formulas, kernel lines and PyTorch twin.
+
+Every part of the engine that needs an activation asks its `Activation` object: the numpy passes
+(`function_into`, `gradient_into`), the generated per-sample kernel (`kernel_lines`), the stepper's
+chain-rule factor (`factor`), the formula text (`applied`, `formula`), the PyTorch cross-check
+(`torch_function`) and the app (`label`, `output_range`). Adding one is one `register_activation`
+call; see docs/engine.md, "How to add an activation or a loss".
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable
+import math
+import string
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
@@ -11,8 +20,8 @@ from .errors import ConfigError
 
 
 # Each activation and its derivative is written once, into given arrays (so that the fast path can
-# reuse its buffers); the allocating forms below call the same functions, so every path gives the
-# same bits. `scratch` and `mask` are arrays like z (float, bool) that only the sigmoid uses.
+# reuse its buffers); the allocating forms call the same functions, so every path gives the same
+# bits. `scratch` and `mask` are arrays like z (float, bool), made only for `needs_scratch`.
 def _linear_into(z: np.ndarray, out: np.ndarray, scratch, mask) -> None:
     np.copyto(out, z)
 
@@ -55,22 +64,81 @@ def _relu_grad_into(z: np.ndarray, a: np.ndarray, out: np.ndarray) -> None:
     np.greater(z, 0, out=out)   # True/False written as 1.0/0.0
 
 
-@dataclass(frozen=True)
+def positional(template: str) -> tuple[str, tuple[str, ...]]:
+    """A template with named slots as one with numbered slots, and the names in slot order:
+    `"{o}(1 − {o})"` → `("{0}(1 − {0})", ("o",))`."""
+    names: list[str] = []
+    pieces = []
+    for literal, name, spec, conversion in string.Formatter().parse(template):
+        pieces.append(literal.replace("{", "{{").replace("}", "}}"))
+        if name is not None:
+            if spec or conversion:
+                raise ValueError(f"template slots take no format: {template!r}")
+            if name not in names:
+                names.append(name)
+            pieces.append(f"{{{names.index(name)}}}")
+    return "".join(pieces), tuple(names)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class Activation:
-    """An activation f with f'(z) given from z and a = f(z); `derivative_formula` is in terms of o and z."""
+    """An activation o = f(z) and everything each part of the engine and the app needs of it.
+
+    Templates name their slots: `{z}` and `{o}` in `factor`; `{z}`, `{o}` and `{g}` (f′(z), for the
+    backward pass) in `kernel_lines`; `applied` has one slot, `{0}`, for the argument of f.
+    """
 
     name: str
+    #: The name shown in lists: "Sigmoid σ".
+    label: str
     #: f(z) written into `out`: `function_into(z, out, scratch, mask)` (scratch and mask: see `needs_scratch`).
     function_into: Callable[[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None], None]
-    #: f'(z) written into `out`: `gradient_into(z, a, out)`.
+    #: f'(z) written into `out`: `gradient_into(z, a, out)` with a = f(z).
     gradient_into: Callable[[np.ndarray, np.ndarray, np.ndarray], None]
+    #: "o = 1/(1 + e^(−z))".
     formula: str
-    derivative_formula: str
+    #: f applied to one argument in a forward line, "σ({0})"; exactly "{0}" for the identity.
+    applied: str
+    #: ∂o/∂z as a chain-rule factor, in {o} and {z}: "{o}(1 − {o})".
+    factor: str
+    #: The generated kernel's lines setting {o} = f({z}) and {g} = f′({z}) for one neuron, in the
+    #: order of the numpy functions' arithmetic (same bits); None keeps networks using it on numpy.
+    kernel_lines: tuple[str, ...] | None
+    #: The PyTorch counterpart: given the torch module, a function of a tensor.
+    torch_function: Callable[[Any], Callable[[Any], Any]]
+    #: Functions and constants `kernel_lines` call by name, e.g. {"tanh": math.tanh}.
+    kernel_names: Mapping[str, Any] = field(default_factory=dict)
     #: Whether `function_into` needs a float scratch array and a bool mask shaped like z.
     needs_scratch: bool = False
+    #: The closed interval every output lies in.
+    output_range: tuple[float, float] = (-math.inf, math.inf)
 
     def __repr__(self) -> str:
         return f"Activation({self.name!r})"
+
+    @property
+    def derivative_formula(self) -> str:
+        """f′ in o and z: "o(1 − o)"."""
+        return self.factor.format(o="o", z="z")
+
+    @property
+    def is_identity(self) -> bool:
+        """Whether o = z (a forward line then reads `o = z = 1.6`)."""
+        return self.applied == "{0}"
+
+    @property
+    def gives_probabilities(self) -> bool:
+        """Whether every output lies in [0, 1], as a probability does."""
+        return 0.0 <= self.output_range[0] and self.output_range[1] <= 1.0
+
+    def factor_template(self, z_label: str, o_label: str) -> tuple[str, tuple[str, ...]]:
+        """∂o/∂z as (numbered template, labels in slot order): `("{0}(1 − {0})", ("o11",))`."""
+        template, names = positional(self.factor)
+        return template, tuple({"z": z_label, "o": o_label}[name] for name in names)
+
+    def kernel_source(self, z: str, o: str, g: str) -> list[str]:
+        """The kernel lines of one neuron whose variables are named z, o and g."""
+        return [line.format(z=z, o=o, g=g) for line in self.kernel_lines]
 
     def function(self, z: np.ndarray) -> np.ndarray:
         """f(z) in a new array."""
@@ -87,13 +155,27 @@ class Activation:
         return out
 
 
-ACTIVATIONS: dict[str, Activation] = {
-    "linear": Activation("linear", _linear_into, _linear_grad_into, "o = z", "1"),
-    "sigmoid": Activation("sigmoid", _sigmoid_into, _sigmoid_grad_into, "o = 1/(1 + e^(−z))", "o(1 − o)",
-                          needs_scratch=True),
-    "tanh": Activation("tanh", _tanh_into, _tanh_grad_into, "o = tanh(z)", "1 − o²"),
-    "relu": Activation("relu", _relu_into, _relu_grad_into, "o = max(0, z)", "1 if z > 0 else 0"),
-}
+#: Every known activation by name, in the order the app lists them.
+ACTIVATIONS: dict[str, Activation] = {}
+
+
+def register_activation(activation: Activation) -> Activation:
+    """Make `activation` known by its name everywhere (session files, the app, the kernel)."""
+    if activation.name in ACTIVATIONS:
+        raise ConfigError(f"an activation named {activation.name!r} is already registered")
+    if activation.kernel_lines is not None:
+        template_names = {name for line in activation.kernel_lines for name in positional(line)[1]}
+        if not template_names <= {"z", "o", "g"}:
+            raise ConfigError(f"{activation.name}: kernel lines may only name {{z}}, {{o}} and {{g}}")
+    if not set(positional(activation.factor)[1]) <= {"z", "o"}:
+        raise ConfigError(f"{activation.name}: the factor may only name {{z}} and {{o}}")
+    ACTIVATIONS[activation.name] = activation
+    return activation
+
+
+def unregister_activation(name: str) -> None:
+    """Forget an activation registered by `register_activation`."""
+    del ACTIVATIONS[name]
 
 
 def get_activation(name: str) -> Activation:
@@ -103,3 +185,27 @@ def get_activation(name: str) -> Activation:
     except (KeyError, TypeError):
         known = ", ".join(ACTIVATIONS)
         raise ConfigError(f"unknown activation {name!r}; choose one of: {known}") from None
+
+
+register_activation(Activation(
+    "linear", "Linear", _linear_into, _linear_grad_into, "o = z", applied="{0}", factor="1",
+    kernel_lines=("{o} = {z}", "{g} = 1.0"),
+    torch_function=lambda torch: lambda z: z))
+register_activation(Activation(
+    "sigmoid", "Sigmoid σ", _sigmoid_into, _sigmoid_grad_into, "o = 1/(1 + e^(−z))", applied="σ({0})",
+    factor="{o}(1 − {o})",
+    kernel_lines=("e = exp(-abs({z}))",
+                  "{o} = 1.0 / (1.0 + e) if {z} >= 0.0 else e / (1.0 + e)",
+                  "{g} = {o} * (1.0 - {o})"),
+    torch_function=lambda torch: torch.sigmoid, kernel_names={"exp": math.exp}, needs_scratch=True,
+    output_range=(0.0, 1.0)))
+register_activation(Activation(
+    "tanh", "tanh", _tanh_into, _tanh_grad_into, "o = tanh(z)", applied="tanh({0})", factor="1 − {o}²",
+    kernel_lines=("{o} = tanh({z})", "{g} = 1.0 - {o} * {o}"),
+    torch_function=lambda torch: torch.tanh, kernel_names={"tanh": math.tanh}, output_range=(-1.0, 1.0)))
+register_activation(Activation(
+    "relu", "ReLU", _relu_into, _relu_grad_into, "o = max(0, z)", applied="max(0, {0})",
+    factor="1 if {z} > 0 else 0",
+    # `not z <= 0` keeps a NaN a NaN, as numpy's maximum does.
+    kernel_lines=("{o} = {z} if not {z} <= 0.0 else 0.0", "{g} = 1.0 if {z} > 0.0 else 0.0"),
+    torch_function=lambda torch: torch.relu, output_range=(0.0, math.inf)))

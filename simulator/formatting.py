@@ -10,7 +10,8 @@ import re
 
 import numpy as np
 
-from .losses import BCE_EPSILON
+from .activations import get_activation
+from .losses import get_loss
 from .records import (EpochRecord, FactorRecord, ForwardRecord, GradientRecord, LossRecord, Record,
                       UpdateRecord)
 
@@ -78,9 +79,6 @@ def _digits_beside_one(value: float, digits: int) -> int:
 
 
 # -- forward ------------------------------------------------------------------------------------
-_ACTIVATION_TEXT = {"linear": "{0}", "sigmoid": "σ({0})", "tanh": "tanh({0})", "relu": "max(0, {0})"}
-
-
 def forward_lines(record: ForwardRecord, digits: int = DEFAULT_DIGITS) -> list[str]:
     """`z11 = w111·x1 + w121·x2 + b11 = 0.1·8 + 0.1·8 + 0 = 1.6` and `o11 = z11 = 1.6`."""
     symbolic = " + ".join(f"{w}·{a}" for w, a in zip(record.weight_names, record.input_names))
@@ -88,8 +86,9 @@ def forward_lines(record: ForwardRecord, digits: int = DEFAULT_DIGITS) -> list[s
                          for w, a in zip(record.weights, record.inputs))
     z_line = (f"{record.z_label} = {symbolic} + {record.bias_name} = {numbers} + "
               f"{operand(record.bias, digits)} = {format_number(record.z, digits)}")
-    shape = _ACTIVATION_TEXT[record.activation]
-    if record.activation == "linear":
+    activation = get_activation(record.activation)
+    shape = activation.applied
+    if activation.is_identity:
         out_line = f"{record.out_label} = {record.z_label} = {format_number(record.out, digits)}"
     else:
         out_line = (f"{record.out_label} = {shape.format(record.z_label)} = "
@@ -98,24 +97,9 @@ def forward_lines(record: ForwardRecord, digits: int = DEFAULT_DIGITS) -> list[s
 
 
 # -- loss ---------------------------------------------------------------------------------------
-_LOSS_TERMS = {
-    "mse": "({0} − {1})²",
-    "half_sse": "({0} − {1})²",
-    "bce": "−{0}·log({1}) − (1 − {0})·log(1 − {1})",
-}
-
-
 def loss_formula_text(loss: str, labels: list[tuple[str, str]]) -> str:
     """The loss with `labels` = [(y, ŷ), ...] substituted, e.g. `(y − ŷ)²`, without the `L =`."""
-    terms = [_LOSS_TERMS[loss].format(y, y_hat) for y, y_hat in labels]
-    count = len(terms)
-    if loss == "bce" and count > 1:   # each output's two-part term in brackets: no "… + −y2·log(ŷ2)"
-        terms = [f"({term})" for term in terms]
-    if loss == "half_sse":
-        return "½" + terms[0] if count == 1 else "½·[" + " + ".join(terms) + "]"
-    if count == 1:
-        return terms[0]
-    return f"(1/{count})·[" + " + ".join(terms) + "]"
+    return get_loss(loss).text(labels)
 
 
 def loss_lines(record: LossRecord, digits: int = DEFAULT_DIGITS) -> list[str]:
@@ -125,10 +109,11 @@ def loss_lines(record: LossRecord, digits: int = DEFAULT_DIGITS) -> list[str]:
     values = tuple(value for pair in zip(record.targets, record.predictions) for value in pair)
     numbers = fill_numbers(loss_formula_text(record.loss, slots), values, digits)
     lines = [f"L = {symbolic} = {numbers} = {format_number(record.value, digits)}"]
-    clipped = [label for label, p in zip(record.prediction_labels, record.predictions)
-               if p <= BCE_EPSILON or p >= 1 - BCE_EPSILON]
-    if record.loss == "bce" and clipped:
-        epsilon = format_number(BCE_EPSILON, digits)
+    clip = get_loss(record.loss).clip
+    clipped = [] if clip is None else [label for label, p in zip(record.prediction_labels, record.predictions)
+                                       if p <= clip or p >= 1 - clip]
+    if clipped:
+        epsilon = format_number(clip, digits)
         names = " and ".join(clipped) + (" are" if len(clipped) > 1 else " is")
         lines.append(f"({names} clipped to [{epsilon}, 1 − {epsilon}] before the logarithm)")
     return lines

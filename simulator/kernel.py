@@ -19,16 +19,14 @@ Parameters travel as one flat list in `Network.parameters()` order.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Callable
 
-from .losses import BCE_EPSILON
+from .activations import Activation, get_activation
+from .losses import Loss, get_loss
 
 #: Networks with more parameters than this train per sample through numpy instead.
 MAX_KERNEL_PARAMETERS = 2000
-ACTIVATION_NAMES = {"linear", "tanh", "sigmoid", "relu"}
-LOSS_NAMES = {"mse", "half_sse", "bce"}
 
 
 @dataclass(frozen=True)
@@ -52,15 +50,18 @@ class Kernel:
         return f"Kernel({'-'.join(map(str, self.sizes))}, {','.join(self.activations)}, {self.loss})"
 
 
+#: Kernels by (sizes, activation objects, loss object): a definition registered again under the
+#: same name gets a kernel of its own.
 _CACHE: dict[tuple, Kernel] = {}
 
 
 def kernel_for(sizes, activations, loss: str) -> Kernel | None:
-    """The kernel of a network shape, generated on first use; None when the network is too large."""
-    key = (tuple(sizes), tuple(activations), loss)
+    """The kernel of a network shape (activation and loss names), generated on first use; None when
+    the network is too large or an activation or the loss has no kernel lines."""
+    key = (tuple(sizes), tuple(map(get_activation, activations)), get_loss(loss))
     kernel = _CACHE.get(key)
     if kernel is None:
-        if loss not in LOSS_NAMES or not set(activations) <= ACTIVATION_NAMES:
+        if key[2].kernel_lines is None or any(activation.kernel_lines is None for activation in key[1]):
             return None
         count = sum((n_in + 1) * n_out for n_in, n_out in zip(key[0][:-1], key[0][1:]))
         if count > MAX_KERNEL_PARAMETERS:
@@ -76,45 +77,7 @@ def _parameter_index(sizes, layer: int, neuron: int, source: int | None) -> int:
     return offset + neuron * (n_in + 1) + (n_in if source is None else source)
 
 
-def _activation_lines(activation: str, z: str, o: str, g: str) -> list[str]:
-    if activation == "linear":
-        return [f"{o} = {z}", f"{g} = 1.0"]
-    if activation == "tanh":
-        return [f"{o} = tanh({z})", f"{g} = 1.0 - {o} * {o}"]
-    if activation == "sigmoid":
-        return [f"e = exp(-abs({z}))",
-                f"{o} = 1.0 / (1.0 + e) if {z} >= 0.0 else e / (1.0 + e)",
-                f"{g} = {o} * (1.0 - {o})"]
-    if activation == "relu":
-        # `not z <= 0` keeps a NaN a NaN, as numpy's maximum does.
-        return [f"{o} = {z} if not {z} <= 0.0 else 0.0", f"{g} = 1.0 if {z} > 0.0 else 0.0"]
-    raise ValueError(activation)
-
-
-def _loss_lines(loss: str, m: int, y_hat: list[str]) -> list[str]:
-    """Lines setting `L` and `d{k}` (∂L/∂ŷ_k) from `y{k}` and the predictions."""
-    lines = []
-    if loss in ("mse", "half_sse"):
-        for k in range(m):
-            lines.append(f"r{k} = y{k} - {y_hat[k]}")
-        squares = " + ".join(f"r{k} * r{k}" for k in range(m))
-        lines.append(f"L = ({squares}) / {m}.0" if loss == "mse" else f"L = 0.5 * ({squares})")
-        for k in range(m):
-            lines.append(f"d{k} = -2.0 * r{k} / {m}.0" if loss == "mse" else f"d{k} = -r{k}")
-        return lines
-    if loss == "bce":
-        terms = []
-        for k in range(m):
-            lines.append(f"c{k} = min(max({y_hat[k]}, EPS), ONE_EPS)")
-            terms.append(f"-(y{k} * log(c{k}) + (1.0 - y{k}) * log(1.0 - c{k}))")
-            lines.append(f"d{k} = (-(y{k} / c{k}) + (1.0 - y{k}) / (1.0 - c{k})) / {m}.0 "
-                         f"if EPS < {y_hat[k]} < ONE_EPS else 0.0")
-        lines.append(f"L = ({' + '.join(terms)}) / {m}.0")
-        return lines
-    raise ValueError(loss)
-
-
-def _build(sizes: tuple[int, ...], activations: tuple[str, ...], loss: str) -> Kernel:
+def _build(sizes: tuple[int, ...], activations: tuple[Activation, ...], loss: Loss) -> Kernel:
     n_layers = len(sizes) - 1
     count = sum((sizes[m] + 1) * sizes[m + 1] for m in range(n_layers))
     P = [f"p{i}" for i in range(count)]
@@ -138,9 +101,9 @@ def _build(sizes: tuple[int, ...], activations: tuple[str, ...], loss: str) -> K
         for j in range(sizes[l + 1]):
             terms = " + ".join(f"{a[l][i]} * {w(l, j, i)}" for i in range(sizes[l]))
             body.append(f"{z[l][j]} = {terms} + {w(l, j)}")
-            body += _activation_lines(activations[l], z[l][j], o[l][j], g[l][j])
+            body += activations[l].kernel_source(z[l][j], o[l][j], g[l][j])
         a.append(o[l])
-    body += _loss_lines(loss, sizes[-1], o[-1])
+    body += loss.kernel_source(sizes[-1], o[-1])
     d_out = [None] * n_layers
     delta = [None] * n_layers
     d_out[-1] = [f"d{k}" for k in range(sizes[-1])]
@@ -182,7 +145,9 @@ def _build(sizes: tuple[int, ...], activations: tuple[str, ...], loss: str) -> K
               f"def run(P, X, Y, order, start, end, rate, losses):\n    {unpack_parameters}\n"
               f"    append = losses.append\n    for position in range(start, end):\n        {sample}\n"
               f"    return [{', '.join(P)}]\n")
-    namespace = {"exp": math.exp, "tanh": math.tanh, "log": math.log, "EPS": BCE_EPSILON,
-                 "ONE_EPS": 1.0 - BCE_EPSILON}
+    namespace = {}
+    for definition in (*activations, loss):
+        namespace.update(definition.kernel_names)
     exec(compile(source, f"<kernel {'-'.join(map(str, sizes))}>", "exec"), namespace)
-    return Kernel(sizes, activations, loss, namespace["step"], namespace["trace"], namespace["run"])
+    return Kernel(sizes, tuple(activation.name for activation in activations), loss.name,
+                  namespace["step"], namespace["trace"], namespace["run"])

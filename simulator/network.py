@@ -7,7 +7,7 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-from .activations import get_activation
+from .activations import ACTIVATIONS, get_activation
 from .errors import ConfigError
 from .losses import Loss, get_loss
 from .notation import ParameterRef, parse_parameter
@@ -296,7 +296,7 @@ class BatchBuffers:
         sizes = network.sizes
         layer_arrays = lambda: [np.empty((rows, size)) for size in sizes[1:]]
         self.z, self.out = layer_arrays(), layer_arrays()
-        # A scratch array and a mask besides z and o, for the activations that ask for them (the sigmoid).
+        # A scratch array and a mask besides z and o, for the activations that ask for them.
         needed = [get_activation(layer.activation).needs_scratch for layer in network.layers]
         self.scratch = [np.empty((rows, size)) if need else None for size, need in zip(sizes[1:], needed)]
         self.masks = [np.empty((rows, size), dtype=bool) if need else None for size, need in zip(sizes[1:], needed)]
@@ -320,9 +320,11 @@ def buffers_key(network: Network, rows: int) -> tuple:
 
 
 def check_loss_compatible(network: Network, loss: Loss | str) -> None:
-    """Refuse loss/activation pairs that make no sense (bce needs outputs in (0, 1))."""
+    """Refuse loss/activation pairs that make no sense (a loss of probabilities needs outputs in [0, 1])."""
     loss = get_loss(loss) if isinstance(loss, str) else loss
-    if loss.needs_probabilities and network.layers[-1].activation != "sigmoid":
+    output = get_activation(network.layers[-1].activation)
+    if loss.needs_probabilities and not output.gives_probabilities:
+        fitting = " or ".join(name for name, activation in ACTIVATIONS.items() if activation.gives_probabilities)
         raise ConfigError(
-            f"{loss.title} needs outputs between 0 and 1: give the output layer a sigmoid activation "
-            f"(it is {network.layers[-1].activation})")
+            f"{loss.title} needs outputs between 0 and 1: give the output layer a {fitting} activation "
+            f"(it is {output.name})")

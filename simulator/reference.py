@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .activations import get_activation
 from .errors import SimulatorError
 from .formatting import format_number
-from .losses import BCE_EPSILON
 from .session import Session
 
 #: Longest comparison run, in epochs.
@@ -87,7 +87,9 @@ class ReferenceRun:
         self.training = self.session.make_training()
         torch = self.torch
         network = self.training.network
-        self.activations = [layer.activation for layer in network.layers]
+        # Each activation's and the loss's own PyTorch counterpart: the per-sample loss `(n,)` of (ŷ, y).
+        self.activations = [get_activation(layer.activation).torch_function(torch) for layer in network.layers]
+        self.sample_losses = self.training.loss.torch_losses(torch)
         self.parameters = [torch.tensor(array, dtype=torch.float64, requires_grad=True)
                            for layer in network.layers for array in (layer.weights, layer.biases)]
         self.optimiser = torch.optim.SGD(self.parameters, lr=config.learning_rate)
@@ -101,23 +103,10 @@ class ReferenceRun:
         return self.result.status != "running"
 
     def _forward(self, inputs):
-        torch = self.torch
-        functions = {"linear": lambda z: z, "sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu}
         out = inputs
-        for index, activation in enumerate(self.activations):
-            out = functions[activation](out @ self.parameters[2 * index] + self.parameters[2 * index + 1])
+        for index, function in enumerate(self.activations):
+            out = function(out @ self.parameters[2 * index] + self.parameters[2 * index + 1])
         return out
-
-    def _losses(self, y_hat, y):
-        """Per-sample loss averaged over outputs, as the engine defines it (bce clamped by hand)."""
-        torch = self.torch
-        loss = self.training.loss.name
-        if loss == "mse":
-            return ((y - y_hat) ** 2).mean(dim=1)
-        if loss == "half_sse":
-            return 0.5 * ((y - y_hat) ** 2).sum(dim=1)
-        p = torch.clamp(y_hat, BCE_EPSILON, 1 - BCE_EPSILON)
-        return -(y * torch.log(p) + (1 - y) * torch.log(1 - p)).mean(dim=1)
 
     def _torch_epoch(self, epoch: int) -> float:
         order = self.training.order(epoch)
@@ -126,7 +115,7 @@ class ReferenceRun:
         for start in range(0, len(order), batch):
             rows = self.torch.as_tensor(order[start:start + batch])
             self.optimiser.zero_grad()
-            sample_losses = self._losses(self._forward(self.X[rows]), self.Y[rows])
+            sample_losses = self.sample_losses(self._forward(self.X[rows]), self.Y[rows])
             sample_losses.mean().backward()
             self.optimiser.step()
             losses += sample_losses.detach().tolist()

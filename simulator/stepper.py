@@ -13,7 +13,7 @@ import numpy as np
 
 from .activations import get_activation
 from .formatting import format_number
-from .losses import BCE_EPSILON
+from .losses import Loss
 from .network import Network
 from .notation import ParameterRef, output_name, z_name
 from .records import (EpochRecord, FactorRecord, ForwardRecord, GradientRecord, LossRecord, Record,
@@ -192,7 +192,7 @@ def _sample_records(training: Training, batch: BatchResult, s: int) -> list[Reco
         tuple(values["out"][-1]), float(batch.losses[s]), n_layers))
     plans = _chain_plans(training)
     for ref, name, highlight in names.backward:
-        factors = _chain(name, (epoch, sample, row), values["flat"], plans[ref])
+        factors = _chain(name, (epoch, sample, row), values["flat"], plans[ref], training.loss)
         value = factors[-1].running_product
         records.extend(factors)
         records.append(GradientRecord(epoch, sample, row, name, tuple(factors), value, highlight))
@@ -238,33 +238,10 @@ def _param_highlight(ref: ParameterRef) -> tuple:
     return (("edge", ref.layer, ref.source, ref.target),)
 
 
-def _loss_factor(training: Training, y: float, y_hat: float) -> tuple[str, tuple]:
-    """Template and arguments of ∂L/∂ŷ for the training's loss."""
-    m = training.network.n_outputs
-    scale = "" if m == 1 else f"(1/{m})·"
-    name = training.loss.name
-    if name == "mse":
-        return ("−2({0} − {1})" if m == 1 else f"−(2/{m})({{0}} − {{1}})"), (y, y_hat)
-    if name == "half_sse":
-        return "−({0} − {1})", (y, y_hat)
-    if m == 1:
-        return "−{0}/{1} + (1 − {0})/(1 − {1})", (y, y_hat)
-    return scale + "(−{0}/{1} + (1 − {0})/(1 − {1}))", (y, y_hat)
-
-
-def _activation_factor(activation: str, z_label: str, o_label: str) -> tuple[str, tuple]:
-    if activation == "linear":
-        return "1", ()
-    if activation == "sigmoid":
-        return "{0}(1 − {0})", (o_label,)
-    if activation == "tanh":
-        return "1 − {0}²", (o_label,)
-    return "1 if {0} > 0 else 0", (z_label,)
-
-
-def _chain(name: str, where: tuple, flat: list[float], plan: tuple) -> list[FactorRecord]:
+def _chain(name: str, where: tuple, flat: list[float], plan: tuple, loss: Loss) -> list[FactorRecord]:
     """The chain-rule factors of ∂L/∂`name` for one sample, with the values the engine computed:
-    `plan` is `_chain_plans(training)[ref]` and `flat` is `_sample_values(...)["flat"]` of the sample.
+    `plan` is `_chain_plans(training)[ref]`, `flat` is `_sample_values(...)["flat"]` of the sample
+    and `loss` the training's loss.
 
     When the neuron reaches the loss by one path (every later layer has one neuron, as in the
     lectures' 2-2-1 network) the chain is written out in full; otherwise it starts from ∂L/∂o of the
@@ -276,7 +253,7 @@ def _chain(name: str, where: tuple, flat: list[float], plan: tuple) -> list[Fact
         value = flat[value_place]
         arguments = tuple([flat[place] for place in argument_places])
         note = ""
-        if clipped_note and not BCE_EPSILON < arguments[1] < 1.0 - BCE_EPSILON:
+        if clipped_note and loss.clipped(arguments[1]):
             # The formula would divide by ŷ = 0 or 1 - ŷ = 0; the clipped loss is flat there instead.
             template, symbols, arguments, note = "0", (), (), clipped_note
         running = value if running is None else running * value
@@ -340,8 +317,8 @@ def _chain_plans(training: Training) -> dict[ParameterRef, tuple]:
     template, symbols, argument places, value place, highlight, note if ŷ is clipped) each, where a
     place is an index into `_sample_values(...)["flat"]`."""
     network = training.network
-    key = (tuple(network.sizes), tuple(layer.activation for layer in network.layers), training.loss.name,
-           training.config.update_rule)
+    key = (tuple(network.sizes), tuple(get_activation(layer.activation) for layer in network.layers),
+           training.loss, training.config.update_rule)
     plans = _PLANS.get(key)
     if plans is None:
         if len(_PLANS) > 64:
@@ -362,7 +339,7 @@ def _build_chain_plan(training: Training, ref: ParameterRef) -> tuple:
     def add_activation(m: int, k: int) -> None:
         layer = network.layers[m - 1]
         o_lab, z_lab = out_label(network, m, k), z_name(m, k)
-        template, symbols = _activation_factor(layer.activation, z_lab, o_lab)
+        template, symbols = get_activation(layer.activation).factor_template(z_lab, o_lab)
         sources = {o_lab: ("out", m - 1, k - 1), z_lab: ("z", m - 1, k - 1)}
         plan.append((o_lab, z_lab, template, tuple(symbols), tuple(sources[sym] for sym in symbols),
                      ("act_grad", m - 1, k - 1), (("neuron", m, k),), ""))
@@ -371,11 +348,11 @@ def _build_chain_plan(training: Training, ref: ParameterRef) -> tuple:
         path = {m: 1 for m in range(l + 1, n_layers + 1)}
         path[l] = j
         k_out = path[n_layers]
-        template, _ = _loss_factor(training, 0.0, 0.0)
+        template = training.loss.factor_template(network.n_outputs)
         prediction = out_label(network, n_layers, k_out)
         clipped_note = ""
-        if training.loss.name == "bce":
-            epsilon = format_number(BCE_EPSILON)
+        if training.loss.clip is not None:
+            epsilon = format_number(training.loss.clip)
             clipped_note = f"{prediction} is outside [{epsilon}, 1 − {epsilon}], where the clipped loss is flat"
         plan.append(("L", prediction, template, (target_label(network, k_out), prediction),
                      (("y", k_out - 1), ("out", n_layers - 1, k_out - 1)), ("d_out", n_layers - 1, k_out - 1),
