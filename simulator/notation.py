@@ -2,7 +2,9 @@
 
 Layers are numbered from 1 (the first hidden layer); layer 0 is the input. Neurons from 1.
 `w{layer}{from}{to}`, `b{layer}{neuron}`, `z{layer}{neuron}`, `o{layer}{neuron}`; when any index is
-10 or more, the indices are separated by underscores: `w1_10_2`, `b12_3`.
+10 or more, the indices are separated by underscores: `w1_10_2`, `b12_3`. Shown, the indices are
+subscripts and the underscores commas: `w₁,₁₀,₂` (HTML `w<sub>1,10,2</sub>`), by `subscripted` and
+`shown_indices` here, the one place the graph, the inspector and the worked solutions take them from.
 """
 
 from __future__ import annotations
@@ -19,6 +21,27 @@ def _join(letter: str, *indices: int) -> str:
     if all(i < 10 for i in indices):
         return letter + "".join(str(i) for i in indices)
     return letter + "_".join(str(i) for i in indices)
+
+
+#: What separates the shown indices of a name in which any index is 10 or more: `o1_10` is shown `o₁,₁₀`.
+INDEX_SEPARATOR = ","
+_SUBSCRIPT_DIGITS = str.maketrans("0123456789_", "₀₁₂₃₄₅₆₇₈₉" + INDEX_SEPARATOR)
+
+
+def shown_indices(indices: str) -> str:
+    """A name's indices as written in a subscript: `111` → `111`, `1_10_2` → `1,10,2`."""
+    return indices.replace("_", INDEX_SEPARATOR)
+
+
+def subscript_indices(indices: str) -> str:
+    """A name's indices as Unicode subscripts: `111` → `₁₁₁`, `1_10_2` → `₁,₁₀,₂`."""
+    return indices.translate(_SUBSCRIPT_DIGITS)
+
+
+def subscripted(name: str) -> str:
+    """`o11` → `o₁₁`, `ŷ2` → `ŷ₂`, `o1_10` → `o₁,₁₀`: a name with its trailing indices as subscripts."""
+    head = name.rstrip("0123456789_")
+    return head + subscript_indices(name[len(head):])
 
 
 def weight_name(layer: int, source: int, target: int) -> str:

@@ -14,6 +14,7 @@ import re
 from .formatting import (describe, factor_line, format_number, gradient_line, record_lines,
                          running_product_line)
 from .errors import ConfigError
+from .notation import shown_indices, subscript_indices
 from .records import EpochRecord, FactorRecord, GradientRecord, Record
 from .stepper import Stepper
 from .training import Training
@@ -21,7 +22,6 @@ from .training import Training
 #: A name with indices in the lectures' notation: w111, b21, z12, o11, x1, ŷ2, y1, w1_10_2.
 #: A name with indices; a square may follow (`1 − o11²`), though Python counts "²" as a word character.
 _INDEXED_NAME = re.compile(r"(?<![\w])([wbzoxy]|ŷ)(\d+(?:_\d+)*)(?!(?!²)\w)")
-_SUBSCRIPT_DIGITS = str.maketrans("0123456789_", "₀₁₂₃₄₅₆₇₈₉˒")
 #: Largest number of records written into one worked solution (an epoch of a large dataset is not a handout).
 MAX_RECORDS = 20_000
 
@@ -31,14 +31,14 @@ def to_html(text: str) -> str:
     escaped = html.escape(text, quote=False)
 
     def subscript(match: re.Match) -> str:
-        return f"{match.group(1)}<sub>{match.group(2).replace('_', ',')}</sub>"
+        return f"{match.group(1)}<sub>{shown_indices(match.group(2))}</sub>"
 
     return _INDEXED_NAME.sub(subscript, escaped)
 
 
 def to_unicode_subscripts(text: str) -> str:
     """Plain engine text with indices as Unicode subscripts (`w111` → `w₁₁₁`), for plain-text output."""
-    return _INDEXED_NAME.sub(lambda match: match.group(1) + match.group(2).translate(_SUBSCRIPT_DIGITS), text)
+    return _INDEXED_NAME.sub(lambda match: match.group(1) + subscript_indices(match.group(2)), text)
 
 
 # -- which records ------------------------------------------------------------------------------

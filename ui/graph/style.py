@@ -7,6 +7,7 @@ from functools import cache
 from PySide6.QtGui import QColor, QFont, QFontMetricsF
 
 from simulator.formatting import format_number
+from simulator.notation import subscripted  # noqa: F401  (the items' one subscript rule, simulator.notation's)
 
 POSITIVE = QColor("#0072B2")        # blue: positive weight
 NEGATIVE = QColor("#D55E00")        # vermillion: negative weight
@@ -30,8 +31,6 @@ NAME_POINT_SIZE = 12
 EDGE_MIN_WIDTH = 1.0
 EDGE_MAX_WIDTH = 5.0
 
-_SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
-
 
 def label_font(bold: bool = False) -> QFont:
     font = QFont()
@@ -50,13 +49,6 @@ def name_font() -> QFont:
     font = QFont()
     font.setPointSizeF(NAME_POINT_SIZE)
     return font
-
-
-def subscripted(name: str) -> str:
-    """`o11` → `o₁₁`, `ŷ2` → `ŷ₂`, `o1_10` → `o₁,₁₀`: the lectures' names with subscript indices."""
-    head = name.rstrip("0123456789_")
-    tail = name[len(head):]
-    return head + tail.replace("_", ",").translate(_SUBSCRIPTS)
 
 
 def sign_colour(value: float) -> QColor:
