@@ -178,6 +178,11 @@ def unregister_activation(name: str) -> None:
     del ACTIVATIONS[name]
 
 
+def probability_activations() -> list[str]:
+    """The names of the activations whose outputs are probabilities (what a loss of probabilities needs)."""
+    return [name for name, activation in ACTIVATIONS.items() if activation.gives_probabilities]
+
+
 def get_activation(name: str) -> Activation:
     """Look an activation up by name, with a message listing the known ones."""
     try:

@@ -7,7 +7,7 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-from .activations import ACTIVATIONS, get_activation
+from .activations import get_activation, probability_activations
 from .errors import ConfigError
 from .losses import Loss, get_loss
 from .notation import ParameterRef, parse_parameter
@@ -324,7 +324,7 @@ def check_loss_compatible(network: Network, loss: Loss | str) -> None:
     loss = get_loss(loss) if isinstance(loss, str) else loss
     output = get_activation(network.layers[-1].activation)
     if loss.needs_probabilities and not output.gives_probabilities:
-        fitting = " or ".join(name for name, activation in ACTIVATIONS.items() if activation.gives_probabilities)
+        fitting = " or ".join(probability_activations())
         raise ConfigError(
             f"{loss.title} needs outputs between 0 and 1: give the output layer a {fitting} activation "
             f"(it is {output.name})")

@@ -8,13 +8,18 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QApplication, QComboBox, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSizePolicy,
                                QToolButton, QVBoxLayout, QWidget)
 
-from simulator.activations import ACTIVATIONS
+from simulator.activations import ACTIVATIONS, probability_activations
 from simulator.errors import SimulatorError
 from simulator.losses import LOSSES, loss_formula
 
 ERROR_STYLE = "color: #b00020;"
-ACTIVATION_TITLES = {"linear": "Linear", "sigmoid": "Sigmoid σ", "tanh": "tanh", "relu": "ReLU"}
-LOSS_TITLES = {"mse": "Mean squared error", "bce": "Binary cross-entropy", "half_sse": "½ sum of squared errors"}
+
+
+def loss_tooltip() -> str:
+    """What the loss choice means, with the activations a loss of probabilities needs at the output."""
+    fitting = " or ".join(probability_activations())
+    needs = "".join(f"; {loss.title} needs a {fitting} output" for loss in LOSSES.values() if loss.needs_probabilities)
+    return "The loss L the network minimises" + needs
 
 
 class StructurePanel(QWidget):
@@ -36,8 +41,8 @@ class StructurePanel(QWidget):
         self.add_layer_button.clicked.connect(lambda: self._apply(lambda: document.add_layer(self._last_hidden())))
         self.loss_combo = QComboBox(self)
         for name, loss in LOSSES.items():
-            self.loss_combo.addItem(LOSS_TITLES.get(name, loss.title), name)
-        self.loss_combo.setToolTip("The loss L the network minimises; binary cross-entropy needs a sigmoid output")
+            self.loss_combo.addItem(loss.label, name)
+        self.loss_combo.setToolTip(loss_tooltip())
         self.loss_combo.activated.connect(self._loss_chosen)
         loss_label = QLabel("L&oss:", self)
         loss_label.setBuddy(self.loss_combo)
@@ -142,7 +147,7 @@ class StructurePanel(QWidget):
         combo = QComboBox(self.rows)
         combo.setObjectName(f"activation{layer}")
         for name in ACTIVATIONS:
-            combo.addItem(ACTIVATION_TITLES.get(name, name), name)
+            combo.addItem(ACTIVATIONS[name].label, name)
         combo.setCurrentIndex(combo.findData(network.layers[layer - 1].activation))
         combo.setToolTip(f"Activation of {'hidden layer ' + str(layer) if hidden else 'the output layer'}: "
                          f"{ACTIVATIONS[network.layers[layer - 1].activation].formula}")
