@@ -1,17 +1,21 @@
 """The phase-by-phase stepper: one batch of training revealed record by record.
 
 Records come from the same `Training.compute_batch` the fast path uses, and the batch is applied
-with the same `Training.commit` when its last update record is revealed.
+with the same `Training.commit` when its last update record is revealed. A batch's records are made
+when they are read (`BatchRecords`): a batch of 100,000 rows makes the records of the samples shown,
+not of every row, and positions are counted, not listed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from math import prod
 
 import numpy as np
 
 from .activations import get_activation
+from .batch_records import BatchRecords
 from .formatting import format_number
 from .losses import Loss
 from .network import Network
@@ -45,7 +49,8 @@ class Stepper:
 
     def __init__(self, training: Training):
         self.training = training
-        self.records: list[Record] = []
+        #: The current batch's records (`BatchRecords`), or () before the first batch.
+        self.records: Sequence[Record] = ()
         self.revealed_count = 0
         self.batch: BatchResult | None = None
 
@@ -55,8 +60,28 @@ class Stepper:
 
     # -- state ---------------------------------------------------------------------------------
     @property
-    def revealed(self) -> list[Record]:
+    def revealed(self) -> Sequence[Record]:
+        """The records revealed so far, a view of `records` (reading one makes only its sample's)."""
         return self.records[:self.revealed_count]
+
+    @property
+    def shown(self) -> Sequence[Record]:
+        """The revealed records the graph draws: from the first record of the last sample revealed on
+        (with the batch's updates and epoch's end after it). Each sample replaces the one before on
+        the graph, so folding these gives what folding every revealed record gives."""
+        if not self.revealed_count:
+            return self.revealed
+        return self.records[self.records.sample_start(self.revealed_count - 1):self.revealed_count]
+
+    def sample_records(self, record: Record) -> Sequence[Record]:
+        """Every record (revealed or not) of the sample `record` belongs to in the current batch, in
+        order; () when it is not a sample's record of this batch. A chain's factors are all in it."""
+        records = self.records
+        sample = getattr(record, "sample", 0) - getattr(records, "first_sample", 0)
+        if record.kind in ("update", "epoch") or not 0 <= sample < getattr(records, "samples", 0):
+            return ()
+        candidates = records.sample_records(sample)
+        return candidates if candidates[0].epoch == record.epoch else ()
 
     @property
     def current(self) -> Record | None:
@@ -70,10 +95,10 @@ class Stepper:
     def invalidate(self) -> None:
         """Forget the current batch (after a parameter, data or setting edit); it restarts on the next step."""
         if self.batch is not None:
-            self.records, self.revealed_count, self.batch = [], 0, None
+            self.records, self.revealed_count, self.batch = (), 0, None
 
     def clear(self) -> None:
-        self.records, self.revealed_count, self.batch = [], 0, None
+        self.records, self.revealed_count, self.batch = (), 0, None
 
     def rewind(self, count: int) -> None:
         """Show only the first `count` (≥ 1) records of the batch under way, which is not applied yet."""
@@ -90,9 +115,27 @@ class Stepper:
             self._start_batch()
         record = self.records[self.revealed_count]
         self.revealed_count += 1
-        if self.batch is not None and self._is_last_update(self.revealed_count - 1):
+        if self.batch is not None and self.revealed_count == self.records.updates_end:
             self._commit()
         return record
+
+    def reveal_to(self, count: int | None) -> None:
+        """Show the first `count` records of the batch under way, or of the next batch when none is
+        (None: all of them, the batch applied and its epoch's end included), making none of the
+        records skipped: a jump, for stepping back, that costs the same for one row as for 100,000."""
+        if self.revealed_count >= len(self.records) and not self.training.finished:
+            self._start_batch()
+        records = self.records
+        if not isinstance(records, BatchRecords):
+            raise ValueError(f"training has stopped ({self.training.status}): no batch to reveal")
+        limit = records.updates_end if count is None else count
+        if not self.revealed_count <= limit <= records.updates_end:
+            raise ValueError(f"cannot reveal {count} of {len(records)} records from {self.revealed_count}")
+        self.revealed_count = limit
+        if self.batch is not None and limit == records.updates_end:
+            self._commit()
+        if count is None:
+            self.revealed_count = len(records)
 
     def step(self, granularity: str = "factor") -> list[Record]:
         """Reveal records up to the end of the current factor, phase, sample or epoch."""
@@ -118,13 +161,18 @@ class Stepper:
         return shown
 
     def finish_batch(self) -> list[Record]:
-        """Reveal the rest of the current batch (applying it); nothing if no batch is under way."""
-        shown = []
-        while self.batch is not None:
-            shown.append(self.next_record())
-        while self.revealed_count < len(self.records):
-            shown.append(self.next_record())
-        return shown
+        """Reveal the rest of the current batch (applying it); nothing if no batch is under way. The
+        records are returned, so each is made: `skip_batch` applies a batch of many rows without."""
+        start = self.skip_batch()
+        return list(self.records[start:])
+
+    def skip_batch(self) -> int:
+        """Reveal the rest of the current batch (applying it) without making its records; returns the
+        position it revealed from (nothing is revealed if no batch is under way)."""
+        start = self.revealed_count
+        if self.batch is not None or start < len(self.records):
+            self.reveal_to(None)
+        return start
 
     def upcoming(self) -> Record | None:
         """The record the next step reveals first (starting the next batch if needed; nothing is applied)."""
@@ -138,15 +186,9 @@ class Stepper:
         self._start_batch()
         return self.records[self.revealed_count]
 
-    def _is_last_update(self, index: int) -> bool:
-        record = self.records[index]
-        if record.kind != "update":
-            return False
-        return index + 1 >= len(self.records) or self.records[index + 1].kind != "update"
-
     def _start_batch(self) -> None:
         self.batch = self.training.compute_batch()
-        self.records = build_records(self.training, self.batch)
+        self.records = batch_records(self.training, self.batch)
         self.revealed_count = 0
 
     def _commit(self) -> None:
@@ -155,44 +197,69 @@ class Stepper:
         epoch_before = training.epoch
         training.commit(batch)
         if training.status == "diverged":
-            self.records.append(EpochRecord(epoch_before + 1, batch.start + len(batch.indices), (), float("nan"),
-                                            training.status, training.message))
+            self.records.end = EpochRecord(epoch_before + 1, batch.start + len(batch.indices), (), float("nan"),
+                                           training.status, training.message)
         elif training.epoch != epoch_before:
             count = training.n_samples
             losses = tuple(training.sample_losses[-count:])
-            self.records.append(EpochRecord(epoch_before + 1, count, losses, training.history[-1],
-                                            training.status, training.message))
+            self.records.end = EpochRecord(epoch_before + 1, count, losses, training.history[-1],
+                                           training.status, training.message)
 
 
 def build_records(training: Training, batch: BatchResult) -> list[Record]:
     """Every record of one batch: per sample forward, loss and chain rules; then the updates."""
-    records: list[Record] = []
-    for offset in range(len(batch.indices)):
-        records.extend(_sample_records(training, batch, offset))
-    records.extend(_update_records(training, batch))
-    return records
+    return list(batch_records(training, batch))
 
 
-def _sample_records(training: Training, batch: BatchResult, s: int) -> list[Record]:
+@dataclass(frozen=True, slots=True)
+class _BatchContext:
+    """What a sample's records read besides the batch's arrays, taken when the batch starts (the
+    network changes when the batch is applied, the records keep the numbers it was computed with):
+    per layer (weights by target neuron, biases, activation); `targets: (n, n_outputs)` of the batch's
+    rows; `propagated` the flat weights that carried ∂L/∂z back."""
+
+    names: "_Names"
+    plans: dict
+    columns: tuple
+    targets: np.ndarray
+    propagated: list[float]
+    loss: Loss
+
+
+def batch_records(training: Training, batch: BatchResult) -> BatchRecords:
+    """The records of one batch, made when read: the updates now (they read the network before it
+    changes), a sample's forward, loss and chain rules when one of them is first read."""
     network = training.network
+    names, plans = _names(network), _chain_plans(training)
+    context = _BatchContext(
+        names, plans,
+        tuple((layer.weights.T.tolist(), layer.biases.tolist(), layer.activation) for layer in network.layers),
+        np.take(training.Y, batch.indices, axis=0),
+        [value for weights in batch.backward.propagated_weights for value in weights.ravel().tolist()],
+        training.loss)
+    per_sample = len(names.forward) + 1 + sum(len(plans[ref]) + 1 for ref, _, _ in names.backward)
+    return BatchRecords(len(batch.indices), per_sample, lambda s: _sample_records(context, batch, s),
+                        tuple(_update_records(training, batch)), batch.start + 1)
+
+
+def _sample_records(context: _BatchContext, batch: BatchResult, s: int) -> list[Record]:
     epoch, sample, row = batch.epoch + 1, batch.start + s + 1, int(batch.indices[s]) + 1
-    names = _names(network)
-    values = _sample_values(training, batch, s)
+    names = context.names
+    values = _sample_values(context, batch, s)
     records: list[Record] = []
-    n_layers = len(network.layers)
-    columns = [(layer, layer.weights.T.tolist(), layer.biases.tolist()) for layer in network.layers]
+    columns = context.columns
     for l, j, z_label, o_label, weight_names, input_names, bias_name in names.forward:
-        layer, weights, biases = columns[l - 1]
+        weights, biases, activation = columns[l - 1]
         records.append(ForwardRecord(
             epoch, sample, row, l, j, z_label, o_label, weight_names, tuple(weights[j - 1]), input_names,
             tuple(values["inputs"][l - 1]), bias_name, biases[j - 1], values["z"][l - 1][j - 1],
-            layer.activation, values["out"][l - 1][j - 1]))
+            activation, values["out"][l - 1][j - 1]))
     records.append(LossRecord(
-        epoch, sample, row, training.loss.name, names.targets, tuple(values["y"]), names.predictions,
-        tuple(values["out"][-1]), float(batch.losses[s]), n_layers))
-    plans = _chain_plans(training)
+        epoch, sample, row, context.loss.name, names.targets, tuple(values["y"]), names.predictions,
+        tuple(values["out"][-1]), float(batch.losses[s]), len(columns)))
+    plans = context.plans
     for ref, name, highlight in names.backward:
-        factors = _chain(name, (epoch, sample, row), values["flat"], plans[ref], training.loss)
+        factors = _chain(name, (epoch, sample, row), values["flat"], plans[ref], context.loss)
         value = factors[-1].running_product
         records.extend(factors)
         records.append(GradientRecord(epoch, sample, row, name, tuple(factors), value, highlight))
@@ -266,21 +333,19 @@ def _chain(name: str, where: tuple, flat: list[float], plan: tuple, loss: Loss) 
 LAYER_TABLES = ("out", "z", "act_grad", "d_out", "delta")
 
 
-def _sample_values(training: Training, batch: BatchResult, s: int) -> dict:
+def _sample_values(context: _BatchContext, batch: BatchResult, s: int) -> dict:
     """Sample s's values as lists of floats: per layer `out`, `z`, `inputs`, the target row `y`, and
     `flat`, every value a chain-rule factor can use in the order `_flat_place` numbers them."""
     fwd, bwd = batch.forward, batch.backward
     values = {"out": [a[s].tolist() for a in fwd.out], "z": [a[s].tolist() for a in fwd.z],
-              "inputs": [a[s].tolist() for a in fwd.inputs], "y": training.Y[batch.indices[s]].tolist()}
+              "inputs": [a[s].tolist() for a in fwd.inputs], "y": context.targets[s].tolist()}
     flat = [value for table in (values["out"], values["z"]) for layer in table for value in layer]
     for table in (bwd.act_grad, bwd.d_out, bwd.delta):
         for layer in table:
             flat += layer[s].tolist()
     for layer in values["inputs"]:
         flat += layer
-    for weights in bwd.propagated_weights:
-        flat += weights.ravel().tolist()
-    values["flat"] = flat + values["y"] + [1.0]
+    values["flat"] = flat + context.propagated + values["y"] + [1.0]
     return values
 
 

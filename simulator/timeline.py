@@ -15,6 +15,7 @@ becomes `base`, the earliest one it can go back to.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -158,9 +159,11 @@ class Timeline:
         for key in [key for key in self.snapshots if key > index]:
             del self.snapshots[key]
         self.snapshots[start].apply(self.training)
-        for current in range(start + 1, index + 1):
-            self.training.step()
-            self._add(current)
+        if index > start:
+            # The fast path gives the same numbers as stepping, and a gap between snapshots is what a
+            # run did between two looks (up to a slice of Run to End): replayed at the run's speed.
+            self.training.run(max_steps=index - start)
+            self._add(index)
 
 
 # -- stepping back with the phase stepper -------------------------------------------------------
@@ -179,7 +182,7 @@ def cursor(stepper: Stepper, timeline: Timeline) -> tuple[int, int]:
     return committed, stepper.revealed_count
 
 
-def _boundary(records: list[Record], revealed: int, granularity: str) -> bool:
+def _boundary(records: Sequence[Record], revealed: int, granularity: str) -> bool:
     """True when a forward step at `granularity` can stop with `revealed` records shown."""
     if granularity == "factor":
         return True
@@ -217,10 +220,7 @@ def go_to(stepper: Stepper, timeline: Timeline, target: tuple[int, int]) -> None
         return
     timeline.restore(batch)
     stepper.clear()
-    if revealed == END:
-        stepper.next_record()
-        stepper.finish_batch()
-    else:
-        for _ in range(revealed):
-            stepper.next_record()
+    if revealed:
+        # A jump: the records before it are made only if a view reads them.
+        stepper.reveal_to(None if revealed == END else revealed)
     timeline.observe()
