@@ -49,6 +49,8 @@ class LossLog(Sequence):
         self._filled = 0
         self._pending: list[float] = []
         self.cuts = 0
+        #: How much of `_buffer` a frozen copy may still read: a write below it goes to a new buffer.
+        self._shared = 0
         self.extend(values)
 
     # -- growing and cutting back ----------------------------------------------------------------
@@ -84,14 +86,31 @@ class LossLog(Sequence):
     def clear(self) -> None:
         self.truncate(0)
 
+    # -- snapshots ---------------------------------------------------------------------------------
+    def freeze(self) -> "FrozenLog":
+        """The values as they are now, for a snapshot, without copying them: the buffer is shared,
+        and a later write where a frozen copy still reads (after a cut) goes to a new buffer first."""
+        self._flush()
+        self._shared = max(self._shared, self._filled)
+        return FrozenLog(self._buffer, self._filled)
+
+    def restore(self, frozen: "FrozenLog") -> None:
+        """Hold `frozen`'s values again; counted as a cut, so a view redraws what it shows."""
+        self._pending.clear()
+        self._buffer, self._filled = frozen.buffer, frozen.length
+        self._shared = frozen.buffer.size    # other frozen copies may read all of it
+        self.cuts += 1
+
     def _write(self, block) -> None:
         """Copy `block` (an array, or a list of floats) after the filled part, growing if needed."""
         end = self._filled + len(block)
-        if end > self._buffer.size:
-            # A new buffer rather than resizing this one: a plot may still hold a view of it.
-            grown = allocate(max(end, 2 * self._buffer.size))
+        if end > self._buffer.size or self._filled < self._shared:
+            # A new buffer rather than resizing this one: a plot may still hold a view of it, and a
+            # frozen copy may still read what would be overwritten.
+            grown = allocate(max(end, 2 * self._buffer.size) if end > self._buffer.size else self._buffer.size)
             grown[:self._filled] = self._buffer[:self._filled]
             self._buffer = grown
+            self._shared = 0
         self._buffer[self._filled:end] = block
         self._filled = end
 
@@ -181,3 +200,18 @@ class LossLog(Sequence):
             shown = ", ".join(map(repr, self.values[:3].tolist())) + ", …, " + ", ".join(
                 map(repr, self.values[-2:].tolist()))
         return f"LossLog([{shown}], {count} values)"
+
+
+class FrozenLog:
+    """A log's values at one moment: `buffer[:length]`, never written again (see `LossLog.freeze`)."""
+
+    __slots__ = ("buffer", "length")
+
+    def __init__(self, buffer: np.ndarray, length: int):
+        self.buffer, self.length = buffer, length
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __repr__(self) -> str:
+        return f"FrozenLog({self.length} values)"

@@ -19,7 +19,7 @@ from .dataset import MAX_ROWS, Dataset
 from .errors import ConfigError
 from .formatting import format_number
 from .kernel import Kernel, kernel_for
-from .loss_log import LossLog
+from .loss_log import FrozenLog, LossLog
 from .losses import Loss, get_loss
 from .network import BackwardCache, BatchBuffers, ForwardCache, Network, buffers_key, check_loss_compatible
 
@@ -105,6 +105,31 @@ class BatchResult:
         return f"BatchResult(epoch={self.epoch + 1}, rows={(self.indices + 1).tolist()})"
 
 
+@dataclass(frozen=True)
+class TrainingState:
+    """Everything of a `Training` that moves, at one moment (a memento, see `Training.snapshot`):
+    `parameters: (parameter_count,)`, the position, both loss logs frozen (shared, not copied), the
+    losses of the epoch under way, the parameters at the epoch's start, the status, and the settings
+    and rows in force (an edit can change them)."""
+
+    parameters: np.ndarray
+    epoch: int
+    position: int
+    history: FrozenLog
+    sample_losses: FrozenLog
+    epoch_losses: tuple[float, ...]
+    epoch_start: np.ndarray
+    status: str
+    message: str
+    config: TrainingConfig
+    dataset: Dataset
+    X: np.ndarray
+    Y: np.ndarray
+
+    def __repr__(self) -> str:
+        return f"TrainingState(epoch={self.epoch + 1}, position={self.position}, status={self.status!r})"
+
+
 @dataclass
 class Training:
     """The state of one training run over `dataset` with `network` (which it updates in place).
@@ -156,11 +181,23 @@ class Training:
         self.status = "ready"
         self.message = ""
 
-    def capture_initial_state(self) -> None:
-        """Take the network's current parameters as the starting point (after edits before training)."""
-        self.initial_state = self.network.state()
-        if self.at_start:
-            self._epoch_start = self.network.flat_parameters()
+    def snapshot(self) -> TrainingState:
+        """The complete moving state, to come back to with `restore` (nothing is copied twice: the loss
+        logs are frozen, the arrays it holds are never modified)."""
+        return TrainingState(self.network.flat_parameters(), self.epoch, self.position, self.history.freeze(),
+                             self.sample_losses.freeze(), tuple(self._epoch_losses), self._epoch_start,
+                             self.status, self.message, self.config, self.dataset, self.X, self.Y)
+
+    def restore(self, state: TrainingState) -> None:
+        """Put the training back exactly as it was when `state` was taken."""
+        self.network.set_flat_parameters(state.parameters)
+        self.epoch, self.position = state.epoch, state.position
+        self.history.restore(state.history)
+        self.sample_losses.restore(state.sample_losses)
+        self._epoch_losses = list(state.epoch_losses)
+        self._epoch_start = state.epoch_start
+        self.status, self.message = state.status, state.message
+        self.config, self.dataset, self.X, self.Y = state.config, state.dataset, state.X, state.Y
 
     def data_changed(self) -> None:
         """Re-read the dataset's rows (after a cell edit); keeps the position."""

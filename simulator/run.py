@@ -1,0 +1,151 @@
+"""One training run of a session, and its snapshots: what undo restores.
+
+A `Run` joins the `Session` a user builds (the starting parameters, data and settings, never changed
+in place) to the moving state trained from it: the `Training` (over its own copy of the network), the
+phase `Stepper` that shows its records, and the `Timeline` that steps back. `snapshot` takes all of
+that at once as a `RunState`; `restore` puts it back exactly, so anything that returns to a snapshot
+(undo, redo) lands on a state that existed.
+
+The edit rule (docs/user-guide.md, "Undo and training"):
+- an edit of a parameter before the first update sets a starting parameter: the session changes and
+  training starts again from it (a new run);
+- an edit of a parameter later sets only the live value; Reset still goes back to the session's
+  starting parameters;
+- a cell or a setting changes the session and the run goes on from where it is;
+- a structural change (layers, activations, loss, data columns, initialisation) starts a new run;
+- every edit drops the records on show (they describe the numbers before it) and makes the edited
+  state the earliest one Step Back reaches.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+import math
+
+from .errors import ConfigError
+from .formatting import format_number
+from .limits import MAX_CELL_MAGNITUDE, MAX_PARAMETER_MAGNITUDE
+from .session import Session
+from .stepper import Stepper
+from .timeline import Timeline, batch_index
+from .training import Training, TrainingConfig, TrainingState
+
+
+def _checked(where: str, value: float, limit: float) -> float:
+    number = float(value)
+    if not math.isfinite(number):
+        raise ConfigError(f"{where} must be a finite number")
+    if abs(number) > limit:
+        raise ConfigError(f"{where}: {format_number(number, 6)} is too large; use a value between "
+                          f"−{limit:,.0f} and {limit:,.0f}")
+    return number
+
+
+def _object_state(item: object) -> dict[str, Any]:
+    """An object's attributes, with lists and dicts copied one level: enough for the stepper and the
+    timeline, whose records and snapshots are never modified once made."""
+    return {key: (value.copy() if isinstance(value, (list, dict)) else value) for key, value in vars(item).items()}
+
+
+def _restore_object(item: object, state: dict[str, Any]) -> None:
+    vars(item).clear()
+    vars(item).update({key: (value.copy() if isinstance(value, (list, dict)) else value)
+                       for key, value in state.items()})
+
+
+@dataclass(frozen=True)
+class RunState:
+    """A `Run` at one moment: its session, the training's memento and the stepper's and timeline's."""
+
+    session: Session
+    training: TrainingState
+    stepper: dict[str, Any]
+    timeline: dict[str, Any]
+
+    def __repr__(self) -> str:
+        return f"RunState({self.training!r}, revealed={self.stepper.get('revealed_count')})"
+
+
+class Run:
+    """A session and the training run from it; the only place that changes either (see the module doc)."""
+
+    def __init__(self, session: Session):
+        self.session = session
+        self.training = Training(session.network.copy(), session.training_dataset(), session.loss, session.training)
+        self.stepper = Stepper(self.training)
+        self.timeline = Timeline(self.training)
+
+    def __repr__(self) -> str:
+        return f"Run({self.session.title or 'untitled'}, {self.training.epoch} epochs, position {self.training.position})"
+
+    # -- snapshots -----------------------------------------------------------------------------
+    def snapshot(self) -> RunState:
+        return RunState(self.session, self.training.snapshot(), _object_state(self.stepper),
+                        _object_state(self.timeline))
+
+    def restore(self, state: RunState) -> None:
+        """Back exactly to `state`, a snapshot of this run."""
+        self.session = state.session
+        self.training.restore(state.training)
+        _restore_object(self.stepper, state.stepper)
+        _restore_object(self.timeline, state.timeline)
+
+    @property
+    def batches(self) -> int:
+        return batch_index(self.training)
+
+    # -- edits -----------------------------------------------------------------------------------
+    def _edited(self) -> None:
+        """After an edit: the records on show describe other numbers, and the edit cannot be replayed."""
+        self.stepper.clear()
+        self.timeline.rebase()
+
+    def set_parameter(self, name: str, value: float) -> "Run":
+        """Set a weight or bias. Before the first update it is a starting parameter: returns a new run
+        from the edited session. Later it sets the live value only: returns this run."""
+        network = self.training.network
+        ref = network.resolve(name)
+        number = _checked(ref.name, value, MAX_PARAMETER_MAGNITUDE)
+        if self.training.at_start:
+            start = self.session.network.copy()
+            start.set(ref, number)
+            return Run(replace(self.session, network=start))
+        network.set(ref, number)
+        self._edited()
+        return self
+
+    def set_cell(self, row: int, column: int, value: float) -> None:
+        """Set one dataset cell; training goes on over the new rows. Raises ConfigError, state unchanged."""
+        dataset = self.session.dataset
+        where = f"row {row + 1}, column {dataset.columns[column]!r}"
+        number = _checked(where, value, MAX_CELL_MAGNITUDE)
+        if self.training.loss.needs_probabilities and dataset.columns[column] in dataset.targets \
+                and not 0 <= number <= 1:
+            raise ConfigError(f"{where}: binary cross-entropy needs targets between 0 and 1")
+        dataset = dataset.copy()
+        dataset.set_cell(row, column, number)
+        self.session = replace(self.session, dataset=dataset)
+        self.training.dataset = self.session.training_dataset()
+        self.training.data_changed()
+        self._edited()
+
+    def set_config(self, config: TrainingConfig) -> None:
+        """New training settings; the run goes on from where it is."""
+        self.session = replace(self.session, training=config)
+        self.training.set_config(config)
+        self._edited()
+
+    def reset(self) -> None:
+        """Back to the start of training: the session's starting parameters, no history."""
+        self.training.reset()
+        self.stepper.clear()
+        self.timeline.rebase()
+
+    def current_session(self) -> Session:
+        """The session as it would be saved now: the live parameters as the network."""
+        try:
+            return replace(self.session, network=self.training.network.copy())
+        except ConfigError:   # a live parameter outside what a file may hold (only after a divergence)
+            return self.session
