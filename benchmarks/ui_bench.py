@@ -175,6 +175,8 @@ def live_run(session, seconds: float = 3.0) -> tuple[float, float]:
 def loss_plot_million(session) -> tuple[float, float]:
     """A loss plot holding 1,000,000 epochs: median seconds of one more epoch's update plus repaint,
     and the resident memory a 1,000,000-epoch history (with its per-sample losses) adds, in MB."""
+    from ui.document import Change
+
     shown = Window(session)
     document = shown.window.document
     training = document.training
@@ -187,7 +189,7 @@ def loss_plot_million(session) -> tuple[float, float]:
         loss = 1.0 / epoch
         sample_losses.extend([loss] * rows)
         history.append(loss)
-    document.history_changed.emit()
+    document.changed.emit(Change.HISTORY)
     shown.settle()
     added = rss_mb() - before
     times = []
@@ -197,7 +199,7 @@ def loss_plot_million(session) -> tuple[float, float]:
         start = time.perf_counter()
         training.history.append(1e-6 / (epoch + 1))
         training.sample_losses.extend([1e-6] * rows)
-        document.history_changed.emit()
+        document.changed.emit(Change.HISTORY)
         shown.until_painted(counter, painted)
         times.append(time.perf_counter() - start)
     counter.remove()

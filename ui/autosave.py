@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 from simulator.errors import SimulatorError
 from simulator.session import from_dict, write_atomically
 
-from .document import Document
+from .document import Change, Document
 
 INTERVAL_ENV = "BACKPROP_SIM_AUTOSAVE_MS"
 DEFAULT_INTERVAL_MS = 30_000
@@ -55,16 +55,16 @@ class Autosaver(QObject):
         self._timer = QTimer(self)
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self.autosave)
-        for signal in (document.parameters_changed, document.dataset_changed, document.settings_changed,
-                       document.structure_changed):
-            signal.connect(self._mark_changed)
-        document.file_state_changed.connect(self._file_state_changed)
+        document.changed.connect(self._document_changed)
 
     def start(self) -> None:
         self._timer.start()
 
-    def _mark_changed(self) -> None:
-        self._changed = True
+    def _document_changed(self, change: Change) -> None:
+        if change & (Change.PARAMETERS | Change.DATA | Change.SETTINGS | Change.STRUCTURE):
+            self._changed = True
+        if change & Change.FILE:
+            self._file_state_changed()
 
     def _file_state_changed(self) -> None:
         if self.document.modified:
@@ -79,7 +79,8 @@ class Autosaver(QObject):
             return True
         document = self.document
         record = {"format": RECOVERY_FORMAT, "saved": datetime.datetime.now().isoformat(timespec="seconds"),
-                  "path": str(document.path) if document.path else None, "session": document.session.to_dict()}
+                  "path": str(document.path) if document.path else None,
+                  "session": document.run.current_session().to_dict()}
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             write_atomically(self.path, json.dumps(record, allow_nan=False, ensure_ascii=False))

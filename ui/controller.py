@@ -1,19 +1,19 @@
-"""The controller between the engine and the widgets: stepping, running, resetting.
+"""The controller: how the user drives training (step, run, pause, step back, reset).
 
-Runs are driven by a QTimer that does a bounded slice of work per tick, so the window never
-freezes; views are told to redraw at most once per tick.
+It keeps only run state (the timer, the speed, the granularity) and asks the document to move; the
+document changes the model and announces it. Runs are driven by a QTimer that does a bounded slice
+of work per tick, so the window never freezes.
 """
 
 from __future__ import annotations
 
-import time
+from typing import Protocol
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from simulator.formatting import describe
 from simulator.records import Record
 from simulator.stepper import GRANULARITIES
-from simulator.timeline import Timeline, back_target, go_to
 
 from .document import Document
 
@@ -34,12 +34,13 @@ MISTAKEN_RULE_MARK = "MISTAKEN UPDATE RULE (in place)"
 
 
 class Controller(QObject):
-    """Drives `document.stepper` and `document.training`; all changes are announced by the document."""
+    """Run state (timer, speed, granularity) and the step policy; it asks the document to move, and the
+    document announces every change."""
 
     running_changed = Signal(bool)
-    position_changed = Signal()      # epoch, sample or phase changed
     message = Signal(str)            # for the status bar
     stopped = Signal(str)            # training stopped: the reason ("epochs", "converged", "diverged")
+    policy_changed = Signal()        # a step policy was given or taken back
 
     def __init__(self, document: Document, parent: QObject | None = None):
         super().__init__(parent)
@@ -50,11 +51,14 @@ class Controller(QObject):
         self._timer.timeout.connect(self._tick)
         self._run_granularity = "factor"
         self._run_speed = self.speed
-        self._chunk = 32   # steps per training.run call at full speed, grown while calls are short
         self._redraw_turns = 0
-        self._timeline: Timeline | None = None
-        #: Practice mode (ui.learn.practice) takes over Step while it is active.
-        self.practice = None
+        #: What F10 does while it is active instead of one plain step (practice mode); see `StepPolicy`.
+        self.step_policy: StepPolicy | None = None
+
+    def set_step_policy(self, policy: "StepPolicy | None") -> None:
+        """Give the controller a policy that takes over Step while `policy.active` (None: plain steps)."""
+        self.step_policy = policy
+        self.policy_changed.emit()
 
     # -- state ---------------------------------------------------------------------------------
     @property
@@ -107,14 +111,15 @@ class Controller(QObject):
 
     # -- stepping ------------------------------------------------------------------------------
     def step(self, granularity: str | None = None) -> list[Record]:
-        """One step at `granularity` (default: the chosen one); F10. Practice mode, when on, steps instead."""
+        """One step at `granularity` (default: the chosen one); F10. An active step policy steps instead."""
         self.pause()
-        if self.practice is not None and self.practice.active:
-            return self.practice.step()
+        policy = self.step_policy
+        if policy is not None and policy.active:
+            return policy.step()
         return self._step(granularity or self.granularity)
 
     def reveal_next(self, granularity: str = "factor") -> list[Record]:
-        """One step at `granularity` (by default exactly one record), bypassing practice mode."""
+        """One step at `granularity` (by default exactly one record), bypassing the step policy."""
         self.pause()
         return self._step(granularity)
 
@@ -126,12 +131,9 @@ class Controller(QObject):
     def step_out(self) -> list[Record]:
         """Finish the current sample (its update included); Shift+F11."""
         self.pause()
-        stepper = self.document.stepper
-        if stepper.mid_batch:
-            self.timeline()
-            records = stepper.finish_batch()
-            self.timeline()
-            self._announce(records)
+        if self.document.stepper.mid_batch:
+            records = self.document.finish_batch()
+            self._check_stopped()
             return records
         return self._step("sample")
 
@@ -140,72 +142,35 @@ class Controller(QObject):
         if training.finished:
             self.message.emit(training.message or "Training has finished; reset to train again.")
             return []
-        self.timeline()
-        records = self.document.stepper.step(granularity)
-        self.timeline()
-        self._announce(records)
+        records = self.document.step(granularity)
+        self._check_stopped()
         return records
 
     # -- stepping back -------------------------------------------------------------------------
-    def timeline(self) -> Timeline:
-        """The snapshots of the document's training, brought up to date with its current state."""
-        training = self.document.training
-        if self._timeline is None or self._timeline.training is not training:
-            self._timeline = Timeline(training)
-        else:
-            self._timeline.observe()
-        return self._timeline
-
     def step_back(self, granularity: str | None = None) -> bool:
         """Back one step at `granularity` (default: the chosen one), to where a step could have stopped
         (Ctrl+F10, Alt+Left); False when already at the start or at the last edit."""
         self.pause()
-        timeline = self.timeline()
-        target = back_target(self.document.stepper, timeline, granularity or self.granularity)
-        if target is None:
-            self.message.emit(self._back_limit_text(timeline))
+        granularity = granularity or self.granularity
+        if not self.document.step_back(granularity):
+            self.message.emit(self._back_limit_text())
             return False
-        go_to(self.document.stepper, timeline, target)
-        self._moved_back()
-        self.message.emit(f"Stepped back one {GRANULARITY_LABELS[granularity or self.granularity].lower()}: {self.position_text()}")
+        self.message.emit(f"Stepped back one {GRANULARITY_LABELS[granularity].lower()}: {self.position_text()}")
         return True
 
     def back_to_start(self) -> bool:
         """Back to the start of training, or to the last edit if there was one since."""
         self.pause()
-        timeline = self.timeline()
-        target = (timeline.base, 0)
-        if back_target(self.document.stepper, timeline, "factor") is None:
-            self.message.emit(self._back_limit_text(timeline))
+        if not self.document.back_to_start():
+            self.message.emit(self._back_limit_text())
             return False
-        go_to(self.document.stepper, timeline, target)
-        self._moved_back()
-        self.message.emit(self._back_limit_text(timeline) if timeline.base else "Back at the start of training")
+        self.message.emit(self._back_limit_text() if self.document.timeline.base else "Back at the start of training")
         return True
 
-    @staticmethod
-    def _back_limit_text(timeline: Timeline) -> str:
-        if timeline.base == 0:
+    def _back_limit_text(self) -> str:
+        if self.document.timeline.base == 0:
             return "At the start of training"
         return "Stepping back stops at your last edit: an edit cannot be replayed (Reset goes to the very start)"
-
-    def _moved_back(self) -> None:
-        document = self.document
-        document.parameters_changed.emit()
-        document.history_changed.emit()
-        document.records_changed.emit()
-        self.position_changed.emit()
-
-    def _announce(self, records: list[Record]) -> None:
-        document = self.document
-        if any(record.kind in ("update", "epoch") for record in records):
-            document.mark_trained()
-            document.parameters_changed.emit()
-        if any(record.kind == "epoch" for record in records):
-            document.history_changed.emit()
-        document.records_changed.emit()
-        self.position_changed.emit()
-        self._check_stopped()
 
     def _check_stopped(self) -> None:
         training = self.document.training
@@ -253,14 +218,7 @@ class Controller(QObject):
     def reset(self) -> None:
         """Back to the start of training (Ctrl+R): initial parameters, empty history."""
         self.pause()
-        document = self.document
-        document.training.reset()
-        document.stepper.clear()
-        self.timeline().rebase()
-        document.parameters_changed.emit()
-        document.history_changed.emit()
-        document.records_changed.emit()
-        self.position_changed.emit()
+        self.document.reset()
         self.message.emit("Reset to the start of training")
 
     def _tick(self) -> None:
@@ -271,26 +229,17 @@ class Controller(QObject):
             self._redraw_turns -= 1
             return
         self._redraw_turns = REDRAW_TURNS
-        document = self.document
-        training = document.training
-        epochs_before = training.epoch
-        self.timeline()
-        records = document.stepper.finish_batch()
-        deadline = time.perf_counter() + SLICE_SECONDS
-        while not training.finished and (start := time.perf_counter()) < deadline:
-            training.run(max_steps=self._chunk)
-            took = time.perf_counter() - start
-            if took < SLICE_SECONDS / 16:
-                self._chunk *= 2
-            elif took > SLICE_SECONDS / 4 and self._chunk > 1:
-                self._chunk //= 2
-        self.timeline()
-        # A run that stops on its very first step changed no numbers, but the views must show why it stopped.
-        if records or training.epoch != epochs_before or training.position or training.finished:
-            document.stepper.clear()
-            document.mark_trained()
-            document.parameters_changed.emit()
-            document.history_changed.emit()
-            document.records_changed.emit()
-            self.position_changed.emit()
+        self.document.train_for(SLICE_SECONDS)
         self._check_stopped()
+
+
+class StepPolicy(Protocol):
+    """What takes over Step (F10) while `active`: practice mode asks for each value before showing it."""
+
+    active: bool
+
+    def step(self) -> list[Record]: ...
+
+    def hides(self, record: Record) -> bool:
+        """Whether views must not show `record`'s result yet (practice is asking for it)."""
+        ...

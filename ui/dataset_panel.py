@@ -14,6 +14,7 @@ from simulator.formatting import format_number
 
 from .csv_import_dialog import CsvImportDialog
 from .parsing import parse_float
+from .document import Change
 
 HIGHLIGHT = QColor(255, 225, 120)
 FULL_PRECISION = 17
@@ -33,11 +34,16 @@ class DatasetModel(QAbstractTableModel):
         super().__init__(parent)
         self.document = document
         self.highlighted: set[int] = self.current_rows()
-        document.structure_changed.connect(self._reset)
-        document.dataset_changed.connect(self._cells_changed)
-        document.display_changed.connect(self._cells_changed)
-        document.records_changed.connect(self.update_highlight)
-        document.settings_changed.connect(self.update_highlight)
+        document.changed.connect(self._document_changed)
+
+    def _document_changed(self, change: Change) -> None:
+        if change & Change.STRUCTURE:
+            self._reset()
+            return
+        if change & (Change.DATA | Change.DISPLAY):
+            self._cells_changed()
+        if change & (Change.RECORDS | Change.POSITION | Change.SETTINGS | Change.DATA):
+            self.update_highlight()
 
     @property
     def dataset(self):

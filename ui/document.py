@@ -1,14 +1,21 @@
-"""The open document: one session, its training state and stepper, and the undo stack of edits.
+"""The open document: one session, the training run from it, and the undo stack of edits.
 
-The engine objects are the single source of truth. Every user edit is a QUndoCommand that changes
-them and emits a signal; views redraw from the engine when a signal arrives.
+The document is the only object that changes the model (the engine's `Run`: session, training,
+stepper, timeline). After each change it emits `changed` once, with a `Change` saying what changed;
+views subscribe and redraw from the engine, holding no copy of their own.
+
+Undo rule (docs/user-guide.md, "Undo and training"): an edit records a snapshot of the complete state
+before it; undoing the edit returns to exactly that state (parameters, position, losses, records shown,
+step-back timeline), discarding any training done since, and redoing it returns to the state the undo
+left. Every undo and redo therefore lands on a state that existed.
 """
 
 from __future__ import annotations
 
+import enum
+import time
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
@@ -16,24 +23,51 @@ from simulator.dataset import Dataset
 from simulator.errors import ConfigError
 from simulator.formatting import format_number
 from simulator.initialisation import Initialisation, build_network
-from simulator.limits import MAX_CELL_MAGNITUDE, MAX_HIDDEN_LAYERS, MAX_LAYER_SIZE, MAX_PARAMETER_MAGNITUDE
+from simulator.limits import MAX_HIDDEN_LAYERS, MAX_LAYER_SIZE
 from simulator.network import Layer, Network
+from simulator.records import Record
+from simulator.run import Run, RunState
 from simulator.session import Session
 from simulator.stepper import Stepper
-from simulator.training import TrainingConfig
+from simulator.timeline import Timeline, back_target, go_to
+from simulator.training import Training
+
+#: Longest stretch of training work done in one call of `train_for` is the caller's; the number of
+#: steps per `Training.run` call starts here and grows while calls are short.
+FIRST_CHUNK = 32
+
+
+class Change(enum.Flag):
+    """What a change of the document touched (one `Document.changed` carries all of it)."""
+
+    PARAMETERS = enum.auto()   # weight or bias values
+    RECORDS = enum.auto()      # the records on show (revealed, cleared)
+    POSITION = enum.auto()     # epoch, sample, status
+    HISTORY = enum.auto()      # the loss logs
+    STRUCTURE = enum.auto()    # network shape, activations, loss, dataset columns: rebuild views
+    DATA = enum.auto()         # dataset cell values
+    SETTINGS = enum.auto()     # training settings
+    FILE = enum.auto()         # path, title or modified flag
+    DISPLAY = enum.auto()      # display precision
+    #: What a move of training touches.
+    MOVE = PARAMETERS | RECORDS | POSITION | HISTORY
+    #: Everything about the model.
+    MODEL = MOVE | STRUCTURE | DATA | SETTINGS
+    ALL = MODEL | FILE | DISPLAY
+
+
+def _structure_key(session: Session) -> tuple:
+    network, dataset = session.network, session.dataset
+    return (tuple(network.sizes), tuple(layer.activation for layer in network.layers), session.loss,
+            tuple(network.input_names), tuple(network.output_names), tuple(dataset.columns),
+            tuple(dataset.inputs), tuple(dataset.targets), session.standardise, session.initialisation)
 
 
 class Document(QObject):
-    """Owns the session, the Training over it, the Stepper, and the QUndoStack of edits."""
+    """Owns the `Run` (session and training), the display precision and the QUndoStack of edits."""
 
-    structure_changed = Signal()     # network shape, activations, loss or dataset columns: rebuild views
-    parameters_changed = Signal()    # weight or bias values (edit, update, reset)
-    dataset_changed = Signal()       # cell values
-    settings_changed = Signal()      # training settings
-    records_changed = Signal()       # the stepper revealed or cleared records
-    history_changed = Signal()       # epochs were added to (or removed from) the loss history
-    file_state_changed = Signal()    # path or modified flag
-    display_changed = Signal()       # display precision
+    changed = Signal(object)     # a Change: emitted once per change, after it
+    message = Signal(str)        # for the status bar: what an undo or redo discarded
 
     def __init__(self, session: Session, path: str | Path | None = None, parent: QObject | None = None):
         super().__init__(parent)
@@ -41,39 +75,32 @@ class Document(QObject):
         self.undo_stack.cleanChanged.connect(self._clean_changed)
         self.digits = 6
         self._trained_since_save = False
-        self._install(session)
+        self._chunk = FIRST_CHUNK
+        self.run = Run(session)
         self.path: Path | None = Path(path) if path else None
 
-    # -- state ---------------------------------------------------------------------------------
-    def _install(self, session: Session) -> None:
-        self.session = session
-        self.training = session.make_training()
-        self.stepper = Stepper(self.training)
+    # -- reading -------------------------------------------------------------------------------
+    @property
+    def session(self) -> Session:
+        """What the user built: the starting parameters, data and settings."""
+        return self.run.session
 
-    def replace_session(self, session: Session, path: str | Path | None = None) -> None:
-        """Open another session (New, Open, an example): clears the undo history."""
-        self._install(session)
-        self.path = Path(path) if path else None
-        self.undo_stack.clear()
-        self.undo_stack.setClean()
-        self._trained_since_save = False
-        self._emit_all()
-        self.file_state_changed.emit()
+    @property
+    def training(self) -> Training:
+        return self.run.training
 
-    def _emit_all(self) -> None:
-        self.structure_changed.emit()
-        self.parameters_changed.emit()
-        self.dataset_changed.emit()
-        self.settings_changed.emit()
-        self.records_changed.emit()
-        self.history_changed.emit()
+    @property
+    def stepper(self) -> Stepper:
+        return self.run.stepper
 
-    def _clean_changed(self, _clean: bool) -> None:
-        self.file_state_changed.emit()
+    @property
+    def timeline(self) -> Timeline:
+        return self.run.timeline
 
     @property
     def network(self) -> Network:
-        return self.session.network
+        """The network as trained so far (the live parameters)."""
+        return self.run.training.network
 
     @property
     def modified(self) -> bool:
@@ -85,72 +112,187 @@ class Document(QObject):
             return self.path.name
         return self.session.title or "Untitled"
 
-    def mark_trained(self) -> None:
-        """Training changed the parameters: the document now differs from its file."""
-        if not self._trained_since_save:
-            self._trained_since_save = True
-            self.file_state_changed.emit()
+    def _emit(self, change: Change) -> None:
+        self.changed.emit(change)
+
+    def _clean_changed(self, _clean: bool) -> None:
+        self._emit(Change.FILE)
+
+    # -- whole documents -------------------------------------------------------------------------
+    def replace_session(self, session: Session, path: str | Path | None = None) -> None:
+        """Open another session (New, Open, an example): clears the undo history."""
+        self.run = Run(session)
+        self.path = Path(path) if path else None
+        self._trained_since_save = False
+        self.undo_stack.clear()
+        self.undo_stack.setClean()
+        self._emit(Change.ALL)
 
     def save(self, path: str | Path) -> None:
-        """Save atomically; raises SimulatorError with a message on failure, state unchanged."""
-        self.session.save(path)
+        """Save atomically what is shown (the live parameters); raises SimulatorError, state unchanged."""
+        self.run.current_session().save(path)
         self.path = Path(path)
         self.undo_stack.setClean()
         self._trained_since_save = False
-        self.file_state_changed.emit()
+        self._emit(Change.FILE)
+
+    def mark_trained(self) -> None:
+        """The parameters moved: the document now differs from its file."""
+        if not self._trained_since_save:
+            self._trained_since_save = True
+            self._emit(Change.FILE)
 
     def set_digits(self, digits: int) -> None:
         self.digits = max(2, min(int(digits), 17))
-        self.display_changed.emit()
+        self._emit(Change.DISPLAY)
+
+    # -- moving training (not undoable: Step Back and Reset go back) ----------------------------------
+    def _moved(self, records: list[Record], trained: bool = False) -> None:
+        self.run.timeline.observe()
+        change = Change.RECORDS | Change.POSITION
+        if trained or any(record.kind in ("update", "epoch") for record in records):
+            change |= Change.PARAMETERS | Change.HISTORY
+        self._emit(change)
+        if change & Change.PARAMETERS:
+            self.mark_trained()
+
+    def step(self, granularity: str) -> list[Record]:
+        """Reveal the next factor, phase, sample or epoch of training (applying updates as they come)."""
+        self.run.timeline.observe()
+        records = self.run.stepper.step(granularity)
+        self._moved(records)
+        return records
+
+    def finish_batch(self) -> list[Record]:
+        """Reveal the rest of the batch under way, applying it."""
+        self.run.timeline.observe()
+        records = self.run.stepper.finish_batch()
+        self._moved(records)
+        return records
+
+    def train_for(self, seconds: float) -> None:
+        """Train on the fast path for about `seconds`: finish the batch on show, then whole steps."""
+        training = self.training
+        before = (training.epoch, training.position, training.status)
+        self.run.timeline.observe()
+        records = self.run.stepper.finish_batch()
+        deadline = time.perf_counter() + seconds
+        while not training.finished and (start := time.perf_counter()) < deadline:
+            training.run(max_steps=self._chunk)
+            took = time.perf_counter() - start
+            if took < seconds / 16:
+                self._chunk *= 2
+            elif took > seconds / 4 and self._chunk > 1:
+                self._chunk //= 2
+        # A run that stops on its very first step changed no numbers, but the views must show why it stopped.
+        if records or (training.epoch, training.position, training.status) != before or training.finished:
+            self.run.stepper.clear()
+            self._moved(records, trained=True)
+
+    def step_back(self, granularity: str) -> bool:
+        """Back one step at `granularity` to where a step could have stopped; False at the earliest one."""
+        self.run.timeline.observe()
+        target = back_target(self.stepper, self.timeline, granularity)
+        if target is None:
+            return False
+        go_to(self.stepper, self.timeline, target)
+        self._emit(Change.MOVE)
+        return True
+
+    def back_to_start(self) -> bool:
+        """Back to the start of training, or to the last edit if there was one since."""
+        self.run.timeline.observe()
+        if back_target(self.stepper, self.timeline, "factor") is None:
+            return False
+        go_to(self.stepper, self.timeline, (self.timeline.base, 0))
+        self._emit(Change.MOVE)
+        return True
+
+    def reset(self) -> None:
+        """Back to the start of training: the session's starting parameters, no history."""
+        self.run.reset()
+        self._emit(Change.MOVE)
+
+    # -- snapshots (undo) ----------------------------------------------------------------------------
+    def _snapshot(self) -> tuple[Run, RunState]:
+        return self.run, self.run.snapshot()
+
+    def _restore(self, state: tuple[Run, RunState]) -> None:
+        run, run_state = state
+        old_session = self.session
+        self.run = run
+        run.restore(run_state)
+        change = Change.MOVE
+        if _structure_key(old_session) != _structure_key(self.session):
+            change |= Change.STRUCTURE | Change.DATA | Change.SETTINGS
+        if old_session.dataset is not self.session.dataset:
+            change |= Change.DATA
+        if old_session.training != self.session.training:
+            change |= Change.SETTINGS
+        self._emit(change)
+
+    def _trained_samples(self, state: tuple[Run, RunState]) -> int:
+        """How many samples the current run trained beyond `state` (what returning to it discards)."""
+        run, run_state = state
+        done = len(self.training.sample_losses)
+        return max(0, done - (len(run_state.training.sample_losses) if run is self.run else 0))
+
+    def _edit(self, text: str, change: Change, apply) -> None:
+        """Apply `apply()` as one undoable edit; when it raises, the state is left as it was."""
+        before = self._snapshot()
+        try:
+            apply()
+        except BaseException:
+            self.run = before[0]
+            self.run.restore(before[1])
+            raise
+        self.undo_stack.push(_Edit(self, text, before, self._snapshot()))
+        self._emit(change)
 
     # -- edits (each one undoable) -------------------------------------------------------------
     def edit_parameter(self, name: str, value: float) -> None:
         """Set a weight or bias by hand; raises ConfigError (state unchanged) on a bad value."""
         ref = self.network.resolve(name)
-        number = float(value)
-        if not np.isfinite(number):
-            raise ConfigError(f"{ref.name} must be a finite number")
-        if abs(number) > MAX_PARAMETER_MAGNITUDE:
-            raise ConfigError(f"{ref.name}: {format_number(number, 6)} is too large; use a value between "
-                              f"−{MAX_PARAMETER_MAGNITUDE:,.0f} and {MAX_PARAMETER_MAGNITUDE:,.0f}")
-        old = self.network.get(ref)
-        if old != number:
-            self.undo_stack.push(_SetParameter(self, ref.name, old, number))
+        if self.network.get(ref) == float(value):
+            return
+
+        def apply() -> None:
+            self.run = self.run.set_parameter(ref.name, value)
+        self._edit(f"Set {ref.name} to {format_number(float(value))}", Change.MOVE, apply)
 
     def edit_cell(self, row: int, column: int, value: float) -> None:
         """Set one dataset cell; raises SimulatorError (state unchanged) on a bad value."""
-        number = float(value)
         dataset = self.session.dataset
-        where = f"row {row + 1}, column {dataset.columns[column]!r}"
-        if not np.isfinite(number):
-            raise ConfigError(f"{where}: must be a finite number")
-        if abs(number) > MAX_CELL_MAGNITUDE:
-            raise ConfigError(f"{where}: {format_number(number, 6)} is too large; use a value between "
-                              f"−{MAX_CELL_MAGNITUDE:,.0f} and {MAX_CELL_MAGNITUDE:,.0f}")
-        name = dataset.columns[column]
-        if self.training.loss.needs_probabilities and name in dataset.targets and not 0 <= number <= 1:
-            raise ConfigError(f"{where}: binary cross-entropy needs targets between 0 and 1")
-        old = float(dataset.rows[row, column])
-        if old != number:
-            self.undo_stack.push(_SetCell(self, row, column, old, number))
+        if float(dataset.rows[row, column]) == float(value):
+            return
+        self._edit(f"Set row {row + 1}, {dataset.columns[column]} to {format_number(float(value))}",
+                   Change.DATA | Change.RECORDS | Change.POSITION, lambda: self.run.set_cell(row, column, value))
 
     def edit_config(self, **changes) -> None:
         """Change training settings; raises ConfigError (state unchanged) when one is invalid."""
-        new = self.session.training.with_changes(**changes)
-        if new != self.session.training:
-            self.undo_stack.push(_SetConfig(self, self.session.training, new))
+        old = self.session.training
+        new = old.with_changes(**changes)
+        if new == old:
+            return
+        text = "Change " + ", ".join(key.replace("_", " ") for key, value in new.to_dict().items()
+                                     if old.to_dict()[key] != value)
+        self._edit(text, Change.SETTINGS | Change.RECORDS | Change.POSITION, lambda: self.run.set_config(new))
 
     def edit_structure(self, text: str, change) -> None:
-        """Apply `change(session_copy)` to a copy of the session and, if it validates, make it current.
+        """Apply `change(session_copy)` to a copy of the session as it is now (with the live parameters)
+        and, if it validates, start a new run from it.
 
-        Used for the structural edits (layers, neurons, activations, loss, data, initialisation); they
-        restart training. Raises SimulatorError with the state unchanged when the result is invalid.
+        Used for the structural edits (layers, neurons, activations, loss, data, initialisation).
+        Raises SimulatorError with the state unchanged when the result is invalid.
         """
-        new = self.session.copy()
+        new = self.run.current_session().copy()
         change(new)
         new = Session(new.network, new.loss, new.training, new.dataset, new.initialisation, new.standardise,
                       new.title, new.description)
-        self.undo_stack.push(_ReplaceSession(self, text, self.session.copy(), new))
+
+        def apply() -> None:
+            self.run = Run(new)
+        self._edit(text, Change.MODEL, apply)
 
     def set_activation(self, layer: int, activation: str) -> None:
         def change(session: Session) -> None:
@@ -231,85 +373,35 @@ class Document(QObject):
                                             session.network.output_names)
         self.edit_structure(text, change)
 
-    # -- applied by the commands ---------------------------------------------------------------
-    def _apply_parameter(self, name: str, value: float) -> None:
-        self.network.set(name, value)
-        self._parameters_edited()
 
-    def _parameters_edited(self) -> None:
-        if self.training.at_start:
-            self.training.capture_initial_state()
-        self.stepper.invalidate()
-        self.parameters_changed.emit()
-        self.records_changed.emit()
+class _Edit(QUndoCommand):
+    """One edit as two snapshots: the state before it, and the state to redo to (after it at first;
+    after an undo, the state the undo left, so Undo then Redo changes nothing)."""
 
-    def _apply_cell(self, row: int, column: int, value: float) -> None:
-        self.session.dataset.set_cell(row, column, value)
-        self.training.dataset = self.session.training_dataset()
-        self.training.data_changed()
-        self.stepper.invalidate()
-        self.dataset_changed.emit()
-        self.records_changed.emit()
-
-    def _apply_config(self, config: TrainingConfig) -> None:
-        self.session.training = config
-        self.training.set_config(config)
-        self.stepper.invalidate()
-        self.settings_changed.emit()
-        self.records_changed.emit()
-
-    def _apply_session(self, session: Session) -> None:
-        self._install(session)
-        self._emit_all()
-
-
-class _SetParameter(QUndoCommand):
-    def __init__(self, document: Document, name: str, old: float, new: float):
-        super().__init__(f"Set {name} to {format_number(new)}")
-        self.document, self.name, self.old, self.new = document, name, old, new
-
-    def redo(self) -> None:
-        self.document._apply_parameter(self.name, self.new)
-
-    def undo(self) -> None:
-        self.document._apply_parameter(self.name, self.old)
-
-
-class _SetCell(QUndoCommand):
-    def __init__(self, document: Document, row: int, column: int, old: float, new: float):
-        super().__init__(f"Set row {row + 1}, {document.session.dataset.columns[column]} to {format_number(new)}")
-        self.document, self.row, self.column, self.old, self.new = document, row, column, old, new
-
-    def redo(self) -> None:
-        self.document._apply_cell(self.row, self.column, self.new)
-
-    def undo(self) -> None:
-        self.document._apply_cell(self.row, self.column, self.old)
-
-
-class _SetConfig(QUndoCommand):
-    def __init__(self, document: Document, old: TrainingConfig, new: TrainingConfig):
-        changed = [key for key, value in new.to_dict().items() if old.to_dict()[key] != value]
-        super().__init__("Change " + ", ".join(key.replace("_", " ") for key in changed))
-        self.document, self.old, self.new = document, old, new
-
-    def redo(self) -> None:
-        self.document._apply_config(self.new)
-
-    def undo(self) -> None:
-        self.document._apply_config(self.old)
-
-
-class _ReplaceSession(QUndoCommand):
-    def __init__(self, document: Document, text: str, old: Session, new: Session):
+    def __init__(self, document: Document, text: str, before: tuple[Run, RunState], after: tuple[Run, RunState]):
         super().__init__(text)
-        self.document, self.old, self.new = document, old, new
+        self.document, self.before, self.after = document, before, after
+        self._pushed = False
 
     def redo(self) -> None:
-        self.document._apply_session(self.new.copy())
+        if not self._pushed:      # pushing: the edit is applied already
+            self._pushed = True
+            return
+        self._go(self.after, "Redo")
 
     def undo(self) -> None:
-        self.document._apply_session(self.old.copy())
+        self.after = self.document._snapshot()
+        self._go(self.before, "Undo")
+
+    def _go(self, state: tuple[Run, RunState], verb: str) -> None:
+        document = self.document
+        discarded = document._trained_samples(state)
+        document._restore(state)
+        text = f"{verb}: {self.text()}"
+        if discarded:
+            text += (f" — the training done since ({discarded:,} sample{'s' if discarded != 1 else ''})"
+                     " is discarded")
+        document.message.emit(text)
 
 
 def _resize_io(network: Network, init: Initialisation, dataset: Dataset) -> Network:

@@ -10,6 +10,7 @@ from simulator.formatting import describe, factor_line, gradient_line, record_li
 from simulator.records import FactorRecord, GradientRecord, Record
 from simulator.worked import to_html, to_unicode_subscripts
 
+from .document import Change
 from .size_gate import SizeGate
 
 #: The history list keeps this many of the most recent records (a full batch can have thousands).
@@ -90,28 +91,17 @@ class InspectorPanel(QWidget):
         layout.addWidget(splitter, 1)
         self._history_records: list[Record] = []
         self._history_digits: int | None = None
-        self._shown_state: tuple | None = None
         self._shown_html: str | None = None   # what the formula view holds, when it shows the current step
-        for signal in (document.records_changed, document.parameters_changed, document.display_changed,
-                       controller.position_changed):
-            signal.connect(self.refresh)
+        document.changed.connect(self._document_changed)
         self.refresh()
 
-    # -- content -------------------------------------------------------------------------------
-    def _state(self) -> tuple:
-        """Everything the panel shows depends on: one step emits several signals, drawn once."""
-        document = self.document
-        training, stepper = document.training, document.stepper
-        return (id(training), id(stepper), stepper.revealed_count, id(stepper.current), training.epoch,
-                training.position, training.status, training.config.epochs, training.config.update_rule,
-                document.digits, getattr(self.controller.practice, "view_key", None))
+    def _document_changed(self, change: Change) -> None:
+        if change & (Change.MODEL | Change.DISPLAY):
+            self.refresh()
 
+    # -- content -------------------------------------------------------------------------------
     def refresh(self) -> None:
-        """Redraw from the stepper's revealed records, unless nothing shown has changed."""
-        state = self._state()
-        if state == self._shown_state:
-            return
-        self._shown_state = state
+        """Redraw from the stepper's revealed records."""
         self.position_label.setText(to_html(self.controller.position_text()))
         current = self.document.stepper.current
         self._fill_history(current)
@@ -149,8 +139,8 @@ class InspectorPanel(QWidget):
                    if other.index < record.index]
         parts = [_paragraph(factor_line(other, digits)) for other in earlier]
         parts.append(_paragraph(factor_line(record, digits), "current"))
-        practice = self.controller.practice     # practice mode asking for this gradient: not its answer
-        if practice is None or not practice.hides(record):
+        policy = self.controller.step_policy     # practice mode asking for this gradient: not its answer
+        if policy is None or not policy.hides(record):
             parts.append(_paragraph(running_product_line(record, digits), "note"))
         labels = {other.index: other.label for other in self._factors_of(record, self.document.stepper.records)}
         labels.setdefault(record.index, record.label)
@@ -211,7 +201,6 @@ class InspectorPanel(QWidget):
             self._shown_html = None
             self.browser.setHtml(self.record_html(self._history_records[row], shown_as_current=False))
         else:
-            self._shown_state = None
             self.refresh()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:

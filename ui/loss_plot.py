@@ -18,6 +18,7 @@ from simulator.errors import SessionError
 from simulator.formatting import format_number
 from simulator.session import write_atomically
 
+from .document import Change
 from .size_gate import SizeGate
 
 #: Beyond this many epochs the points are drawn as a plain line.
@@ -228,10 +229,14 @@ class LossPlotPanel(QWidget):
         layout.addLayout(options)
         layout.addWidget(SizeGate(self.status, self))   # its text changes every frame of a run
         self.sample_curve.setVisible(False)
-        document.history_changed.connect(self.refresh)
-        document.records_changed.connect(self.refresh)
-        document.display_changed.connect(self._update_status)
+        document.changed.connect(self._document_changed)
         self.refresh()
+
+    def _document_changed(self, change: Change) -> None:
+        if change & Change.MODEL:
+            self.refresh()
+        elif change & Change.DISPLAY:
+            self._update_status()
 
     # -- data ----------------------------------------------------------------------------------
     def refresh(self) -> None:

@@ -16,6 +16,7 @@ from simulator.session import load
 from . import resources
 from .actions import WindowActions
 from .controller import SPEEDS, Controller
+from .document import Change
 from .dataset_panel import DatasetPanel
 from .document import Document
 from .graph.network_view import NetworkView
@@ -110,16 +111,17 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         document, controller = self.document, self.controller
-        controller.position_changed.connect(self._update_position)
-        document.records_changed.connect(self._update_position)
-        document.settings_changed.connect(self._update_position)
-        document.structure_changed.connect(self._update_position)
+        document.changed.connect(self._document_changed)
         controller.running_changed.connect(self._running_changed)
         controller.running_changed.connect(self.loss_plot.set_running)
-        document.file_state_changed.connect(self._update_title)
-        document.settings_changed.connect(self._update_title)
-        for source in (controller.message, self.view.message, self.dataset_panel.message):
+        for source in (controller.message, document.message, self.view.message, self.dataset_panel.message):
             source.connect(self.show_message)
+
+    def _document_changed(self, change: Change) -> None:
+        if change & (Change.RECORDS | Change.POSITION | Change.SETTINGS | Change.STRUCTURE):
+            self._update_position()
+        if change & (Change.FILE | Change.SETTINGS):
+            self._update_title()
 
     # -- status and title ----------------------------------------------------------------------
     def show_message(self, text: str) -> None:

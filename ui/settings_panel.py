@@ -15,6 +15,7 @@ from simulator.training import MAX_EPOCHS, MAX_SEED
 
 from .parsing import parse_float
 from .spin_box import RefusingSpinBox
+from .document import Change
 
 FULL_PRECISION = 17
 ERROR_STYLE = "color: #b00020;"
@@ -56,10 +57,16 @@ class SettingsPanel(QWidget):
         layout.addWidget(self._initialisation_group())
         layout.addWidget(self._display_group())
         layout.addStretch(1)
-        document.settings_changed.connect(self._settings_changed)
-        document.structure_changed.connect(self.refresh_initialisation)
-        document.display_changed.connect(self.refresh_display)
+        document.changed.connect(self._document_changed)
         self.refresh()
+
+    def _document_changed(self, change: Change) -> None:
+        if change & Change.SETTINGS:
+            self._settings_changed()
+        if change & Change.STRUCTURE:
+            self.refresh_initialisation()
+        if change & Change.DISPLAY:
+            self.refresh_display()
 
     # -- building ------------------------------------------------------------------------------
     def _row(self, form: QFormLayout, text: str, field: QWidget, key: str, tip: str) -> None:

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QApplication, QComboBox, QGridLayout, QHBoxLayout
 from simulator.activations import ACTIVATIONS, probability_activations
 from simulator.errors import SimulatorError
 from simulator.losses import LOSSES, loss_formula
+from .document import Change
 
 ERROR_STYLE = "color: #b00020;"
 
@@ -64,7 +65,7 @@ class StructurePanel(QWidget):
         layout.addWidget(self.loss_formula)
         layout.addWidget(self.error_label)
         layout.addStretch(1)
-        document.structure_changed.connect(self._structure_changed)
+        document.changed.connect(self._document_changed)
         self.rebuild()
 
     # -- edits ---------------------------------------------------------------------------------
@@ -79,9 +80,10 @@ class StructurePanel(QWidget):
         self.show_error("")
         return True
 
-    def _structure_changed(self) -> None:
-        self.show_error("")
-        self.rebuild()
+    def _document_changed(self, change: Change) -> None:
+        if change & Change.STRUCTURE:
+            self.show_error("")
+            self.rebuild()
 
     def show_error(self, text: str) -> None:
         self.error_label.setText(text)

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene
 from simulator.formatting import format_number
 from ui.overlay import Overlay, overlay_from
 
+from ..document import Change
 from . import style
 from .edge_item import EdgeItem
 from .item_state import edge_states, neuron_states
@@ -61,17 +62,22 @@ class NetworkScene(QGraphicsScene):
         self._overlay = Overlay()
         self._placed: tuple | None = None   # what the labels were last placed for (None: place them)
         self.setBackgroundBrush(style.SCENE_BACKGROUND)
-        document.structure_changed.connect(self.rebuild)
-        # One refresh per turn of the event loop however many signals arrive (a run emits several per
-        # tick); drawing waits for it anyway.
+        document.changed.connect(self._document_changed)
+        # One refresh per turn of the event loop however many changes arrive (stepping in a loop makes
+        # several); drawing waits for it anyway.
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.setInterval(0)
         self._refresh_timer.timeout.connect(self.refresh)
-        for signal in (document.parameters_changed, document.records_changed, document.dataset_changed):
-            signal.connect(self.schedule_refresh)
-        document.display_changed.connect(self.relayout)
         self.rebuild()
+
+    def _document_changed(self, change) -> None:
+        if change & Change.STRUCTURE:
+            self.rebuild()
+        elif change & Change.DISPLAY:
+            self.relayout()
+        elif change & (Change.PARAMETERS | Change.RECORDS | Change.POSITION | Change.DATA):
+            self.schedule_refresh()
 
     # -- lookup --------------------------------------------------------------------------------
     def neuron_item(self, layer: int, neuron: int) -> NeuronItem:

@@ -11,6 +11,7 @@ from simulator.errors import SimulatorError
 from simulator.network import Network
 
 from ..inspector import to_unicode_subscripts
+from ..document import Change
 
 #: Height a landscape panel asks for when it is opened: enough for a readable plot at 1280 × 800.
 DOCK_HEIGHT = 330
@@ -130,12 +131,16 @@ class LearnTools(QObject):
         self.mistaken_rule_action.setStatusTip(tip)
         self.mistaken_rule_action.setToolTip(tip)
         self.mistaken_rule_action.triggered.connect(self._set_mistaken_rule)
-        document.settings_changed.connect(self._show_update_rule)
+        document.changed.connect(self._document_changed)
         self._show_update_rule()
         menu.addAction(self.mistaken_rule_action)
 
     def _set_mistaken_rule(self, on: bool) -> None:
         self.window.document.edit_config(update_rule="in_place" if on else "simultaneous")
+
+    def _document_changed(self, change: Change) -> None:
+        if change & Change.SETTINGS:
+            self._show_update_rule()
 
     def _show_update_rule(self) -> None:
         self.mistaken_rule_action.setChecked(self.window.document.session.training.update_rule == "in_place")

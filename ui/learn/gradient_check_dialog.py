@@ -12,6 +12,7 @@ from simulator.formatting import format_number
 
 from ..inspector import to_unicode_subscripts
 from . import RedrawScheduler, fill_scope_combo
+from ..document import Change
 
 #: Relative differences below this mean the two gradients agree.
 AGREEMENT = 1e-6
@@ -79,9 +80,11 @@ class GradientCheckDialog(QDialog):
         layout.addWidget(buttons)
         self.resize(760, 520)
         self.scheduler = RedrawScheduler(self, self.refresh)
-        for signal in (document.structure_changed, document.parameters_changed, document.records_changed,
-                       document.dataset_changed):
-            signal.connect(self.scheduler.request)
+        document.changed.connect(self._document_changed)
+
+    def _document_changed(self, change: Change) -> None:
+        if change & (Change.STRUCTURE | Change.PARAMETERS | Change.RECORDS | Change.DATA):
+            self.scheduler.request()
 
     @property
     def scope(self) -> str:

@@ -7,6 +7,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
 from . import RedrawScheduler, fill_scope_combo
+from ..document import Change
 
 #: How far the range may be narrowed (zoom in) or widened (zoom out) from its default width.
 MAX_ZOOM = 2.0 ** 20
@@ -40,10 +41,11 @@ class LandscapeBase(QWidget):
         self.readout.setTextFormat(Qt.TextFormat.RichText)
         self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.scheduler = RedrawScheduler(self, self.redraw)
-        document.structure_changed.connect(self._structure_changed)
-        for signal in (document.records_changed, document.dataset_changed, document.settings_changed,
-                       document.display_changed):
-            signal.connect(self.scheduler.request)
+        #: Changes that call for a redraw (a panel adds its own).
+        self.redraw_on = Change.RECORDS | Change.DATA | Change.SETTINGS | Change.DISPLAY
+        #: Changes that the panel's `_parameters_changed` follows, if it has one.
+        self.parameters_changed_on = Change(0)
+        document.changed.connect(self._document_changed)
 
     def lay_out(self, choices: tuple[tuple[str, QWidget], ...], *below: QWidget) -> None:
         """The control row (each choice with its label, then whose loss, then the range), the plot,
@@ -88,6 +90,17 @@ class LandscapeBase(QWidget):
     def _choice_changed(self) -> None:
         self.zoom = 1.0
         self.scheduler.request()
+
+    def _document_changed(self, change: Change) -> None:
+        if change & Change.STRUCTURE:
+            self._structure_changed()
+        if change & self.parameters_changed_on:
+            self._parameters_changed()
+        if change & self.redraw_on:
+            self.scheduler.request()
+
+    def _parameters_changed(self) -> None:
+        """A panel that follows the parameters otherwise than by a redraw overrides this."""
 
     def _structure_changed(self) -> None:
         raise NotImplementedError

@@ -14,6 +14,7 @@ from simulator.errors import SimulatorError
 from simulator.formatting import format_number
 
 from ..inspector import to_unicode_subscripts
+from ..document import Change
 from . import fill_parameter_combo, rows_text
 from .landscape_base import LandscapeBase
 
@@ -62,7 +63,7 @@ class LandscapePanel(LandscapeBase):
         self.point = pg.ScatterPlotItem(size=10, brush=pg.mkBrush(POINT_COLOUR), pen=pg.mkPen("w"))
         self.plot.addItem(self.point)
         self.lay_out((("&Parameter:", self.parameter_box),))
-        document.parameters_changed.connect(self.scheduler.request)
+        self.redraw_on |= Change.PARAMETERS
         self._structure_changed()
 
     # -- choices -------------------------------------------------------------------------------

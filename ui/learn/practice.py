@@ -15,6 +15,7 @@ from simulator.formatting import describe, format_number, record_lines
 from simulator.records import Record
 from simulator.worked import to_html
 
+from ..document import Change
 from ..parsing import parse_float
 from . import learn_menu
 
@@ -69,7 +70,6 @@ class PracticePanel(QWidget):
         self.document, self.controller = document, controller
         self.active = False
         self.pending: Record | None = None
-        self._pending_state: tuple | None = None
         self.correct = self.attempted = self.revealed = 0
         self.kind_boxes: dict[str, QCheckBox] = {}
         boxes = QHBoxLayout()
@@ -124,9 +124,8 @@ class PracticePanel(QWidget):
         layout.addWidget(self.feedback)
         layout.addStretch(1)
         layout.addLayout(score_row)
-        document.records_changed.connect(self._records_changed)
-        document.display_changed.connect(self._show_question)
-        controller.practice = self
+        document.changed.connect(self._document_changed)
+        controller.set_step_policy(self)
         self._show_question()
         self._show_score()
 
@@ -137,16 +136,12 @@ class PracticePanel(QWidget):
             self._withdraw()
         self.question_changed.emit()
 
-    def _state(self) -> tuple:
-        document = self.document
-        training, stepper = document.training, document.stepper
-        return (id(stepper), id(training), id(stepper.batch), stepper.revealed_count, training.epoch,
-                training.position, len(training.history))
-
-    def _records_changed(self) -> None:
+    def _document_changed(self, change: Change) -> None:
         """A step, a step back or an edit: a question about a record that is no longer next is withdrawn."""
-        if self.pending is not None and self._state() != self._pending_state:
+        if change & Change.MODEL and self.pending is not None:
             self._withdraw()
+        if change & Change.DISPLAY:
+            self._show_question()
 
     def _withdraw(self) -> None:
         self.pending = None
@@ -163,11 +158,6 @@ class PracticePanel(QWidget):
             return (record.epoch, record.sample, record.parameter) == (pending.epoch, pending.sample,
                                                                        pending.parameter)
         return self.active and self.kind_boxes["gradient"].isChecked() and record is self.document.stepper.current
-
-    @property
-    def view_key(self) -> tuple:
-        """What `hides` depends on besides the stepper: views compare it to know when to redraw."""
-        return id(self.pending), self.active, self.kind_boxes["gradient"].isChecked()
 
     def _asks(self, record: Record) -> bool:
         box = self.kind_boxes.get(record.kind)
@@ -203,7 +193,6 @@ class PracticePanel(QWidget):
 
     def _ask(self, record: Record) -> None:
         self.pending = record
-        self._pending_state = self._state()
         self.answer_edit.clear()
         self.feedback.clear()
         self._show_question()

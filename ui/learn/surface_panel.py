@@ -15,6 +15,7 @@ from simulator.errors import SimulatorError
 from simulator.formatting import format_number
 
 from ..inspector import to_unicode_subscripts
+from ..document import Change
 from . import fill_parameter_combo, rows_text
 from .landscape_base import LandscapeBase
 
@@ -80,7 +81,7 @@ class SurfacePanel(LandscapeBase):
         self.pointer = QLabel(self)
         self.pointer.setToolTip("The loss at the grid point under the mouse pointer")
         self.lay_out((("&Across:", self.first_box), ("&Up:", self.second_box)), self.pointer)
-        document.parameters_changed.connect(self._parameters_changed)
+        self.parameters_changed_on = Change.PARAMETERS
         self._structure_changed()
 
     # -- choices -------------------------------------------------------------------------------
