@@ -185,3 +185,13 @@ def test_graph_items_are_given_their_state_by_the_scene(qtbot):
     edge.set_state(state._replace(value=0.75, gradient=-2.5))
     assert edge.tooltip_text().splitlines()[1:3] == ["w111 = 0.75", "∂L/∂w111 = −2.5"]
     assert edge.label_text().splitlines()[0] == "w111 = 0.75"
+
+
+# -- tests -----------------------------------------------------------------------------------------
+def test_test_files_share_helpers_through_one_module_and_never_import_one_another():
+    tests = ROOT / "tests"
+    test_modules = {path.stem for path in tests.glob("*.py")} - {"helpers"}
+    breaches = [f"{path.name}:{line} imports {name}" for path in sorted(tests.glob("*.py"))
+                for name, line, _ in imports(path, ROOT)
+                if name.removeprefix("tests.") in test_modules]
+    assert breaches == []

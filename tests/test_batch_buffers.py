@@ -16,29 +16,10 @@ import numpy as np
 import pytest
 
 from simulator.activations import get_activation
-from simulator.dataset import Dataset
 from simulator.losses import get_loss
-from simulator.network import Layer, Network
-from simulator.training import Training, TrainingConfig
+from simulator.training import Training
 
-
-def make_training(hidden: str = "tanh", loss: str = "mse", rows: int = 40, batch_size: int = 0,
-                  epochs: int = 6, order: str = "sequential", update_rule: str = "simultaneous",
-                  rate: float = 0.05, sizes=(2, 5, 4, 1)) -> Training:
-    rng = np.random.default_rng(7)
-    output = {"mse": "linear", "half_sse": "tanh", "bce": "sigmoid"}[loss]
-    activations = [hidden] * (len(sizes) - 2) + [output]
-    layers = [Layer(rng.normal(0, 1 / np.sqrt(n_in), (n_in, n_out)), rng.normal(0, 0.1, n_out), activation)
-              for n_in, n_out, activation in zip(sizes[:-1], sizes[1:], activations)]
-    X = rng.uniform(-2, 2, (rows, sizes[0]))
-    Y = np.sin(X[:, :1]) * np.cos(X[:, 1:2])
-    if loss == "bce":
-        Y = (Y > 0).astype(float)
-    dataset = Dataset([f"x{i + 1}" for i in range(sizes[0])] + ["y"], np.hstack([X, Y]),
-                      [f"x{i + 1}" for i in range(sizes[0])], ["y"])
-    config = TrainingConfig(learning_rate=rate, epochs=epochs, batch_size=batch_size, order=order,
-                            update_rule=update_rule, tolerance=0.0)
-    return Training(Network(layers), dataset, loss, config)
+from helpers import make_training
 
 
 def reference_run(training: Training) -> tuple[list[tuple[np.ndarray, np.ndarray]], list[float], list[float]]:

@@ -13,7 +13,7 @@ from simulator.examples import load_example
 from simulator.formatting import MINUS, format_number, record_lines
 from simulator.notation import bias_name, output_name, weight_name, z_name
 from simulator.stepper import Stepper
-from test_engine_stepper import random_training
+from helpers import random_training
 
 NETWORKS = [   # seed, sizes, activations, loss, batch size
     (1, [3, 4, 2], ["tanh", "linear"], "mse", 1),

@@ -19,7 +19,7 @@ from simulator.kernel import kernel_for
 from simulator.network import Layer, Network
 from simulator.training import Training, TrainingConfig
 
-from tests.test_batch_buffers import make_training
+from helpers import make_training
 
 
 def flat(training: Training) -> list[float]:

@@ -8,24 +8,12 @@ import math
 import numpy as np
 import pytest
 
-from simulator.dataset import Dataset
 from simulator.examples import example_names, load_example
-from simulator.network import Layer, Network
 from simulator.notation import parse_parameter
 from simulator.stepper import GRANULARITIES, Stepper
-from simulator.training import Training, TrainingConfig
+from simulator.training import Training
 
-
-def random_training(draw: int, sizes: list[int], activations: list[str], loss: str = "mse", rows: int = 5,
-                    **settings) -> Training:
-    rng = np.random.default_rng(draw)
-    layers = [Layer(rng.normal(0, 1, size=(n_in, n_out)), rng.normal(0, 0.5, size=n_out), act)
-              for n_in, n_out, act in zip(sizes[:-1], sizes[1:], activations)]
-    inputs = [f"x{i + 1}" for i in range(sizes[0])]
-    targets = [f"y{k + 1}" for k in range(sizes[-1])]
-    Y = (rng.integers(0, 2, size=(rows, sizes[-1])) if loss == "bce" else rng.normal(size=(rows, sizes[-1])))
-    dataset = Dataset(inputs + targets, np.hstack([rng.normal(size=(rows, sizes[0])), Y]), inputs, targets)
-    return Training(Network(layers), dataset, loss, TrainingConfig(**{"learning_rate": 0.05, **settings}))
+from helpers import random_training
 
 
 def engine_gradient(batch, name: str, sample: int) -> float:

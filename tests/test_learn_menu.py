@@ -11,6 +11,8 @@ from simulator.formatting import format_number
 from ui.controller import MISTAKEN_RULE_MARK
 from ui.learn import learn_menu
 
+from helpers import parameters
+
 F10 = Qt.Key.Key_F10
 
 
@@ -20,11 +22,6 @@ def learn_action(window, text: str):
         if action.text().replace("&", "") == text:
             return action
     raise AssertionError(f"no Learn ▸ {text}")
-
-
-def parameters(document) -> dict[str, float]:
-    network = document.network
-    return {ref.name: network.get(ref) for ref in network.parameters()}
 
 
 def test_the_learn_menu_lists_all_ten_features(window):

@@ -16,12 +16,9 @@ from ui.learn.practice import answer_is_correct
 from ui.learn.worked_export import worked_text
 from ui.controller import MISTAKEN_RULE_MARK
 
+from helpers import parameters, step_until
+
 F10 = Qt.Key.Key_F10
-
-
-def parameters(document) -> dict[str, float]:
-    network = document.network
-    return {ref.name: network.get(ref) for ref in network.parameters()}
 
 
 def choose(combo, value) -> None:
@@ -29,14 +26,6 @@ def choose(combo, value) -> None:
     index = combo.findData(value)
     combo.setCurrentIndex(index)
     combo.activated.emit(index)
-
-
-def step_to(window, predicate, limit=400):
-    for _ in range(limit):
-        records = window.controller.step("factor")
-        if records and predicate(records[-1]):
-            return records[-1]
-    raise AssertionError("no such record")
 
 
 # -- the mistaken update rule -------------------------------------------------------------------
@@ -50,10 +39,10 @@ def test_in_place_rule_is_marked_everywhere_and_undo_restores(qtbot, window):
     assert panel.rule_warning.isVisibleTo(panel) and "MISTAKEN UPDATE RULE" in panel.rule_warning.text()
     assert "MISTAKEN UPDATE RULE" in window.windowTitle()
     assert window.position_label.text().endswith(MISTAKEN_RULE_MARK)
-    step_to(window, lambda record: record.kind == "loss")
+    step_until(window.controller, lambda record: record.kind == "loss")
     assert "MISTAKEN" not in window.inspector.plain_text()
-    factor = step_to(window, lambda record: record.kind == "factor"
-                     and any("already updated" in symbol for symbol in record.symbols))
+    factor = step_until(window.controller, lambda record: record.kind == "factor"
+                        and any("already updated" in symbol for symbol in record.symbols))
     shown = window.inspector.plain_text()
     assert "MISTAKEN UPDATE RULE" in shown
     assert factor_line(factor, document.digits) in shown and "(already updated)" in shown
@@ -145,7 +134,7 @@ def test_step_back_after_a_full_speed_run_replays_from_thinned_checkpoints(qapp)
     reference = load_example("regression")
     reference.training = document.session.training
     expected = reference.make_training()
-    timeline = controller.timeline()
+    timeline = document.timeline
     timeline.recent, timeline.checkpoints = 8, 4
     while not document.training.finished:
         controller._run_speed = 0
@@ -252,7 +241,7 @@ NUMBER = re.compile(r"(?<![\w.])[−-]?\d+(?:\.\d+)?(?:e[−+-]?\d+)?")
 def test_worked_solution_of_a_step_has_every_inspector_number(qtbot, window, dialogs, tmp_path):
     document = window.document
     document.set_digits(4)
-    step_to(window, lambda record: record.kind == "factor" and record.index == 3)
+    step_until(window.controller, lambda record: record.kind == "factor" and record.index == 3)
     inspector_numbers = set(NUMBER.findall(window.inspector.plain_text()))
     before = state(document)
     target = tmp_path / "step.html"
@@ -278,7 +267,7 @@ def test_worked_solution_of_a_step_has_every_inspector_number(qtbot, window, dia
 def test_worked_solution_of_an_epoch_in_markdown_leaves_training_alone(qtbot, window, dialogs, tmp_path):
     document = window.document
     window.controller.step("sample")
-    step_to(window, lambda record: record.kind == "loss")
+    step_until(window.controller, lambda record: record.kind == "loss")
     before = state(document)
     target = tmp_path / "epoch"
     dialogs.save_paths.append(str(target))

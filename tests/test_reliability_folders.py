@@ -20,7 +20,7 @@ from simulator.examples import load_example
 from ui import app
 from ui.autosave import Autosaver
 
-from test_reliability_inputs import snapshot
+from helpers import snapshot
 
 
 def _can_write_in(folder: Path) -> bool:
@@ -104,14 +104,14 @@ def test_a_failed_save_on_close_keeps_the_window_open(window, dialogs, tmp_path)
 # -- Open ------------------------------------------------------------------------------------------
 def _refuse_reading(path: Path, monkeypatch) -> Path:
     """Make `path`'s bytes unreadable, as a file without read permission behaves (even for root)."""
-    real = Path.read_bytes
+    real = os.open
 
-    def refuse(self):
-        if self == path:
-            raise PermissionError(errno.EACCES, "Permission denied", str(self))
-        return real(self)
+    def refuse(file, *args, **kwargs):
+        if os.fspath(file) == os.fspath(path):
+            raise PermissionError(errno.EACCES, "Permission denied", os.fspath(file))
+        return real(file, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "read_bytes", refuse)
+    monkeypatch.setattr(os, "open", refuse)
     return path
 
 
@@ -126,7 +126,7 @@ OPEN_CASES = {
     "missing folder": (lambda tmp, mp: tmp / "missing" / "work.json", "No such file or directory"),
     "file as folder": (lambda tmp, mp: tmp / "a-file" / "work.json", "Not a directory"),
     "missing file": (lambda tmp, mp: tmp / "work.json", "No such file or directory"),
-    "folder as file": (lambda tmp, mp: (tmp / "work.json").mkdir() or tmp / "work.json", "Is a directory"),
+    "folder as file": (lambda tmp, mp: (tmp / "work.json").mkdir() or tmp / "work.json", "it is a folder"),
     "unreadable file": (_unreadable, "Permission denied"),
 }
 
@@ -227,7 +227,7 @@ def _unreadable_csv(tmp_path, monkeypatch) -> Path:
 CSV_PLACES = {
     "missing folder": (lambda tmp, mp: tmp / "missing" / "data.csv", "No such file or directory"),
     "file as folder": (lambda tmp, mp: tmp / "a-file" / "data.csv", "Not a directory"),
-    "folder as file": (lambda tmp, mp: (tmp / "data.csv").mkdir() or tmp / "data.csv", "Is a directory"),
+    "folder as file": (lambda tmp, mp: (tmp / "data.csv").mkdir() or tmp / "data.csv", "it is a folder"),
     "unreadable file": (_unreadable_csv, "Permission denied"),
 }
 

@@ -31,6 +31,8 @@ from ui.csv_import_dialog import CsvImportDialog
 from ui.document import Document
 from ui.parsing import parse_float
 
+from helpers import snapshot, type_into
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # Texts that are not usable numbers anywhere; each surface adds its own.
@@ -38,25 +40,6 @@ NOT_NUMBERS = [("", "enter a number"), ("   ", "enter a number"), ("abc", "not a
                ("0x10", "not a number"), ("1/2", "not a number"), ("--1", "not a number"), ("nan", "nan"),
                ("NaN", "nan"), ("inf", "infinity"), ("-inf", "infinity"), ("Infinity", "infinity"),
                ("1e400", "too large"), ("-1e400", "too large"), ("\x00", "not a number"), ("1e", "not a number")]
-
-
-def snapshot(doc: Document) -> tuple:
-    """Everything a refused input must leave alone, compared exactly."""
-    return (doc.network.flat_parameters().tolist(), [layer.activation for layer in doc.network.layers],
-            doc.session.training, doc.training.config, doc.session.initialisation, doc.session.loss,
-            doc.session.dataset.columns, doc.session.dataset.rows.tolist(), doc.training.X.tolist(),
-            doc.training.epoch, doc.training.position, doc.undo_stack.count(), doc.undo_stack.index(),
-            doc.modified, str(doc.path))
-
-
-def type_into(qtbot, edit, text: str) -> None:
-    edit.selectAll()
-    qtbot.keyClick(edit, Qt.Key.Key_Backspace)
-    if text.isascii() and text.isprintable():
-        qtbot.keyClicks(edit, text)
-    else:   # QTest types printable ASCII only; anything else arrives as a paste would
-        edit.insert(text)
-    qtbot.keyClick(edit, Qt.Key.Key_Return)
 
 
 def _sparse(path, size: int) -> None:

@@ -18,23 +18,10 @@ from simulator.examples import load_example
 from simulator.initialisation import Initialisation, build_network
 from simulator.session import Session
 from simulator.training import Training, TrainingConfig
-from ui.document import Document
-from ui.main_window import MainWindow
+
+from helpers import open_window, run_to_end
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def open_window(qtbot, session: Session) -> MainWindow:
-    window = MainWindow(Document(session))
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    return window
-
-
-def run_to_end(qtbot, window, timeout=20_000) -> None:
-    window.window_actions.run_to_end.trigger()
-    qtbot.waitUntil(lambda: window.document.training.finished and not window.controller.running, timeout=timeout)
 
 
 def headless(session: Session) -> Training:

@@ -29,6 +29,8 @@ from simulator.examples import load_example
 from ui.document import Document
 from ui.main_window import MainWindow
 
+from helpers import open_window
+
 SOAK_EPOCHS = int(os.environ.get("SOAK_EPOCHS", "1000"))
 #: Epochs trained between two rounds of steps, edits, undos and saves.
 EPOCHS_PER_CYCLE = 2_500 if SOAK_EPOCHS >= 25_000 else 250
@@ -168,10 +170,7 @@ def state(doc: Document) -> dict:
 def soak_through_the_window(qtbot, tmp_path: Path) -> tuple[list, MainWindow, list[bytes], list]:
     """The script run through a new main window: (operations, window, saved files, memory samples)."""
     operations = script(SOAK_EPOCHS)
-    window = MainWindow(Document(load_example("regression")))
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
+    window = open_window(qtbot, load_example("regression"))
     gc.collect()
     samples = [(0, rss_bytes(), 0.0, kept_bytes(window.document))]
     (tmp_path / "window").mkdir()

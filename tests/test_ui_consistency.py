@@ -11,16 +11,8 @@ from PySide6.QtWidgets import QAbstractButton, QLabel
 from simulator.examples import load_example
 from simulator.formatting import factor_line, format_number
 from simulator.notation import parse_parameter
-from ui.document import Document
-from ui.main_window import MainWindow
 
-
-def open_window(qtbot, session) -> MainWindow:
-    window = MainWindow(Document(session))
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    return window
+from helpers import open_window
 
 
 def highlighted_rows(window) -> set[int]:

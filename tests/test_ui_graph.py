@@ -19,6 +19,8 @@ from ui.graph import style
 from ui.graph.network_view import NetworkView
 from ui.parsing import parse_float
 
+from helpers import settle, step_until
+
 #: About the size of the graph area of the 1280×800 main window.
 VIEW_SIZE = (880, 460)
 
@@ -43,27 +45,11 @@ def view(qtbot, doc):
     return network_view
 
 
-def settle(view) -> None:
-    """Let the view catch up: it redraws once per turn of the event loop, as in the running app."""
-    from PySide6.QtWidgets import QApplication
-    QApplication.processEvents()
-    assert not view.network_scene().refresh_pending()
-
-
 def step(view, controller):
     """One chain-rule factor (F10 at the finest granularity); returns the record revealed."""
     record = controller.step("factor")[-1]
     settle(view)
     return record
-
-
-def step_until(view, controller, predicate, limit=400):
-    """Step one record at a time until `predicate(record)` holds; returns that record."""
-    for _ in range(limit):
-        record = step(view, controller)
-        if predicate(record):
-            return record
-    raise AssertionError("no such record")
 
 
 def label_lines(item) -> list[str]:
@@ -120,7 +106,7 @@ def test_forward_records_reveal_z_and_o_with_the_engines_numbers(view, doc, cont
 
 
 def test_loss_record_shows_target_and_loss_beside_the_output(view, doc, controller):
-    record = step_until(view, controller, lambda r: r.kind == "loss")
+    record = step_until(controller, view=view, predicate=lambda r: r.kind == "loss")
     lines = label_lines(view.neuron_item(2, 1))
     assert f"y = {format_number(record.targets[0], doc.digits)}" in lines
     assert f"L = {format_number(record.value, doc.digits)}" == "L = 13.5424"
@@ -129,19 +115,19 @@ def test_loss_record_shows_target_and_loss_beside_the_output(view, doc, controll
 
 def test_gradients_appear_when_their_record_is_revealed(view, doc, controller):
     edge = view.edge_item(1, 1, 1)
-    step_until(view, controller, lambda r: r.kind == "factor" and r.parameter == "w111")
+    step_until(controller, view=view, predicate=lambda r: r.kind == "factor" and r.parameter == "w111")
     assert not any(line.startswith("∂L/∂w111") for line in label_lines(edge))
-    record = step_until(view, controller, lambda r: r.kind == "gradient" and r.parameter == "w111")
+    record = step_until(controller, view=view, predicate=lambda r: r.kind == "gradient" and r.parameter == "w111")
     assert f"∂L/∂w111 = {format_number(record.value, doc.digits)}" in label_lines(edge)
     assert "∂L/∂w111 = −5.888" in label_lines(edge)
-    bias = step_until(view, controller, lambda r: r.kind == "gradient" and r.parameter == "b11")
+    bias = step_until(controller, view=view, predicate=lambda r: r.kind == "gradient" and r.parameter == "b11")
     assert f"∂L/∂b11 = {format_number(bias.value, doc.digits)}" in label_lines(view.neuron_item(1, 1))
 
 
 def test_updates_show_old_and_new_values_marked(view, doc, controller):
     updates = []
     while not updates or updates[-1].parameter != "b12":   # the last update applies the batch
-        updates.append(step_until(view, controller, lambda r: r.kind == "update"))
+        updates.append(step_until(controller, view=view, predicate=lambda r: r.kind == "update"))
     for update in updates:
         ref = parse_parameter(update.parameter)
         if ref.is_bias:
@@ -160,7 +146,7 @@ def test_updates_show_old_and_new_values_marked(view, doc, controller):
 
 
 def test_display_precision_changes_every_label(view, doc, controller):
-    step_until(view, controller, lambda r: r.kind == "gradient" and r.parameter == "w211")
+    step_until(controller, view=view, predicate=lambda r: r.kind == "gradient" and r.parameter == "w211")
     doc.set_digits(3)
     assert "∂L/∂w211 = −11.8" in label_lines(view.edge_item(2, 1, 1))
     doc.set_digits(8)

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QDialogButtonBox, QLineEdit
 from simulator.examples import load_example
 from simulator.formatting import factor_line, format_number, gradient_line, record_lines, running_product_line, update_line
 from simulator.loss_log import LossLog
+from ui.document import Change
 from ui.controller import Controller
 from ui.csv_import_dialog import CsvImportDialog
 from ui.dataset_panel import DatasetPanel
@@ -20,6 +21,8 @@ from ui.inspector import HINT, InspectorPanel, to_html, to_unicode_subscripts
 from ui.loss_plot import LogWatch, LossPlotPanel
 from ui.settings_panel import SettingsPanel
 from ui.structure_panel import StructurePanel
+
+from helpers import step_until, type_into
 
 
 @pytest.fixture
@@ -30,15 +33,6 @@ def doc(qapp):
 @pytest.fixture
 def controller(doc):
     return Controller(doc)
-
-
-def step_until(controller, predicate, limit=400):
-    """Step one record at a time until `predicate(record)` holds; returns that record."""
-    for _ in range(limit):
-        records = controller.step("factor")
-        if records and predicate(records[-1]):
-            return records[-1]
-    raise AssertionError("no such record")
 
 
 def html_text(html: str) -> str:
@@ -274,7 +268,7 @@ def test_log_scale_survives_a_zero_loss(qtbot, doc, controller):
     qtbot.addWidget(panel)
     panel.set_log_scale(True)
     doc.training.history.extend([4.0, 0.0, 1.0])
-    doc.history_changed.emit()
+    doc.changed.emit(Change.HISTORY)
     np.testing.assert_array_equal(panel.curve_data()[1], [4.0, 0.0, 1.0])
     panel.plot.getPlotItem().getViewBox().autoRange()
 
@@ -436,13 +430,6 @@ def test_import_asks_for_a_file_and_cancel_changes_nothing(qtbot, doc, controlle
 
 
 # -- settings -----------------------------------------------------------------------------------
-def type_into(qtbot, edit: QLineEdit, text: str) -> None:
-    edit.selectAll()
-    qtbot.keyClick(edit, Qt.Key.Key_Backspace)
-    qtbot.keyClicks(edit, text)
-    qtbot.keyClick(edit, Qt.Key.Key_Return)
-
-
 def test_learning_rate_typed_is_undoable(qtbot, doc):
     panel = SettingsPanel(doc)
     qtbot.addWidget(panel)
