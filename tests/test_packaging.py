@@ -127,12 +127,22 @@ def unpacked(wheel) -> Path:
     return site
 
 
-def test_the_wheel_ships_the_examples_and_no_main_module(wheel):
+def test_the_icon_is_an_svg_qt_can_draw(qapp):
+    from PySide6.QtGui import QPixmap
+
+    from ui.resources import icon_svg
+
+    icon = QPixmap()
+    assert icon.loadFromData(icon_svg(), "SVG") and icon.width() == icon.height() == 256
+
+
+def test_the_wheel_ships_the_examples_and_the_icon_and_no_main_module(wheel):
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
         entry_points = next(archive.read(name).decode() for name in names if name.endswith("entry_points.txt"))
     assert sorted(name.split("/")[-1] for name in names
                   if name.startswith("simulator/example_sessions/")) == SOURCE_EXAMPLES
+    assert "ui/icons/backprop-sim.svg" in names
     assert {name.split("/")[0] for name in names} == {"simulator", "ui", wheel.name.split("-py3")[0] + ".dist-info"}
     assert "backprop-sim = ui.launcher:main" in entry_points
 
@@ -150,6 +160,7 @@ def test_the_installed_command_line_finds_its_examples(unpacked, tmp_path):
 
 
 def test_the_installed_app_opens_the_default_example_and_quits(unpacked, tmp_path):
+    """It reads its icon and its default example from the package, so a missing one ends in a traceback."""
     os.chmod(tmp_path, 0o700)
     result = run_python("-m", "ui", cwd=tmp_path, path=unpacked, BACKPROP_SIM_QUIT_AFTER_MS="500",
                         HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path / "config"),

@@ -159,16 +159,21 @@ def run_gui(session_path: str | None = None, example: str | None = None) -> int:
         print(f"{PROG}: {problem}", file=sys.stderr)
         return 1
     from PySide6.QtCore import QTimer
+    from PySide6.QtGui import QIcon, QPixmap
     from PySide6.QtWidgets import QApplication, QMessageBox
 
     from .autosave import Autosaver, interval_from_env, offer_recovery, recovery_path
     from .learn.tour import show_on_first_start
     from .main_window import MainWindow
+    from .resources import icon_svg
 
     QApplication.setApplicationName(APP_NAME)
     QApplication.setOrganizationName(ORGANISATION)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationDisplayName(APP_NAME)
+    icon = QPixmap()
+    if icon.loadFromData(icon_svg(), "SVG"):   # without Qt's SVG plugin the window keeps the default icon
+        app.setWindowIcon(QIcon(icon))
     document, error = _open_document(session_path, example)
     window = MainWindow(document)
     window.show()

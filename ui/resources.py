@@ -1,10 +1,15 @@
-"""Texts of the Help menu: the getting-started tour and the About box."""
+"""Texts of the Help menu (the getting-started tour and the About box) and the app's icon."""
 
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
+from importlib.resources import files
+from pathlib import Path
 
 DISTRIBUTION = "backprop-simulator"
+ICON = "backprop-sim.svg"
+#: A source checkout's icons; an install has them as package data in ui/icons/ (see pyproject.toml).
+SOURCE_ICONS = Path(__file__).resolve().parent.parent / "resources" / "icons"
 
 GETTING_STARTED = """\
 <h3>A tour in seven steps</h3>
@@ -29,6 +34,12 @@ comparison with PyTorch and the common in-place update mistake. <b>Help ▸ Guid
 through one training step, panel by panel.</li>
 </ol>
 """
+
+
+def icon_svg() -> bytes:
+    """The app's icon as SVG, read with importlib.resources when installed."""
+    installed = files(__package__) / "icons" / ICON
+    return (installed if installed.is_file() else SOURCE_ICONS / ICON).read_bytes()
 
 
 def app_version() -> str:
