@@ -8,11 +8,14 @@ wherever it lives. A source checkout, run without installing, reads `resources/e
 from __future__ import annotations
 
 from importlib.resources import files
-from importlib.resources.abc import Traversable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import SessionError
 from .session import Session, loads
+
+if TYPE_CHECKING:   # importlib.resources.abc is new in Python 3.11
+    from importlib.resources.abc import Traversable
 
 DEFAULT_EXAMPLE = "regression"
 SOURCE_EXAMPLES = Path(__file__).resolve().parent.parent / "resources" / "examples"
