@@ -157,6 +157,8 @@ class Activation:
 
 #: Every known activation by name, in the order the app lists them.
 ACTIVATIONS: dict[str, Activation] = {}
+#: The activation of a layer that names none: the identity.
+DEFAULT_ACTIVATION = "linear"
 
 
 def register_activation(activation: Activation) -> Activation:

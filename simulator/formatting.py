@@ -53,7 +53,8 @@ _SLOT = re.compile(r"\{(\d+)\}")
 
 def fill_numbers(template: str, values: tuple, digits: int = DEFAULT_DIGITS) -> str:
     """`template` with `values` substituted: a negative number in parentheses unless it stands alone as
-    the first term of a bracket, `(−2.8 − 0.59)²` rather than `((−2.8) − 0.59)²`."""
+    the first term of a bracket or an argument, `(−2.8 − 0.59)²` rather than `((−2.8) − 0.59)²`,
+    `max(0, −1.9)` but `0.01·(−1.9)`."""
     parts = _SLOT.split(template)   # text, slot index, text, slot index, …, text
     precision = {int(slot): _digits_beside_one(values[int(slot)], digits)
                  for place, slot in enumerate(parts) if place % 2 and parts[place - 1].endswith("1 − ")}
@@ -63,8 +64,8 @@ def fill_numbers(template: str, values: tuple, digits: int = DEFAULT_DIGITS) -> 
             pieces.append(part)
             continue
         before, after = parts[place - 1], parts[place + 1]
-        alone = before.endswith(("(", "[")) or (before == "" and place == 1)
-        alone = alone and (after == "" or after.startswith((" ", ")", "]")))
+        alone = before.endswith(("(", "[", ", ")) or (before == "" and place == 1)
+        alone = alone and (after == "" or after.startswith((" ", ")", "]", ",")))
         value, shown_digits = values[int(part)], precision.get(int(part), digits)
         pieces.append(format_number(value, shown_digits) if alone else operand(value, shown_digits))
     return "".join(pieces)
@@ -92,7 +93,7 @@ def forward_lines(record: ForwardRecord, digits: int = DEFAULT_DIGITS) -> list[s
         out_line = f"{record.out_label} = {record.z_label} = {format_number(record.out, digits)}"
     else:
         out_line = (f"{record.out_label} = {shape.format(record.z_label)} = "
-                    f"{shape.format(format_number(record.z, digits))} = {format_number(record.out, digits)}")
+                    f"{fill_numbers(shape, (record.z,), digits)} = {format_number(record.out, digits)}")
     return [z_line, out_line]
 
 

@@ -7,7 +7,7 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-from .activations import get_activation, probability_activations
+from .activations import DEFAULT_ACTIVATION, get_activation, probability_activations
 from .errors import ConfigError
 from .losses import Loss, get_loss
 from .notation import ParameterRef, parse_parameter
@@ -19,7 +19,7 @@ class Layer:
 
     weights: np.ndarray
     biases: np.ndarray
-    activation: str = "linear"
+    activation: str = DEFAULT_ACTIVATION
 
     def __post_init__(self) -> None:
         get_activation(self.activation)

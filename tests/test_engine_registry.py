@@ -318,3 +318,10 @@ def test_pytorch_trains_the_toys_to_the_same_numbers(softsign, quartic, batch_si
     assert result.largest_difference <= 1e-12 * result.scale
     np.testing.assert_allclose(result.engine_loss, result.torch_loss, rtol=1e-12)
     assert result.engine_loss[-1] < result.engine_loss[0], "the comparison trained nothing"
+
+
+def test_an_argument_of_a_function_stands_without_parentheses_a_factor_with_them():
+    from simulator.formatting import fill_numbers
+    assert fill_numbers("max({0}, 0.01·{0})", (-1.9,)) == f"max({MINUS}1.9, 0.01·({MINUS}1.9))"
+    assert fill_numbers("max(0, {0})", (-1.9,)) == f"max(0, {MINUS}1.9)"
+    assert fill_numbers("softsign({0})", (-0.25,)) == f"softsign({MINUS}0.25)"
