@@ -8,31 +8,12 @@ source, target); all indices 1-based.
 
 from __future__ import annotations
 
-from dataclasses import MISSING, dataclass, fields
+from dataclasses import dataclass
 
 Highlight = tuple
 
 
-def record(cls):
-    """A frozen dataclass whose __init__ fills the instance's __dict__ directly.
-
-    The __init__ that dataclasses generate for a frozen class calls object.__setattr__ once per
-    field, which makes a record cost microseconds, and the stepper builds about sixty for one step
-    of the lectures' network. Arguments, defaults, equality and immutability are the same.
-    """
-    cls = dataclass(frozen=True)(cls)
-    names = [field.name for field in fields(cls)]
-    defaults = {f"_default_{field.name}": field.default for field in fields(cls) if field.default is not MISSING}
-    parameters = ", ".join(f"{name}=_default_{name}" if f"_default_{name}" in defaults else name for name in names)
-    body = "".join(f"\n    values[{name!r}] = {name}" for name in names)
-    namespace = dict(defaults)
-    exec(f"def __init__(self, {parameters}):\n    values = self.__dict__{body}\n", namespace)
-    namespace["__init__"].__qualname__ = f"{cls.__qualname__}.__init__"
-    cls.__init__ = namespace["__init__"]
-    return cls
-
-
-@record
+@dataclass(frozen=True, slots=True)
 class ForwardRecord:
     """One neuron's forward computation: z = Σ w·a + b, then o = f(z)."""
 
@@ -64,7 +45,7 @@ class ForwardRecord:
         return edges + (("neuron", self.layer, self.neuron),)
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class LossRecord:
     """The loss of one sample: L(y, ŷ) averaged over outputs."""
 
@@ -89,7 +70,7 @@ class LossRecord:
         return tuple(("neuron", self.output_layer, k) for k in range(1, len(self.targets) + 1))
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class FactorRecord:
     """One factor of a parameter's chain rule, e.g. ∂z21/∂o11 = w211, with the running product so far."""
 
@@ -120,7 +101,7 @@ class FactorRecord:
         return (self.sample, "gradient", self.parameter)
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class GradientRecord:
     """A parameter's gradient for one sample: the product of its chain-rule factors."""
 
@@ -143,7 +124,7 @@ class GradientRecord:
         return (self.sample, "gradient", self.parameter)
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class UpdateRecord:
     """w ← w − η·∂L/∂w for one parameter (the gradient is the batch mean)."""
 
@@ -170,7 +151,7 @@ class UpdateRecord:
         return (self.sample, "update")
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class EpochRecord:
     """The end of an epoch: the mean of its per-sample losses (each taken before its update)."""
 
