@@ -12,7 +12,9 @@ from typing import Sequence
 import numpy as np
 
 from .errors import DatasetError
+from .files import read_regular_file
 from .formatting import format_number
+from .limits import MAX_CELL_MAGNITUDE
 from .numbers import EMPTY, NOT_A_NUMBER, NumberError, parse_number
 
 #: Files larger than this are refused before reading: the simulator is for small teaching data.
@@ -21,15 +23,18 @@ MAX_ROWS = 1_000_000
 
 
 def parse_cell(text: str, where: str) -> float:
-    """A finite float from a cell's text (simulator.numbers' spellings), or a DatasetError naming `where`."""
+    """A finite float within ±MAX_CELL_MAGNITUDE from a cell's text, or a DatasetError naming `where`."""
     try:
-        return parse_number(text)
+        value = parse_number(text)
     except NumberError as error:
         if error.reason == EMPTY:
             raise DatasetError(f"{where}: the cell is empty") from None
         if error.reason == NOT_A_NUMBER:
             raise DatasetError(f"{where}: {error}") from None
         raise DatasetError(f"{where}: {error.text[:40]!r} is not a finite number") from None
+    if abs(value) > MAX_CELL_MAGNITUDE:
+        raise DatasetError(f"{where}: {str(text).strip()[:40]} is beyond the limit of ±{MAX_CELL_MAGNITUDE:g} for a cell")
+    return value
 
 
 @dataclass
@@ -161,17 +166,10 @@ def read_csv_text(text: str, inputs: Sequence[str] | None = None,
 
 def load_csv(path: str | Path, inputs: Sequence[str] | None = None,
              targets: Sequence[str] | None = None) -> Dataset:
-    """Load a CSV file (UTF-8, with a header row); every problem is one DatasetError."""
-    path = Path(path)
-    try:
-        size = path.stat().st_size
-        if size > MAX_CSV_BYTES:
-            raise DatasetError(f"{path.name} is {size / 2**20:.0f} MB; the limit is {MAX_CSV_BYTES // 2**20} MB")
-        raw = path.read_bytes()
-    except OSError as error:
-        raise DatasetError(f"cannot read {path.name}: {error.strerror or error}") from None
+    """Load a CSV file (UTF-8, a header row; regular files only, so a FIFO never blocks); problems are DatasetErrors."""
+    raw = read_regular_file(path, MAX_CSV_BYTES, DatasetError, "a CSV file")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise DatasetError(f"{path.name} is not UTF-8 text (byte {error.start + 1} cannot be decoded)") from None
+        raise DatasetError(f"{Path(path).name} is not UTF-8 text (byte {error.start + 1} cannot be decoded)") from None
     return read_csv_text(text, inputs, targets)

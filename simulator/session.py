@@ -10,6 +10,7 @@ import glob
 import json
 import math
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +20,9 @@ import numpy as np
 
 from .dataset import Dataset
 from .errors import SessionError, SimulatorError
+from .files import check_path, read_regular_file
 from .initialisation import Initialisation
+from .limits import MAX_CELL_MAGNITUDE, MAX_HIDDEN_LAYERS, MAX_LAYER_SIZE
 from .losses import get_loss
 from .network import Layer, Network, check_loss_compatible
 from .training import Training, TrainingConfig
@@ -99,7 +102,19 @@ def _file_mode(path: Path) -> int:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Write `text` to `path` through a temporary file in the same folder and a rename."""
+    """Write `text` to `path` through a temporary file in the same folder and a rename.
+
+    A symbolic link is kept: the file it points to is replaced (its temporary file made beside it).
+    Nothing is left behind on any failure; the previous file stays as it was.
+    """
+    path = check_path(path, SessionError, "save")
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise SessionError(f"cannot save {path.name}: the text holds {_character(text[error.start])}, "
+                           "which cannot be written as UTF-8") from None
+    if path.is_symlink():
+        path = Path(os.path.realpath(path))
     folder = path.parent if str(path.parent) else Path(".")
     try:
         handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
@@ -107,15 +122,24 @@ def write_atomically(path: Path, text: str) -> None:
         raise SessionError(f"cannot write in {folder}: {error.strerror or error}") from None
     try:
         os.chmod(temporary, _file_mode(path))  # mkstemp makes the file private (0600)
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temporary, path)
-    except OSError as error:
+    except BaseException as error:   # whatever stopped it (even Ctrl+C), no half-written file stays
         Path(temporary).unlink(missing_ok=True)
-        raise SessionError(f"cannot save {path.name}: {error.strerror or error}") from None
+        if isinstance(error, OSError):
+            raise SessionError(f"cannot save {path.name}: {error.strerror or error}") from None
+        raise
     _remove_leftovers(folder, path.name)
+
+
+def _character(char: str) -> str:
+    """How a message names a character that may not be printable: `an unpaired surrogate (U+D800)`."""
+    if "\ud800" <= char <= "\udfff":
+        return f"an unpaired surrogate (U+{ord(char):04X})"
+    return f"the character U+{ord(char):04X}"
 
 
 def _remove_leftovers(folder: Path, name: str) -> None:
@@ -128,54 +152,100 @@ def _remove_leftovers(folder: Path, name: str) -> None:
 
 
 # -- reading ------------------------------------------------------------------------------------
-def _non_finite(value: Any, where: str = "") -> tuple[str, float] | None:
-    """The field and value of the first NaN or infinity in parsed JSON, e.g. `network.layers[0].biases[1]`."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return where, value
-    if isinstance(value, dict):
-        items = ((f"{where}.{key}" if where else str(key), item) for key, item in value.items())
-    elif isinstance(value, list):
-        items = ((f"{where}[{index}]", item) for index, item in enumerate(value))
-    else:
-        return None
-    for path, item in items:
-        found = _non_finite(item, path)
-        if found:
-            return found
+#: A UTF-16 surrogate left alone: legal in JSON (`"\\ud800"`), but no character, so never writable.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class _TooLarge(float):
+    """A JSON number beyond a float's range (`1e400`, a 5,001-digit integer): ±infinity that remembers its text."""
+
+    text: str
+
+    def __new__(cls, text: str) -> "_TooLarge":
+        number = super().__new__(cls, -math.inf if text.startswith("-") else math.inf)
+        number.text = text
+        return number
+
+
+def _read_int(text: str) -> int | float:
+    # Python refuses to convert more than 4,300 digits and no float holds more than 309.
+    if len(text) < 300:
+        return int(text)
+    return int(text) if math.isfinite(float(text)) else _TooLarge(text)
+
+
+def _read_float(text: str) -> float:
+    number = float(text)
+    return number if math.isfinite(number) else _TooLarge(text)
+
+
+def _unusable(value: Any) -> tuple[list[str], str] | None:
+    """The first value in parsed JSON that no session can hold: (its field, inside out; what is wrong)."""
+    if isinstance(value, float):
+        if math.isfinite(value):
+            return None
+        if isinstance(value, _TooLarge):
+            digits = sum(char.isdigit() for char in value.text)
+            shown = value.text if len(value.text) <= 24 else f"a number of {digits:,} digits"
+            return [], f"{shown} is too large to represent"
+        shown = "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+        return [], f"{shown} is not a finite number"
+    if isinstance(value, str):
+        found = _LONE_SURROGATE.search(value)
+        return ([], f"the text holds {_character(found.group())}, which is not a character") if found else None
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            if not isinstance(item, int):   # ints (and bools) are always usable: the common case, checked fast
+                problem = _unusable(item)
+                if problem:
+                    problem[0].append(f"[{index}]")
+                    return problem
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            found = _LONE_SURROGATE.search(key)
+            if found:
+                return [], f"a field name holds {_character(found.group())}, which is not a character"
+            problem = _unusable(item)
+            if problem:
+                problem[0].append(f".{key}")
+                return problem
     return None
+
+
+def _check_values(data: Any) -> None:
+    """Refuse NaN, infinities, numbers too large for a float and unpaired surrogates, naming the field."""
+    try:
+        problem = _unusable(data)
+    except RecursionError:
+        raise SessionError("not a session file (its JSON is nested too deeply)") from None
+    if problem:
+        parts, message = problem
+        where = "".join(reversed(parts)).removeprefix(".")
+        raise SessionError(f"{where or 'the file'}: {message}")
 
 
 def loads(text: str) -> Session:
     """Parse and validate a session from JSON text."""
+    return from_dict(parse_json(text))
+
+
+def parse_json(text: str) -> Any:
+    """JSON text as Python values; NaN, infinities and overflowing numbers are kept so a check can name their field."""
     try:
-        # NaN, Infinity and overflowing numbers are read as floats so the error can name their field.
-        data = json.loads(text, parse_constant=float)
+        return json.loads(text, parse_constant=float, parse_int=_read_int, parse_float=_read_float)
     except json.JSONDecodeError as error:
         raise SessionError(f"not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})") from None
     except RecursionError:
         raise SessionError("not a session file (its JSON is nested too deeply)") from None
-    found = _non_finite(data)
-    if found:
-        where, value = found
-        shown = "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
-        raise SessionError(f"{where or 'the file'}: {shown} is not a finite number")
-    return from_dict(data)
 
 
 def load(path: str | Path) -> Session:
-    """Read a session file; every problem is one SessionError."""
-    path = Path(path)
-    try:
-        size = path.stat().st_size
-        if size > MAX_SESSION_BYTES:
-            raise SessionError(f"{path.name} is too large for a session file ({size / 2**20:.0f} MB)")
-        raw = path.read_bytes()
-    except OSError as error:
-        raise SessionError(f"cannot read {path.name}: {error.strerror or error}") from None
+    """Read a session file (a regular file only: a FIFO or device is refused unread); every problem is one SessionError."""
+    raw = read_regular_file(path, MAX_SESSION_BYTES, SessionError, "a session file")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise SessionError(f"{path.name} is not a session file (it is not UTF-8 text)") from None
+        raise SessionError(f"{Path(path).name} is not a session file (it is not UTF-8 text)") from None
     return loads(text)
 
 
@@ -221,6 +291,7 @@ def _names(value: Any, where: str) -> list[str]:
 
 def from_dict(data: Any) -> Session:
     """Validate a parsed session and build it; messages name the field, e.g. `network.layers[1].weights`."""
+    _check_values(data)
     if not isinstance(data, dict):
         raise SessionError("a session file must contain a JSON object")
     version = data.get("format")
@@ -235,6 +306,8 @@ def from_dict(data: Any) -> Session:
     layer_data = _require(net, "layers", list, "network")
     if not layer_data:
         raise SessionError("network.layers: a network needs at least one layer")
+    if len(layer_data) - 1 > MAX_HIDDEN_LAYERS:
+        raise SessionError(f"network.layers: {len(layer_data) - 1} hidden layers; the limit is {MAX_HIDDEN_LAYERS}")
     layers, width = [], len(inputs)
     for index, item in enumerate(layer_data):
         where = f"network.layers[{index}]"
@@ -244,6 +317,8 @@ def from_dict(data: Any) -> Session:
         if n_out < 1:
             raise SessionError(f"{where}.weights: expected {width} rows, one per input, each a list with one "
                                "weight per neuron")
+        if index < len(layer_data) - 1 and n_out > MAX_LAYER_SIZE:
+            raise SessionError(f"{where}: {n_out} neurons; a hidden layer can have at most {MAX_LAYER_SIZE}")
         matrix = _number_matrix(weights, (width, n_out), f"{where}.weights")
         biases = _number_matrix(_require(item, "biases", list, where), (n_out,), f"{where}.biases")
         try:
@@ -288,6 +363,9 @@ def from_dict(data: Any) -> Session:
                 if isinstance(cell, bool) or not isinstance(cell, (int, float)) or not math.isfinite(cell):
                     raise SessionError(f"dataset.rows[{number - 1}][{col}] (column {columns[col]!r}): "
                                        "expected a finite number")
+                if abs(cell) > MAX_CELL_MAGNITUDE:
+                    raise SessionError(f"dataset.rows[{number - 1}][{col}] (column {columns[col]!r}): "
+                                       f"{cell:g} is beyond the limit of ±{MAX_CELL_MAGNITUDE:g} for a cell")
         dataset = Dataset(columns, np.array(rows, dtype=float).reshape(len(rows), len(columns)),
                           ds.get("inputs") or [name for name in inputs if name in columns] or columns[:len(inputs)],
                           ds.get("targets") or [name for name in outputs if name in columns] or columns[-len(outputs):])

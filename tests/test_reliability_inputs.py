@@ -347,12 +347,13 @@ SESSION_CASES = [
     (_session(dataset__standardise="yes"), "dataset.standardise"), (_session(initialisation__scheme="magic"), "magic"),
     (_session(network="net"), "session.network"),
     (_session().replace(b'"learning_rate": 0.001', b'"learning_rate": NaN'), "training.learning_rate: NaN"),
-    (_session().replace(b'"learning_rate": 0.001', b'"learning_rate": 1e400'), "training.learning_rate: Infinity"),
+    (_session().replace(b'"learning_rate": 0.001', b'"learning_rate": 1e400'),
+     "training.learning_rate: 1e400 is too large to represent"),
     # empty, zero, negative and huge values of every setting
     (_session(training__learning_rate=""), "training.learning_rate"),
     (_session(training__learning_rate=0), "learning rate"),
     (_session(training__epochs=10**12), "epochs must be at most 100,000,000"),
-    (_session().replace(b'"epochs": 5', b'"epochs": 1e400'), "training.epochs: Infinity"),
+    (_session().replace(b'"epochs": 5', b'"epochs": 1e400'), "training.epochs: 1e400 is too large to represent"),
     (_session(training__batch_size=-1), "batch size"),
     (_session(training__batch_size=10**12), "batch size must be at most"),
     (_session(training__seed=10**30), "seed must be at most 2,147,483,647"),
@@ -363,9 +364,11 @@ SESSION_CASES = [
     # non-finite parameters and cells, and shapes that do not fit together
     (_session().replace(b'"weights": [[', b'"weights": [[NaN, ', 1), "network.layers[0].weights[0][0]: NaN"),
     (_session().replace(b'"biases": [0.0', b'"biases": [-Infinity', 1), "network.layers[0].biases[0]: -Infinity"),
-    (_session().replace(b'"rows": [[', b'"rows": [[1e400, ', 1), "dataset.rows[0][0]: Infinity"),
+    (_session().replace(b'"rows": [[', b'"rows": [[1e400, ', 1), "dataset.rows[0][0]: 1e400 is too large to represent"),
     (_session(network__layers__0__weights=[[0.1] * 5000] * 2, network__layers__0__biases=[0.0] * 5000),
-     "network.layers[1].weights: expected shape 5000 × 1"),
+     "network.layers[0]: 5000 neurons; a hidden layer can have at most 64"),
+    (_session(network__layers__0__weights=[[0.1] * 3] * 2, network__layers__0__biases=[0.0] * 3),
+     "network.layers[1].weights: expected shape 3 × 1"),
     (_session(dataset__targets=["zz"]), "no column 'zz'"), (_session(network__layers__0="dense"), "network.layers[0]"),
     # newer versions, other encodings, and JSON no parser should recurse into
     (_session(format="backprop-sim/99"), "written by a newer version"),
@@ -467,7 +470,7 @@ def test_cli_refuses_bad_session_files(capsys, tmp_path, content, reason):
     assert reason in line and "bad.json" in line
 
 
-NOT_SESSION_FILES = [(lambda path: path.mkdir(), "cannot read thing.json: Is a directory"),
+NOT_SESSION_FILES = [(lambda path: path.mkdir(), "cannot read thing.json: it is a folder"),
                      (lambda path: None, "cannot read thing.json: No such file"),
                      (lambda path: _sparse(path, session_module.MAX_SESSION_BYTES + 1), "too large")]
 
