@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QKeyEvent
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QSplitter, QTextBrowser, QVBoxLayout, QWidget
@@ -135,14 +137,15 @@ class InspectorPanel(QWidget):
 
     def _chain_html(self, record: FactorRecord, digits: int) -> list[str]:
         """The parameter's chain so far: earlier factors, the current one, the running product, the full chain."""
-        earlier = [other for other in self._factors_of(record, self.document.stepper.revealed)
-                   if other.index < record.index]
+        # Only the record's own sample is read: a full batch's records are made when they are read.
+        chain = self._factors_of(record, self.document.stepper.sample_records(record))
+        earlier = [other for other in chain if other.index < record.index]
         parts = [_paragraph(factor_line(other, digits)) for other in earlier]
         parts.append(_paragraph(factor_line(record, digits), "current"))
         policy = self.controller.step_policy     # practice mode asking for this gradient: not its answer
         if policy is None or not policy.hides(record):
             parts.append(_paragraph(running_product_line(record, digits), "note"))
-        labels = {other.index: other.label for other in self._factors_of(record, self.document.stepper.records)}
+        labels = {other.index: other.label for other in chain}
         labels.setdefault(record.index, record.label)
         pieces = []
         for index in range(1, record.count + 1):
@@ -156,7 +159,7 @@ class InspectorPanel(QWidget):
         return parts
 
     @staticmethod
-    def _factors_of(record: FactorRecord, records: list[Record]) -> list[FactorRecord]:
+    def _factors_of(record: FactorRecord, records: Sequence[Record]) -> list[FactorRecord]:
         return [other for other in records if isinstance(other, FactorRecord)
                 and other.parameter == record.parameter and other.sample == record.sample
                 and other.epoch == record.epoch]
@@ -164,10 +167,11 @@ class InspectorPanel(QWidget):
     # -- history -------------------------------------------------------------------------------
     def _fill_history(self, current: Record | None) -> None:
         revealed = self.document.stepper.revealed
-        earlier = revealed[:-1] if current is not None else []
+        # The last rows only (a sample's records are the last ones revealed): a full batch reveals
+        # millions, made only when read.
+        earlier = list(revealed[-MAX_HISTORY - 1:-1]) if current is not None else []
         if current is not None and current.kind not in ("update", "epoch"):
             earlier = [record for record in earlier if record.sample == current.sample]
-        earlier = earlier[-MAX_HISTORY:]
         if not earlier and not self._history_records:   # empty and empty, as on every frame of a run
             return
         digits = self.document.digits

@@ -220,7 +220,7 @@ class NetworkScene(QGraphicsScene):
         if document.network.sizes != self._sizes():
             self.rebuild()
             return
-        overlay = self._overlay = overlay_from(document.stepper.revealed)
+        overlay = self._overlay = overlay_from(document.stepper.shown)
         states = neuron_states(document, overlay, self.compact)
         for key, neuron in self._neurons.items():
             neuron.set_state(states[key])
