@@ -30,10 +30,10 @@ bench: $(STAMP)
 # The timing and memory assertions (tests marked `perf`: ratio guards, the event-loop gap, memory
 # bounds), which `make test` leaves out because a busy machine can fail them.
 perf: $(STAMP)
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -m perf
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -s -m perf
 
 # The full soak: 100,000 epochs through the real window, printing its memory and time figures
-# (`make test` runs the same test over 1,000 epochs).
+# (`make test` checks its numbers over 1,000 epochs, `make perf` its memory).
 soak: $(STAMP)
 	SOAK_EPOCHS=100000 QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -s -m soak -o faulthandler_timeout=1800 tests/test_soak.py
 
