@@ -195,3 +195,36 @@ def test_test_files_share_helpers_through_one_module_and_never_import_one_anothe
                 for name, line, _ in imports(path, ROOT)
                 if name.removeprefix("tests.") in test_modules]
     assert breaches == []
+
+
+#: Names that measure time or memory: a test that uses them asserts on a figure a busy machine moves.
+MEASURES = {"perf_counter", "perf_counter_ns", "monotonic", "thread_time", "process_time", "time_ns",
+            "tracemalloc", "getrusage", "ru_maxrss", "rss_bytes", "getloadavg"}
+
+
+def marks(decorators: list[ast.expr]) -> set[str]:
+    """The names of `pytest.mark.<name>` among decorators or a `pytestmark` value."""
+    found = set()
+    for node in decorators:
+        for inner in ast.walk(node):
+            if isinstance(inner, ast.Attribute) and isinstance(inner.value, ast.Attribute) \
+                    and inner.value.attr == "mark":
+                found.add(inner.attr)
+    return found
+
+
+def test_tests_that_measure_time_or_memory_are_perf_tests_left_out_of_make_test():
+    breaches = []
+    for path in sorted((ROOT / "tests").glob("test_*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        module_marks = set()
+        for node in tree.body:
+            if isinstance(node, ast.Assign) and any(getattr(target, "id", "") == "pytestmark" for target in node.targets):
+                module_marks |= marks([node.value])
+        for node in tree.body:
+            if not (isinstance(node, ast.FunctionDef) and node.name.startswith("test_")):
+                continue
+            used = {getattr(inner, "attr", None) or getattr(inner, "id", None) for inner in ast.walk(node)}
+            if used & MEASURES and "perf" not in module_marks | marks(node.decorator_list):
+                breaches.append(f"{path.name}::{node.name} measures {sorted(used & MEASURES)} but is not marked perf")
+    assert breaches == []
