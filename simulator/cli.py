@@ -23,6 +23,7 @@ from typing import Any, Callable, Sequence
 
 from .errors import ConfigError, SessionError, SimulatorError
 from .examples import example_names, load_example
+from .files import check_readable
 from .formatting import DEFAULT_DIGITS, describe, format_number, record_lines, running_product_line
 from .numbers import EMPTY, NOT_A_NUMBER, NumberError, parse_number, parse_whole
 from .session import Session, load
@@ -85,6 +86,8 @@ def _given(label: str):
     def parse(text: str) -> str:
         if not text.strip():
             raise argparse.ArgumentTypeError(f"{label} must not be empty")
+        if "\x00" in text:
+            raise argparse.ArgumentTypeError(f"{label} cannot contain a NUL character")
         return text
     return parse
 
@@ -319,8 +322,8 @@ def _open_app(argv: list[str], open_app: AppOpener | None) -> int:
     if args.example and args.example not in example_names():
         raise UsageError(f"there is no example {args.example!r}; the examples are: {', '.join(example_names())}")
     if args.session:
-        with open(args.session, "rb"):  # a missing or unreadable file is an error here, not in the app
-            pass
+        # A missing or unreadable file (or a FIFO, which would block) is an error here, not in the app.
+        check_readable(args.session, SessionError, "a session file")
     if open_app is None:
         raise UsageError(f"give a command: {', '.join(COMMANDS)} (see --help); the desktop app opens with "
                          "`backprop-sim` or `python -m ui`")

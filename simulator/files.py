@@ -55,3 +55,17 @@ def read_regular_file(path: str | Path, max_bytes: int, error: type[SimulatorErr
     if len(raw) > max_bytes:   # it grew while being read
         raise error(f"{name} is too large for {what} (the limit is {max_bytes // 2**20} MB)")
     return raw
+
+
+def check_readable(path: str | Path, error: type[SimulatorError], what: str) -> None:
+    """Refuse, as read_regular_file would, a path that cannot be read as a regular file, without reading it."""
+    path = check_path(path, error)
+    name = path.name or str(path)
+    try:
+        kind = not_regular(os.stat(path).st_mode)
+        if not kind:
+            os.close(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)))
+    except OSError as problem:
+        raise error(f"cannot read {name}: {problem.strerror or problem}") from None
+    if kind:
+        raise error(f"cannot read {name}: it is {kind}, not {what}")

@@ -614,7 +614,7 @@ def app_starts(monkeypatch):
 @pytest.mark.parametrize("argv, reason", [
     ([""], "session file must not be empty"), (["  "], "session file must not be empty"),
     (["--example", ""], "example name must not be empty"), (["--example", "nope"], "there is no example 'nope'"),
-    (["missing.json"], "missing.json: No such file or directory"), (["{folder}"], "Is a directory"),
+    (["missing.json"], "missing.json: No such file or directory"), (["{folder}"], "folder: it is a folder"),
     (["a.json", "--example", "xor"], "not both"), (["a.json", "b.json"], "unrecognized arguments: b.json"),
     (["--wobble"], "unrecognized arguments: --wobble"), (["--example"], "expected one argument"),
     (["train", "--example", ""], "example name must not be empty"),

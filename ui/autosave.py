@@ -15,8 +15,9 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from simulator.errors import SimulatorError
-from simulator.session import from_dict, write_atomically
+from simulator.errors import SessionError, SimulatorError
+from simulator.files import check_path, read_regular_file
+from simulator.session import MAX_SESSION_BYTES, from_dict, parse_json, write_atomically
 
 from .document import Change, Document
 
@@ -82,6 +83,7 @@ class Autosaver(QObject):
                   "path": str(document.path) if document.path else None,
                   "session": document.run.current_session().to_dict()}
         try:
+            check_path(self.path, SessionError, "write")
             self.path.parent.mkdir(parents=True, exist_ok=True)
             write_atomically(self.path, json.dumps(record, allow_nan=False, ensure_ascii=False))
         except (OSError, SimulatorError) as error:
@@ -104,8 +106,8 @@ class Autosaver(QObject):
 def read_recovery(path: Path) -> tuple[dict, str]:
     """The recovery record at `path` and a one-line description; raises SimulatorError if unusable."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"), parse_constant=float)
-    except (OSError, UnicodeDecodeError, ValueError) as error:
+        data = parse_json(read_regular_file(path, MAX_SESSION_BYTES, SessionError, "a recovery file").decode("utf-8"))
+    except (SimulatorError, UnicodeDecodeError) as error:
         raise SimulatorError(f"the recovery file cannot be read ({error})") from None
     if not isinstance(data, dict) or data.get("format") != RECOVERY_FORMAT or not isinstance(data.get("session"), dict):
         raise SimulatorError("the recovery file is not in a format this version reads")
