@@ -15,6 +15,7 @@ import pytest
 from simulator.dataset import load_csv, read_csv_text
 from simulator.errors import ConfigError, DatasetError, SessionError
 from simulator.examples import EXAMPLES_DIR, load_example
+from simulator.limits import MAX_CELL_MAGNITUDE, MAX_HIDDEN_LAYERS, MAX_LAYER_SIZE, MAX_PARAMETER_MAGNITUDE
 from simulator.session import FORMAT, load, loads
 from simulator.training import Training
 
@@ -261,6 +262,151 @@ def test_config_errors_name_the_setting():
                            ({"tolerance": -1.0}, "tolerance"), ({"epochs": True}, "epochs")]:
         with pytest.raises(ConfigError, match=words):
             session.training.with_changes(**changes)
+
+
+# -- hostile files: nothing escapes, nothing blocks, nothing is half-written -----------------------
+def _fifo(tmp_path: Path, name: str) -> Path:
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("this system has no named pipes")
+    path = tmp_path / name
+    os.mkfifo(path)
+    return path
+
+
+def test_a_fifo_is_refused_unread_as_a_session_or_a_csv(tmp_path):
+    with pytest.raises(SessionError, match=r"cannot read work.json: it is a named pipe \(FIFO\), not a session file"):
+        load(_fifo(tmp_path, "work.json"))
+    with pytest.raises(DatasetError, match=r"cannot read data.csv: it is a named pipe \(FIFO\), not a CSV file"):
+        load_csv(_fifo(tmp_path, "data.csv"))
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="no /dev/zero on this system")
+def test_a_device_is_refused_unread():
+    with pytest.raises(SessionError, match="cannot read zero: it is a device, not a session file"):
+        load("/dev/zero")
+    with pytest.raises(DatasetError, match="cannot read zero: it is a device, not a CSV file"):
+        load_csv("/dev/zero")
+
+
+def test_a_nul_in_a_path_is_a_message(tmp_path):
+    with pytest.raises(SessionError, match="a file name cannot contain a NUL character"):
+        load(tmp_path / "wo\x00rk.json")
+    with pytest.raises(DatasetError, match="a file name cannot contain a NUL character"):
+        load_csv(tmp_path / "da\x00ta.csv")
+    with pytest.raises(SessionError, match="cannot save 'work.json': a file name cannot contain a NUL character"):
+        load_example("xor").save(str(tmp_path / "\x00work.json"))
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("where", ["title", "description", "columns"])
+def test_an_unpaired_surrogate_is_refused_at_load_naming_the_field(regression_data, where):
+    def put(data):
+        if where == "columns":
+            data["dataset"]["columns"][0] = "cg\ud800pa"
+        else:
+            data[where] = "a \udfff b"
+    field = "dataset.columns[0]" if where == "columns" else where
+    message = refused(edited(regression_data, put), f"{field}: the text holds an unpaired surrogate (U+")
+    message.encode("utf-8")    # the message itself can be printed
+
+
+def test_a_surrogate_in_a_field_name_is_refused(regression_data):
+    refused(edited(regression_data, lambda d: d.__setitem__("\ud800", 1)), "a field name holds an unpaired surrogate")
+
+
+def test_a_paired_surrogate_escape_is_an_ordinary_character(regression_data):
+    text = json.dumps(edited(regression_data, lambda d: d.__setitem__("title", "\U0001F600 smile")))
+    assert "\\ud83d\\ude00" in text and loads(text).title == "\U0001F600 smile"
+
+
+def test_a_save_that_cannot_encode_its_text_leaves_the_file_and_no_temporary_file(tmp_path):
+    path = tmp_path / "work.json"
+    session = load_example("regression")
+    session.save(path)
+    before = path.read_bytes()
+    session.title = "broken \ud800 title"
+    with pytest.raises(SessionError, match=r"cannot save work.json: the text holds an unpaired surrogate \(U\+D800\)"):
+        session.save(path)
+    assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["work.json"]
+
+
+def test_a_save_interrupted_by_any_exception_removes_its_temporary_file(tmp_path, monkeypatch):
+    path = tmp_path / "work.json"
+    session = load_example("regression")
+    session.save(path)
+    before = path.read_bytes()
+
+    def interrupt(*args):
+        raise KeyboardInterrupt
+    monkeypatch.setattr("simulator.session.os.fsync", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        session.save(path)
+    assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["work.json"]
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="no symbolic links")
+def test_saving_through_a_symbolic_link_writes_the_file_it_points_to(tmp_path):
+    real_folder, link_folder = tmp_path / "real", tmp_path / "links"
+    real_folder.mkdir()
+    link_folder.mkdir()
+    target, link = real_folder / "work.json", link_folder / "work.json"
+    load_example("regression").save(target)
+    os.chmod(target, 0o640)
+    link.symlink_to(target)
+    session = load_example("regression")
+    session.title = "saved through the link"
+    session.save(link)
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert load(target).title == "saved through the link" and (target.stat().st_mode & 0o777) == 0o640
+    assert sorted(p.name for p in real_folder.iterdir()) == ["work.json"]
+    assert sorted(p.name for p in link_folder.iterdir()) == ["work.json"]
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="no symbolic links")
+def test_saving_through_a_dangling_link_creates_the_file_it_names(tmp_path):
+    target, link = tmp_path / "made.json", tmp_path / "link.json"
+    link.symlink_to(target)
+    load_example("xor").save(link)
+    assert link.is_symlink() and load(target).title == load_example("xor").title
+
+
+# -- the domain's limits: files accept what the app accepts ----------------------------------------
+def _layers(sizes: list[int]) -> list[dict]:
+    return [{"activation": "linear", "weights": [[0.1] * n_out] * n_in, "biases": [0.0] * n_out}
+            for n_in, n_out in zip(sizes, sizes[1:])]
+
+
+def test_a_file_with_more_hidden_layers_than_the_app_builds_is_refused(regression_data):
+    assert MAX_HIDDEN_LAYERS == 8
+    loads(json.dumps(edited(regression_data, lambda d: d["network"].__setitem__("layers", _layers([2] + [1] * 9)))))
+    refused(edited(regression_data, lambda d: d["network"].__setitem__("layers", _layers([2] + [1] * 10))),
+            "network.layers: 9 hidden layers; the limit is 8")
+
+
+def test_a_file_with_a_larger_hidden_layer_than_the_app_builds_is_refused(regression_data):
+    assert MAX_LAYER_SIZE == 64
+    loads(json.dumps(edited(regression_data, lambda d: d["network"].__setitem__("layers", _layers([2, 64, 1])))))
+    refused(edited(regression_data, lambda d: d["network"].__setitem__("layers", _layers([2, 3, 65, 1]))),
+            "network.layers[1]: 65 neurons; a hidden layer can have at most 64")
+
+
+def test_a_cell_beyond_the_apps_limit_is_refused_in_a_file_and_a_csv(regression_data):
+    assert MAX_CELL_MAGNITUDE == 1e12
+    loads(json.dumps(edited(regression_data, lambda d: d["dataset"]["rows"][1].__setitem__(0, -1e12))))
+    refused(edited(regression_data, lambda d: d["dataset"]["rows"][1].__setitem__(0, -1.5e12)),
+            "dataset.rows[1][0] (column 'cgpa'): -1.5e+12 is beyond the limit of ±1e+12 for a cell")
+    assert read_csv_text("a,y\n1e12,1\n").rows[0, 0] == 1e12
+    with pytest.raises(DatasetError, match=r"line 2 \(row 1\), column 'a': 2e12 is beyond the limit of ±1e\+12"):
+        read_csv_text("a,y\n2e12,1\n")
+
+
+def test_a_weight_beyond_the_typing_limit_still_opens(regression_data, tmp_path):
+    """Training and initialisation move weights past what may be typed; what Save wrote must open again."""
+    assert MAX_PARAMETER_MAGNITUDE == 1e6
+    session = loads(json.dumps(edited(regression_data,
+                                      lambda d: d["network"]["layers"][0]["weights"][0].__setitem__(0, 1e200))))
+    session.save(tmp_path / "trained.json")
+    assert load(tmp_path / "trained.json").network.get("w111") == 1e200
 
 
 # -- no Qt -----------------------------------------------------------------------------------------
