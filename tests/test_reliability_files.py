@@ -15,10 +15,13 @@ import numpy as np
 import pytest
 from PySide6.QtWidgets import QMessageBox
 
+from simulator import cli
 from simulator.examples import load_example
 from simulator.session import load
 from ui.autosave import (DEFAULT_INTERVAL_MS, RECOVERY_FORMAT, Autosaver, interval_from_env, offer_recovery,
                          read_recovery)
+
+from helpers import snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -344,3 +347,128 @@ def test_an_unwritable_data_folder_gives_a_message_not_a_crash(tmp_path):
     report = json.loads(result.stdout.splitlines()[-1])
     assert report["status"].startswith("Autosave failed: cannot write") and "recovery.json" in report["status"]
     assert report["w111"] == 0.375
+
+
+# -- hostile files: a message and an unchanged state, through the window, the CLI and autosave -----
+def _hostile_session(tmp_path: Path, case: str) -> Path:
+    path = tmp_path / "hostile.json"
+    if case == "fifo":
+        if not hasattr(os, "mkfifo"):
+            pytest.skip("this system has no named pipes")
+        os.mkfifo(path)
+        return path
+    if case == "nul":
+        return tmp_path / "host\x00ile.json"
+    text = json.dumps(load_example("regression").to_dict(), indent=2)
+    weights = '"weights": [\n          [\n            0.1'
+    assert weights in text
+    text = {
+        "5,001 digits": lambda: text.replace(weights, weights[:-3] + "9" * 5001, 1),
+        "10**400": lambda: text.replace(weights, weights[:-3] + str(10 ** 400), 1),
+        "1e400": lambda: text.replace(weights, weights[:-3] + "1e400", 1),
+        "surrogate": lambda: text.replace('"title": "', '"title": "\\ud800', 1),
+    }[case]()
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+HOSTILE_SESSIONS = {
+    "fifo": "cannot read hostile.json: it is a named pipe (FIFO), not a session file",
+    "nul": "a file name cannot contain a NUL character",
+    "5,001 digits": "network.layers[0].weights[0][0]: a number of 5,001 digits is too large to represent",
+    "10**400": "network.layers[0].weights[0][0]: a number of 401 digits is too large to represent",
+    "1e400": "network.layers[0].weights[0][0]: 1e400 is too large to represent",
+    "surrogate": "title: the text holds an unpaired surrogate (U+D800), which is not a character",
+}
+
+
+@pytest.mark.parametrize("case", HOSTILE_SESSIONS)
+def test_a_hostile_session_file_is_refused_by_the_window_with_the_state_unchanged(window, dialogs, tmp_path, case):
+    path = _hostile_session(tmp_path, case)
+    window.document.edit_parameter("w111", 0.5)
+    before = snapshot(window.document)
+    assert not window.open_path(str(path), asked=True)
+    (message,) = dialogs.texts("warning")
+    assert HOSTILE_SESSIONS[case] in message
+    assert snapshot(window.document) == before and window.document.path is None
+
+
+@pytest.mark.parametrize("case", HOSTILE_SESSIONS)
+@pytest.mark.parametrize("command", ["train", "trace"])
+def test_a_hostile_session_file_is_one_line_on_the_command_line(capsys, tmp_path, case, command):
+    path = _hostile_session(tmp_path, case)
+    assert cli.main([command, "--session", str(path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "Traceback" not in captured.err
+    (line,) = captured.err.strip().splitlines()
+    reason = ("session file cannot contain a NUL character" if case == "nul" else HOSTILE_SESSIONS[case])
+    assert line.startswith("backprop-sim: error:") and reason in line
+
+
+def test_the_app_started_on_a_fifo_says_so_at_once(capsys, tmp_path):
+    path = _hostile_session(tmp_path, "fifo")
+    assert cli.main([str(path)]) == 2
+    assert HOSTILE_SESSIONS["fifo"] in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("case", ["fifo", "nul"])
+def test_a_csv_that_is_a_fifo_or_has_a_nul_in_its_name_is_refused_by_import(qtbot, window, tmp_path, case):
+    if case == "fifo":
+        path = _hostile_session(tmp_path, "fifo").rename(tmp_path / "data.csv")
+        reason = "cannot read data.csv: it is a named pipe (FIFO), not a CSV file"
+    else:
+        path, reason = tmp_path / "da\x00ta.csv", "a file name cannot contain a NUL character"
+    before = snapshot(window.document)
+    dialog = window.dataset_panel.import_csv(path)
+    qtbot.addWidget(dialog)
+    assert reason in dialog.error_text()
+    dialog.accept()
+    assert snapshot(window.document) == before
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="no symbolic links")
+def test_saving_through_a_symbolic_link_keeps_the_link(window, tmp_path):
+    (tmp_path / "real").mkdir()
+    target, link = tmp_path / "real" / "work.json", tmp_path / "work.json"
+    load_example("xor").save(target)
+    link.symlink_to(target)
+    assert window.open_path(str(link), asked=True)
+    window.document.edit_parameter("w111", 0.5)
+    assert window.save_to(str(link))
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert load(target).network.get("w111") == 0.5
+    assert leftovers(tmp_path) == [] and leftovers(tmp_path / "real") == []
+
+
+def test_a_save_of_text_that_cannot_be_encoded_says_so_and_writes_nothing(window, dialogs, tmp_path):
+    path = tmp_path / "work.json"
+    assert window.save_to(str(path))
+    before = path.read_bytes()
+    window.document.session.title = "lone \ud800 half"     # no editor types one; a save must still not half-write
+    window.document.edit_parameter("w111", 0.5)
+    assert not window.save_to(str(path))
+    (message,) = dialogs.texts("critical")
+    assert "unpaired surrogate (U+D800)" in message and "work.json" in message
+    assert path.read_bytes() == before and leftovers(tmp_path) == [] and window.document.modified
+
+
+def test_an_autosave_that_cannot_encode_says_so_once_and_leaves_no_temporary_file(qtbot, window, tmp_path):
+    folder = tmp_path / "data"
+    saver = Autosaver(window.document, folder / "recovery.json", interval_ms=10, parent=window)
+    messages = []
+    saver.message.connect(messages.append)
+    window.document.session.title = "lone \udfff half"
+    window.document.edit_parameter("w111", 0.25)
+    assert not saver.autosave() and not saver.autosave()
+    assert len(messages) == 1 and "unpaired surrogate (U+DFFF)" in messages[0]
+    assert not (folder / "recovery.json").exists() and leftovers(folder) == []
+
+
+def test_an_autosave_path_with_a_nul_is_a_message(window, tmp_path):
+    saver = Autosaver(window.document, tmp_path / "da\x00ta" / "recovery.json", parent=window)
+    messages = []
+    saver.message.connect(messages.append)
+    window.document.edit_parameter("w111", 0.25)
+    assert not saver.autosave()
+    assert len(messages) == 1 and "a file name cannot contain a NUL character" in messages[0]
+    assert list(tmp_path.iterdir()) == []
