@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from .errors import ConfigError
+from .numbers import NOT_A_NUMBER, NumberError, parse_number
 from .session import Session
 from .training import Training
 
@@ -31,10 +32,12 @@ def parse_rates(text: str) -> list[float]:
     rates = []
     for part in parts:
         try:
-            rate = float(part.replace("\u2212", "-"))
-        except ValueError:
-            raise ConfigError(f"learning rates: {part!r} is not a number") from None
-        if not math.isfinite(rate) or rate <= 0:
+            rate = parse_number(part)
+        except NumberError as error:
+            if error.reason == NOT_A_NUMBER:
+                raise ConfigError(f"learning rates: {part!r} is not a number") from None
+            raise ConfigError(f"learning rates: {part} must be a finite number greater than 0") from None
+        if rate <= 0:
             raise ConfigError(f"learning rates: {part} must be a finite number greater than 0")
         if rate in rates:
             raise ConfigError(f"learning rates: {part} is listed twice")

@@ -94,3 +94,10 @@ def test_whole_numbers_on_the_command_line_take_the_same_signs():
 def test_a_csv_written_with_typographic_minus_signs_loads():
     dataset = read_csv_text("x,y\n\u22121.5,2\n3,\u22124e\u22121\n")
     assert dataset.rows.tolist() == [[-1.5, 2.0], [3.0, -0.4]] and all(map(math.isfinite, dataset.rows.ravel()))
+
+
+@pytest.mark.parametrize("text, value", ACCEPTED)
+def test_the_learning_rate_labs_list_reads_numbers_alike(text, value):
+    from simulator.lr_lab import parse_rates
+
+    assert parse_rates(f"0.25; {text}") == [0.25, value]
