@@ -472,3 +472,22 @@ def test_an_autosave_path_with_a_nul_is_a_message(window, tmp_path):
     assert not saver.autosave()
     assert len(messages) == 1 and "a file name cannot contain a NUL character" in messages[0]
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("argv", [["train", "--example", "xor", "--save", "out\x00.json"],
+                                  ["trace", "--example", "xor", "--html", "out\x00.html"], ["wo\x00rk.json"]])
+def test_a_nul_in_a_file_name_on_the_command_line_is_a_usage_error(capsys, tmp_path, monkeypatch, argv):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(argv) == 2
+    captured = capsys.readouterr()
+    (line,) = captured.err.strip().splitlines()
+    assert "cannot contain a NUL character" in line and "Traceback" not in captured.err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_saving_to_a_name_with_a_nul_from_the_window_says_so(window, dialogs, tmp_path):
+    window.document.edit_parameter("w111", 0.5)
+    assert not window.save_to(str(tmp_path / "wo\x00rk.json"))
+    (message,) = dialogs.texts("critical")
+    assert "a file name cannot contain a NUL character" in message
+    assert window.document.modified and window.document.path is None and list(tmp_path.iterdir()) == []
