@@ -104,11 +104,12 @@ class Run:
 
     def set_parameter(self, name: str, value: float) -> "Run":
         """Set a weight or bias. Before the first update it is a starting parameter: returns a new run
-        from the edited session. Later it sets the live value only: returns this run."""
+        from the edited session. Later (or once training has stopped, even on its first sample) it sets
+        the live value only: returns this run."""
         network = self.training.network
         ref = network.resolve(name)
         number = _checked(ref.name, value, MAX_PARAMETER_MAGNITUDE)
-        if self.training.at_start:
+        if self.training.at_start and not self.training.finished:
             start = self.session.network.copy()
             start.set(ref, number)
             return Run(replace(self.session, network=start))

@@ -190,7 +190,7 @@ def test_a_long_session_through_the_window_ends_with_the_engines_numbers(qtbot, 
         assert got[key] == expected[key], key
     assert np.isfinite(got["parameters"]).all()
     assert saved == expected_saved                       # every save, byte for byte
-    assert json.loads(saved[-1])["network"] == expected_doc.session.to_dict()["network"]
+    assert json.loads(saved[-1])["network"] == expected_doc.run.current_session().to_dict()["network"]
 
 
 @pytest.mark.soak
