@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from simulator.examples import load_example
 from simulator.loss_log import PENDING_LIMIT, LossLog
 from simulator.timeline import Timeline
+from ui.document import Change
 from ui.document import Document
 from ui.loss_plot import LossPlotPanel
 
@@ -146,18 +147,18 @@ def test_the_loss_plot_draws_the_logs_without_copying_them(qtbot):
     panel = LossPlotPanel(doc)
     qtbot.addWidget(panel)
     doc.training.history.extend(np.linspace(3.0, 1.0, 5000))
-    doc.history_changed.emit()
+    doc.changed.emit(Change.HISTORY)
     x, y = panel.curve_data()
     assert np.shares_memory(y, doc.training.history.values) and y.tolist() == doc.training.history
     assert x.dtype.itemsize == 4 and x.tolist() == list(range(1, 5001))   # whole epochs, 4 bytes each
     panel.samples_box.setChecked(True)
     doc.training.sample_losses.extend(np.linspace(3.0, 1.0, 20_000))
-    doc.history_changed.emit()
+    doc.changed.emit(Change.HISTORY)
     assert np.shares_memory(panel.sample_curve.yData, doc.training.sample_losses.values)
     np.testing.assert_array_equal(panel.sample_curve.xData, np.arange(1, 20_001) / 4)
     doc.training.history.truncate(2)            # going back: the same log, shorter
     doc.training.history.append(9.0)
-    doc.history_changed.emit()
+    doc.changed.emit(Change.HISTORY)
     assert panel.curve_data()[1].tolist() == [3.0, doc.training.history[1], 9.0]
     panel.samples_box.setChecked(False)         # a hidden curve lets go of the losses
     assert panel.sample_curve.yData is None

@@ -10,6 +10,7 @@ from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
 
 from simulator.formatting import format_number
+from ui.document import Change
 from ui.loss_plot import RANGE_STEPS, grown_range, step_up
 from ui.size_gate import SizeGate
 
@@ -24,7 +25,7 @@ def feed(window, losses) -> None:
     for loss in losses:
         training.sample_losses.extend([loss] * training.n_samples)
         training.history.append(loss)
-    window.document.history_changed.emit()
+    window.document.changed.emit(Change.HISTORY)
 
 
 def assert_shows(view, x_range, y_range) -> None:
@@ -90,7 +91,7 @@ def test_a_real_run_steps_and_fits_when_paused(qtbot, window):
     plot, view, document = window.loss_plot, view_box(window), window.document
     document.edit_config(epochs=10_000_000)
     frames = []
-    document.history_changed.connect(lambda: frames.append((plot.stepping, tuple(view.viewRange()[0]))))
+    document.changed.connect(lambda change: change & Change.HISTORY and frames.append((plot.stepping, tuple(view.viewRange()[0]))))
     qtbot.keyClick(window, Qt.Key.Key_F5, Qt.KeyboardModifier.ControlModifier)   # Run to End
     qtbot.waitUntil(lambda: len(frames) >= 20, timeout=30000)
     window.controller.pause()
@@ -242,7 +243,7 @@ def test_inspector_lays_out_its_hint_once_during_a_run(qtbot, window):
     document.edit_config(epochs=10_000_000)
     formula = window.inspector.browser.document()
     revisions = []
-    document.history_changed.connect(lambda: revisions.append(formula.revision()))
+    document.changed.connect(lambda change: change & Change.HISTORY and revisions.append(formula.revision()))
     window.controller.run_to_end()
     qtbot.waitUntil(lambda: len(revisions) >= 5, timeout=30000)
     window.controller.pause()
