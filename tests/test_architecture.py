@@ -147,6 +147,19 @@ def test_every_engine_module_imports_and_trains_with_qt_pyqtgraph_the_ui_and_pyt
     assert int(result.stdout) >= len([path for path in engine_files() if path.stem not in ("__init__", "__main__")])
 
 
+# -- the document and the controller ---------------------------------------------------------------
+#: The UI modules each may import: the document none, the controller the document only; no views.
+MODEL_LAYER = {"ui/document.py": set(), "ui/controller.py": {"ui.document"}}
+
+
+def test_the_document_and_the_controller_import_no_view():
+    breaches = [f"{name}:{line} imports {module}" for name, allowed in MODEL_LAYER.items()
+                for module, line, _ in imports(ROOT / name)
+                if (module == "ui" or module.startswith("ui.") or module.partition(".")[0] == "pyqtgraph")
+                and module not in allowed]
+    assert breaches == []
+
+
 # -- graph items -----------------------------------------------------------------------------------
 def item_files() -> list[Path]:
     files = sorted(GRAPH.glob("*_item.py"))
