@@ -320,12 +320,3 @@ def test_compare_without_torch_explains_how_to_install_it(window, qtbot, monkeyp
     assert "compare" not in window.learn_tools.dialogs
     [text] = dialogs.texts("information")
     assert "make reference" in text and "pip install -e '.[reference]'" in text
-
-
-def test_simulator_does_not_import_torch():
-    import subprocess
-    import sys
-
-    code = ("import sys, simulator.reference, simulator.lr_lab, simulator.analysis\n"
-            "assert 'torch' not in sys.modules\n")
-    subprocess.run([sys.executable, "-c", code], check=True)
