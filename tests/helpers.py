@@ -28,6 +28,12 @@ def open_window(qtbot, session: Session):
     return window
 
 
+def press(qtbot, window, key, modifier=Qt.KeyboardModifier.NoModifier, times: int = 1) -> None:
+    """Press `key` (with `modifier`) on the window `times` times, as a user would."""
+    for _ in range(times):
+        qtbot.keyClick(window, key, modifier)
+
+
 def run_to_end(qtbot, window, timeout: int = 20_000) -> None:
     """Run to End from the window's action and wait until training has finished and stopped."""
     window.window_actions.run_to_end.trigger()

@@ -13,15 +13,10 @@ from simulator.formatting import describe, format_number
 from simulator.session import load
 from ui.main_window import MainWindow
 
-from helpers import parameters
+from helpers import parameters, press
 
 F10, F11, F5 = Qt.Key.Key_F10, Qt.Key.Key_F11, Qt.Key.Key_F5
 CTRL, SHIFT = Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.ShiftModifier
-
-
-def press(qtbot, window, key, modifier=Qt.KeyboardModifier.NoModifier, times: int = 1) -> None:
-    for _ in range(times):
-        qtbot.keyClick(window, key, modifier)
 
 
 # -- stepping ------------------------------------------------------------------------------------

@@ -10,15 +10,11 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from helpers import parameters
+from helpers import parameters, press
 
 F10, F11, F2 = Qt.Key.Key_F10, Qt.Key.Key_F11, Qt.Key.Key_F2
 CTRL, SHIFT = Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.ShiftModifier
 READY = "Epoch 1 of 5 · sample 1 of 4 · Ready"
-
-
-def press(qtbot, window, key, modifier=Qt.KeyboardModifier.NoModifier) -> None:
-    qtbot.keyClick(window, key, modifier)
 
 
 def shown_on(qtbot, item, *lines: str) -> None:
