@@ -63,8 +63,9 @@ def parse_number(text: str) -> float:
     except ValueError:
         # float() reads exactly the spellings above but the other minus signs, plus the words nan and
         # inf(inity), refused below.
+        cleaned = _cleaned(text)
         try:
-            value = float(_cleaned(text))
+            value = float(cleaned)
         except ValueError:
             raise NumberError(NOT_A_NUMBER, str(text).strip()) from None
     if math.isfinite(value):
