@@ -10,7 +10,7 @@ from PySide6.QtWidgets import (QGraphicsItem, QGraphicsSceneHoverEvent, QGraphic
                                QWidget)
 
 from simulator.formatting import format_number
-from simulator.notation import bias_name
+from simulator.notation import bias_name, subscripted
 from . import style
 from .item_state import NeuronState
 from .label_item import LabelItem
@@ -68,7 +68,7 @@ class NeuronItem(QGraphicsItem):
     def set_state(self, state: NeuronState) -> None:
         """Show `state`: the name, the highlight and the labels' texts."""
         self._state = state
-        self.name = style.subscripted(state.label)
+        self.name = subscripted(state.label)
         self.highlighted = state.highlighted
         if self.is_input:
             self._show_input(state)

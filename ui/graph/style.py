@@ -7,7 +7,6 @@ from functools import cache
 from PySide6.QtGui import QColor, QFont, QFontMetricsF
 
 from simulator.formatting import format_number
-from simulator.notation import subscripted  # noqa: F401  (the items' one subscript rule, simulator.notation's)
 
 POSITIVE = QColor("#0072B2")        # blue: positive weight
 NEGATIVE = QColor("#D55E00")        # vermillion: negative weight
