@@ -91,13 +91,14 @@ class Dataset:
 
     @property
     def X(self) -> np.ndarray:
-        """Inputs: (n, n_inputs)."""
-        return self.rows[:, self._indices(self.inputs)]
+        """Inputs: (n, n_inputs), row by row in memory (a batch takes rows: from a column-ordered
+        array, numpy's `take` into a buffer copied the whole array for every batch)."""
+        return np.ascontiguousarray(self.rows[:, self._indices(self.inputs)])
 
     @property
     def Y(self) -> np.ndarray:
-        """Targets: (n, n_targets)."""
-        return self.rows[:, self._indices(self.targets)]
+        """Targets: (n, n_targets), row by row in memory (see `X`)."""
+        return np.ascontiguousarray(self.rows[:, self._indices(self.targets)])
 
     def check_binary_targets(self) -> None:
         """Binary cross-entropy needs every target in [0, 1]."""
