@@ -181,3 +181,29 @@ def test_end_means_the_whole_batch_with_its_epochs_end():
     go_to(stepper, timeline, (batches_per_epoch(training) - 1, END))
     assert stepper.current.kind == "epoch" and stepper.revealed_count == len(stepper.records)
     assert len(stepper.records) == 5 * PER_SAMPLE + UPDATES + 1
+
+
+def test_ctrl_f10_after_run_to_end_on_a_large_full_batch_makes_only_the_records_shown(qtbot, made):
+    from PySide6.QtCore import Qt
+
+    from helpers import open_window, run_to_end as run_window_to_end, settle
+    from simulator.examples import load_example
+    from simulator.session import Session
+    base = load_example("regression")
+    rng = np.random.default_rng(1)
+    X = rng.uniform(0, 1, size=(20_000, 2))
+    dataset = Dataset(list(base.dataset.columns), np.hstack([X, X.sum(axis=1, keepdims=True)]),
+                      list(base.dataset.inputs), list(base.dataset.targets))
+    session = Session(base.network, "mse", base.training.with_changes(batch_size=0, epochs=2), dataset, title="large")
+    window = open_window(qtbot, session)
+    run_window_to_end(qtbot, window)
+    settle(window.view)
+    made[0] = 0
+    qtbot.keyClick(window, Qt.Key.Key_F10, Qt.KeyboardModifier.ControlModifier)
+    settle(window.view)
+    assert window.document.stepper.current.kind == "epoch" and len(window.document.stepper.records) > 1_000_000
+    qtbot.keyClick(window, Qt.Key.Key_F10, Qt.KeyboardModifier.ControlModifier)   # the last update
+    settle(window.view)
+    assert window.document.stepper.current.kind == "update"
+    assert window.document.stepper.current.parameter in window.inspector.plain_text()
+    assert made[0] <= 2 * BOUND
