@@ -201,7 +201,7 @@ class Stepper:
                                            training.status, training.message)
         elif training.epoch != epoch_before:
             count = training.n_samples
-            losses = tuple(training.sample_losses[-count:])
+            losses = tuple(training.sample_losses[-count:].tolist())
             self.records.end = EpochRecord(epoch_before + 1, count, losses, training.history[-1],
                                            training.status, training.message)
 
@@ -457,7 +457,7 @@ def _update_records(training: Training, batch: BatchResult) -> list[UpdateRecord
     records = []
     rate = training.config.learning_rate
     last_sample = batch.start + len(batch.indices)
-    rows = tuple(int(index) + 1 for index in batch.indices)
+    rows = tuple((batch.indices + 1).tolist())
     bwd = batch.backward
     # Per layer: old, gradient and new values as lists of floats, (weights, biases) each.
     tables = [((layer.weights.tolist(), layer.biases.tolist()), (bwd.grad_weights[index].tolist(),
