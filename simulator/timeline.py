@@ -7,9 +7,11 @@ after a snapshot can be reproduced exactly by restoring the snapshot and replayi
 Memory stays bounded: every state of the most recent `recent` batches is kept, and at most
 `checkpoints` thinned snapshots further back (every other one is dropped when there are too many).
 
-An edit (a parameter, a data cell, a setting, the structure) cannot be replayed. The timeline notices
-one when the state no longer matches its newest snapshot and starts again from there: that state
-becomes `base`, the earliest one it can go back to.
+The training tells the timeline whenever it moves on (`Training.listeners`), so nothing has to ask it
+to look. An edit (a parameter, a data cell, a setting, the structure) cannot be replayed: the one owner
+of the run (`simulator.run.Run`) calls `rebase` after each, and the edited state becomes `base`, the
+earliest one Step Back reaches. (`observe` also notices an edit made behind the owner's back, by
+comparing the state with the newest snapshot.)
 """
 
 from __future__ import annotations
@@ -98,6 +100,7 @@ class Timeline:
         self.snapshots: dict[int, Snapshot] = {}
         self.base = 0
         self.rebase()
+        training.listeners.append(self._moved)
 
     def __repr__(self) -> str:
         return f"Timeline(base={self.base}, newest={self.newest}, snapshots={len(self.snapshots)})"
@@ -135,6 +138,12 @@ class Timeline:
         self.rebase()
         return False
 
+    def _moved(self) -> None:
+        """The training committed batches: keep the state it reached (told by the training itself)."""
+        index = batch_index(self.training)
+        if index > self.newest:
+            self._add(index)
+
     def _add(self, index: int) -> None:
         self.snapshots[index] = Snapshot.of(self.training)
         self._thin(index)
@@ -162,8 +171,7 @@ class Timeline:
         if index > start:
             # The fast path gives the same numbers as stepping, and a gap between snapshots is what a
             # run did between two looks (up to a slice of Run to End): replayed at the run's speed.
-            self.training.run(max_steps=index - start)
-            self._add(index)
+            self.training.run(max_steps=index - start)     # the training tells `_moved`, which keeps it
 
 
 # -- stepping back with the phase stepper -------------------------------------------------------

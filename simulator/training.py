@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, asdict, field, replace
+from typing import Callable
 
 import numpy as np
 
@@ -151,6 +152,9 @@ class Training:
             self.dataset.check_binary_targets()
         self._check_shapes()
         self.initial_state = self.network.state()
+        #: Called (with no arguments) after the training moved on: a committed batch, or a stretch of the
+        #: fast path. The step-back timeline listens, so it never has to be asked to look.
+        self.listeners: list[Callable[[], None]] = []
         self.reset()
 
     def _check_shapes(self) -> None:
@@ -329,8 +333,17 @@ class Training:
         """Apply a computed batch: move every parameter at once, record losses, handle the epoch's end.
 
         A non-finite loss or parameter stops training with status `diverged`; the parameters keep
-        their values from before this step (the last finite state).
+        their values from before this step (the last finite state). The listeners are told.
         """
+        self._apply(result)
+        self._moved()
+
+    def _moved(self) -> None:
+        for listener in self.listeners:
+            listener()
+
+    def _apply(self, result: BatchResult) -> None:
+        """`commit` without telling the listeners (the fast path tells them once per call)."""
         if (result.epoch, result.start) != (self.epoch, self.position):
             raise ConfigError("this step was computed for another position; compute it again")
         problem = self._non_finite(result)
@@ -414,8 +427,9 @@ class Training:
             return self._run_kernel(kernel, max_steps)
         steps = 0
         while not self.finished and (max_steps is None or steps < max_steps):
-            self.commit(self._buffered_batch())     # no result escapes: the buffers can be reused
+            self._apply(self._buffered_batch())     # no result escapes: the buffers can be reused
             steps += 1
+        self._moved()
         return self.status
 
     def _run_kernel(self, kernel: Kernel, max_steps: int | None) -> str:
@@ -465,7 +479,8 @@ class Training:
                 self._end_epoch(np.array(parameters))
         self.network.set_flat_parameters(np.array(parameters))
         if diverged:
-            self.commit(self.compute_batch())
+            self._apply(self.compute_batch())
+        self._moved()
         return self.status
 
     def summary(self) -> dict:

@@ -148,7 +148,6 @@ class Document(QObject):
 
     # -- moving training (not undoable: Step Back and Reset go back) ----------------------------------
     def _moved(self, records: list[Record], trained: bool = False) -> None:
-        self.run.timeline.observe()
         change = Change.RECORDS | Change.POSITION
         if trained or any(record.kind in ("update", "epoch") for record in records):
             change |= Change.PARAMETERS | Change.HISTORY
@@ -158,14 +157,12 @@ class Document(QObject):
 
     def step(self, granularity: str) -> list[Record]:
         """Reveal the next factor, phase, sample or epoch of training (applying updates as they come)."""
-        self.run.timeline.observe()
         records = self.run.stepper.step(granularity)
         self._moved(records)
         return records
 
     def finish_batch(self) -> list[Record]:
         """Reveal the rest of the batch under way, applying it."""
-        self.run.timeline.observe()
         records = self.run.stepper.finish_batch()
         self._moved(records)
         return records
@@ -174,7 +171,6 @@ class Document(QObject):
         """Train on the fast path for about `seconds`: finish the batch on show, then whole steps."""
         training = self.training
         before = (training.epoch, training.position, training.status)
-        self.run.timeline.observe()
         records = self.run.stepper.finish_batch()
         deadline = time.perf_counter() + seconds
         while not training.finished and (start := time.perf_counter()) < deadline:
@@ -191,7 +187,6 @@ class Document(QObject):
 
     def step_back(self, granularity: str) -> bool:
         """Back one step at `granularity` to where a step could have stopped; False at the earliest one."""
-        self.run.timeline.observe()
         target = back_target(self.stepper, self.timeline, granularity)
         if target is None:
             return False
@@ -201,7 +196,6 @@ class Document(QObject):
 
     def back_to_start(self) -> bool:
         """Back to the start of training, or to the last edit if there was one since."""
-        self.run.timeline.observe()
         if back_target(self.stepper, self.timeline, "factor") is None:
             return False
         go_to(self.stepper, self.timeline, (self.timeline.base, 0))
