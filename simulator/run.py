@@ -124,7 +124,7 @@ class Run:
         number = _checked(where, value, MAX_CELL_MAGNITUDE)
         if self.training.loss.needs_probabilities and dataset.columns[column] in dataset.targets \
                 and not 0 <= number <= 1:
-            raise ConfigError(f"{where}: binary cross-entropy needs targets between 0 and 1")
+            raise ConfigError(f"{where}: {self.training.loss.title} needs targets between 0 and 1")
         dataset = dataset.copy()
         dataset.set_cell(row, column, number)
         self.session = replace(self.session, dataset=dataset)
