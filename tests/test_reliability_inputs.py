@@ -26,7 +26,7 @@ import simulator.session as session_module
 from simulator import cli
 from simulator.errors import ConfigError, SimulatorError
 from simulator.examples import load_example
-from ui import app
+from ui import app, launcher
 from ui.csv_import_dialog import CsvImportDialog
 from ui.document import Document
 from ui.parsing import parse_float
@@ -611,6 +611,11 @@ def app_starts(monkeypatch):
     return calls
 
 
+def test_the_app_starts_for_good_arguments(app_starts, tmp_path):
+    """The fixture sees a start: the refusals below are refusals, not a launcher that never starts."""
+    assert launcher.main(["--example", "xor"]) == 0 and app_starts == [None]
+
+
 @pytest.mark.parametrize("argv, reason", [
     ([""], "session file must not be empty"), (["  "], "session file must not be empty"),
     (["--example", ""], "example name must not be empty"), (["--example", "nope"], "there is no example 'nope'"),
@@ -626,7 +631,7 @@ def test_app_command_line_refuses_before_starting(capsys, tmp_path, monkeypatch,
     monkeypatch.chdir(tmp_path)
     (tmp_path / "folder").mkdir()
     argv = [str(tmp_path / "folder") if arg == "{folder}" else arg for arg in argv]
-    assert cli.main(argv) == 2
+    assert launcher.main(argv) == 2             # what `backprop-sim` runs: it would open the app
     assert reason in _one_error_line(capsys) and app_starts == []
 
 
@@ -644,7 +649,7 @@ START_ON = """
 import json, sys
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
-from ui import app
+from ui import app, launcher
 from ui.main_window import MainWindow
 qapp = QApplication(sys.argv[:1])
 warnings = []
