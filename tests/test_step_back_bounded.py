@@ -207,3 +207,32 @@ def test_ctrl_f10_after_run_to_end_on_a_large_full_batch_makes_only_the_records_
     assert window.document.stepper.current.kind == "update"
     assert window.document.stepper.current.parameter in window.inspector.plain_text()
     assert made[0] <= 2 * BOUND
+
+
+@pytest.mark.parametrize("finish", ["step out", "run to end"])
+def test_finishing_a_large_full_batch_in_the_window_makes_only_the_records_shown(qtbot, made, finish):
+    """Shift+F11 or Ctrl+F5 in the middle of a full batch of 20,000 rows applies it without making the
+    records of every row (about a million)."""
+    from PySide6.QtCore import Qt
+
+    from helpers import open_window, run_to_end as run_window_to_end, settle
+    from simulator.examples import load_example
+    from simulator.session import Session
+    base = load_example("regression")
+    X = np.random.default_rng(2).uniform(0, 1, size=(20_000, 2))
+    dataset = Dataset(list(base.dataset.columns), np.hstack([X, X.sum(axis=1, keepdims=True)]),
+                      list(base.dataset.inputs), list(base.dataset.targets))
+    session = Session(base.network, "mse", base.training.with_changes(batch_size=0, epochs=2), dataset, title="large")
+    window = open_window(qtbot, session)
+    window.controller.step("factor")                    # into the first batch: its first forward record
+    settle(window.view)
+    assert window.document.stepper.mid_batch
+    made[0] = 0
+    if finish == "step out":
+        qtbot.keyClick(window, Qt.Key.Key_F11, Qt.KeyboardModifier.ShiftModifier)
+        assert window.document.training.epoch == 1 and not window.document.stepper.mid_batch
+    else:
+        run_window_to_end(qtbot, window)
+        assert window.document.training.epoch == 2
+    settle(window.view)
+    assert made[0] <= 2 * BOUND

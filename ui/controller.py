@@ -7,6 +7,7 @@ of work per tick, so the window never freezes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -128,7 +129,7 @@ class Controller(QObject):
         index = GRANULARITIES.index(self.granularity)
         return self.step(GRANULARITIES[max(index - 1, 0)])
 
-    def step_out(self) -> list[Record]:
+    def step_out(self) -> Sequence[Record]:
         """Finish the current sample (its update included); Shift+F11."""
         self.pause()
         if self.document.stepper.mid_batch:

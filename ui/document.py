@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import enum
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
@@ -147,9 +148,9 @@ class Document(QObject):
         self._emit(Change.DISPLAY)
 
     # -- moving training (not undoable: Step Back and Reset go back) ----------------------------------
-    def _moved(self, records: list[Record], trained: bool = False) -> None:
+    def _moved(self, trained: bool) -> None:
         change = Change.RECORDS | Change.POSITION
-        if trained or any(record.kind in ("update", "epoch") for record in records):
+        if trained:
             change |= Change.PARAMETERS | Change.HISTORY
         self._emit(change)
         if change & Change.PARAMETERS:
@@ -158,20 +159,25 @@ class Document(QObject):
     def step(self, granularity: str) -> list[Record]:
         """Reveal the next factor, phase, sample or epoch of training (applying updates as they come)."""
         records = self.run.stepper.step(granularity)
-        self._moved(records)
+        self._moved(any(record.kind in ("update", "epoch") for record in records))
         return records
 
-    def finish_batch(self) -> list[Record]:
-        """Reveal the rest of the batch under way, applying it."""
-        records = self.run.stepper.finish_batch()
-        self._moved(records)
+    def finish_batch(self) -> Sequence[Record]:
+        """Reveal the rest of the batch under way, applying it; its records are made only when read
+        (a batch may hold many rows)."""
+        stepper = self.run.stepper
+        start = stepper.skip_batch()
+        records = stepper.records[start:]
+        self._moved(len(records) > 0)
         return records
 
     def train_for(self, seconds: float) -> None:
         """Train on the fast path for about `seconds`: finish the batch on show, then whole steps."""
         training = self.training
         before = (training.epoch, training.position, training.status)
-        records = self.run.stepper.finish_batch()
+        stepper = self.run.stepper
+        start = stepper.skip_batch()
+        finished_batch = stepper.revealed_count > start
         deadline = time.perf_counter() + seconds
         while not training.finished and (start := time.perf_counter()) < deadline:
             training.run(max_steps=self._chunk)
@@ -181,9 +187,9 @@ class Document(QObject):
             elif took > seconds / 4 and self._chunk > 1:
                 self._chunk //= 2
         # A run that stops on its very first step changed no numbers, but the views must show why it stopped.
-        if records or (training.epoch, training.position, training.status) != before or training.finished:
-            self.run.stepper.clear()
-            self._moved(records, trained=True)
+        if finished_batch or (training.epoch, training.position, training.status) != before or training.finished:
+            stepper.clear()
+            self._moved(True)
 
     def step_back(self, granularity: str) -> bool:
         """Back one step at `granularity` to where a step could have stopped; False at the earliest one."""
