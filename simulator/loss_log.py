@@ -49,8 +49,9 @@ class LossLog(Sequence):
         self._filled = 0
         self._pending: list[float] = []
         self.cuts = 0
-        #: How much of `_buffer` a frozen copy may still read: a write below it goes to a new buffer.
-        self._shared = 0
+        #: How much of `_buffer` frozen copies read (shared by every log and copy of that buffer): a
+        #: write below it goes to a new buffer first.
+        self._frozen = _Frozen()
         self.extend(values)
 
     # -- growing and cutting back ----------------------------------------------------------------
@@ -91,26 +92,25 @@ class LossLog(Sequence):
         """The values as they are now, for a snapshot, without copying them: the buffer is shared,
         and a later write where a frozen copy still reads (after a cut) goes to a new buffer first."""
         self._flush()
-        self._shared = max(self._shared, self._filled)
-        return FrozenLog(self._buffer, self._filled)
+        self._frozen.length = max(self._frozen.length, self._filled)
+        return FrozenLog(self._buffer, self._filled, self._frozen)
 
     def restore(self, frozen: "FrozenLog") -> None:
         """Hold `frozen`'s values again; counted as a cut, so a view redraws what it shows."""
         self._pending.clear()
-        self._buffer, self._filled = frozen.buffer, frozen.length
-        self._shared = frozen.buffer.size    # other frozen copies may read all of it
+        self._buffer, self._filled, self._frozen = frozen.buffer, frozen.length, frozen.frozen
         self.cuts += 1
 
     def _write(self, block) -> None:
         """Copy `block` (an array, or a list of floats) after the filled part, growing if needed."""
         end = self._filled + len(block)
-        if end > self._buffer.size or self._filled < self._shared:
+        if end > self._buffer.size or self._filled < self._frozen.length:
             # A new buffer rather than resizing this one: a plot may still hold a view of it, and a
             # frozen copy may still read what would be overwritten.
             grown = allocate(max(end, 2 * self._buffer.size) if end > self._buffer.size else self._buffer.size)
             grown[:self._filled] = self._buffer[:self._filled]
             self._buffer = grown
-            self._shared = 0
+            self._frozen = _Frozen()
         self._buffer[self._filled:end] = block
         self._filled = end
 
@@ -202,13 +202,24 @@ class LossLog(Sequence):
         return f"LossLog([{shown}], {count} values)"
 
 
+class _Frozen:
+    """How much of one buffer frozen copies read: the most values any of them holds (it never shrinks)."""
+
+    __slots__ = ("length",)
+
+    def __init__(self):
+        self.length = 0
+
+
 class FrozenLog:
-    """A log's values at one moment: `buffer[:length]`, never written again (see `LossLog.freeze`)."""
+    """A log's values at one moment: `buffer[:length]`, never written again (see `LossLog.freeze`).
+    Logs restored from it keep appending to the same buffer while no frozen copy reads further, so
+    an undo followed by a redo copies nothing."""
 
-    __slots__ = ("buffer", "length")
+    __slots__ = ("buffer", "length", "frozen")
 
-    def __init__(self, buffer: np.ndarray, length: int):
-        self.buffer, self.length = buffer, length
+    def __init__(self, buffer: np.ndarray, length: int, frozen: _Frozen):
+        self.buffer, self.length, self.frozen = buffer, length, frozen
 
     def __len__(self) -> int:
         return self.length

@@ -162,3 +162,43 @@ def test_the_loss_plot_draws_the_logs_without_copying_them(qtbot):
     assert panel.curve_data()[1].tolist() == [3.0, doc.training.history[1], 9.0]
     panel.samples_box.setChecked(False)         # a hidden curve lets go of the losses
     assert panel.sample_curve.yData is None
+
+
+# -- frozen copies (undo snapshots) -----------------------------------------------------------------
+def test_a_frozen_copy_keeps_its_values_whatever_the_log_does_next():
+    log = LossLog([1.0, 2.0, 3.0])
+    early = log.freeze()
+    log.extend([4.0, 5.0])
+    late = log.freeze()
+    log.restore(early)
+    assert log == [1.0, 2.0, 3.0]
+    log.extend([9.0, 9.5])                           # a history that differs from `late`'s
+    assert log == [1.0, 2.0, 3.0, 9.0, 9.5]
+    log.restore(late)
+    assert log == [1.0, 2.0, 3.0, 4.0, 5.0]           # not overwritten by the other history
+    log.truncate(2)
+    log.append(7.0)
+    log.restore(early)
+    assert log == [1.0, 2.0, 3.0]
+
+
+def test_undo_then_redo_then_training_copies_nothing():
+    """Restoring the newest frozen copy and appending writes past every frozen copy: no new buffer, so a
+    long session of edits, undos and redos keeps one copy of its losses, not one per undo."""
+    log = LossLog(np.arange(5000.0))
+    before = log.freeze()
+    log.extend(np.arange(5000.0, 6000.0))
+    after = log.freeze()
+    log.restore(before)
+    log.restore(after)
+    buffer = log.values.base if log.values.base is not None else log.values
+    log.extend([1.0, 2.0])
+    assert np.shares_memory(log.values, buffer) and len(log) == 6002
+
+
+def test_a_log_restored_from_a_copy_is_a_change_for_the_plot():
+    log = LossLog([1.0, 2.0])
+    frozen = log.freeze()
+    cuts = log.cuts
+    log.restore(frozen)
+    assert log.cuts == cuts + 1
