@@ -32,10 +32,12 @@ bench: $(STAMP)
 perf: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -s -m perf
 
-# The full soak: 100,000 epochs through the real window, printing its memory and time figures
+# The full soak: 100,000 epochs through the real window, printing its memory and time figures, and
+# 300 seeded random sequences of user actions with the state invariants checked after each
 # (`make test` checks its numbers over 1,000 epochs, `make perf` its memory).
 soak: $(STAMP)
-	SOAK_EPOCHS=100000 QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -s -m soak -o faulthandler_timeout=1800 tests/test_soak.py
+	SOAK_EPOCHS=100000 SOAK_SEQUENCES=300 QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -s -m soak -o faulthandler_timeout=1800 \
+		tests/test_soak.py tests/test_state_invariants.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

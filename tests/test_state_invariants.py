@@ -225,6 +225,7 @@ def run_sequence(qtbot, monkeypatch, seed: int, folder) -> None:
     window.close()
 
 
+@pytest.mark.soak
 @pytest.mark.parametrize("seed", range(SEQUENCES))
 def test_random_interleavings_keep_the_invariants(qtbot, monkeypatch, tmp_path, seed):
     run_sequence(qtbot, monkeypatch, seed, tmp_path)
