@@ -332,7 +332,8 @@ def from_dict(data: Any) -> Session:
     train = _require(data, "training", dict, "session")
     settings = {}
     fields = (("learning_rate", (int, float)), ("epochs", int), ("order", str), ("batch_size", (int, str)),
-              ("seed", int), ("tolerance", (int, float)), ("convergence", str), ("update_rule", str))
+              ("seed", int), ("tolerance", (int, float)), ("convergence", str), ("update_rule", str),
+              ("validation", (int, float)), ("validation_seed", int))
     unknown = sorted(set(train) - {key for key, _kind in fields})
     if unknown:
         raise SessionError(f"training.{unknown[0]}: unknown setting; the settings are "

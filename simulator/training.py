@@ -22,6 +22,7 @@ from .formatting import format_number
 from .kernel import Kernel, kernel_for
 from .loss_log import FrozenLog, LossLog
 from .losses import Loss, get_loss
+from .metrics import Metrics, baseline_loss, compute_metrics, held_out_rows, task_of
 from .network import BackwardCache, BatchBuffers, ForwardCache, Network, buffers_key, check_loss_compatible
 
 ORDERS = ("sequential", "shuffled")
@@ -38,7 +39,9 @@ class TrainingConfig:
     """Settings of a run. `batch_size` 0 means the whole dataset (full batch); `tolerance` 0 disables
     the convergence test, which compares the largest |Δparameter| over an epoch (`parameters`) or the
     change of the epoch loss (`loss`) with it. `update_rule` `in_place` is the mistaken rule, for
-    demonstration only: later layers are updated before the gradient is carried back through them."""
+    demonstration only: later layers are updated before the gradient is carried back through them.
+    `validation` is the fraction of rows held out of training (0: none), chosen by `validation_seed`
+    (see `metrics.held_out_rows`)."""
 
     learning_rate: float = 0.001
     epochs: int = 5
@@ -48,6 +51,8 @@ class TrainingConfig:
     tolerance: float = 0.0
     convergence: str = "parameters"
     update_rule: str = "simultaneous"
+    validation: float = 0.0
+    validation_seed: int = 0
 
     def __post_init__(self) -> None:
         validate_config(self)
@@ -65,13 +70,19 @@ def validate_config(config: TrainingConfig) -> None:
     if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not math.isfinite(rate) or rate <= 0:
         raise ConfigError(f"learning rate must be a finite number greater than 0, not {rate!r}")
     for label, value, low in (("epochs", config.epochs, 1), ("batch size", config.batch_size, 0),
-                              ("seed", config.seed, 0)):
+                              ("seed", config.seed, 0), ("validation seed", config.validation_seed, 0)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
             raise ConfigError(f"{label} must be a whole number ≥ {low}, not {value!r}")
     if config.epochs > MAX_EPOCHS:
         raise ConfigError(f"epochs must be at most {MAX_EPOCHS:,}")
-    if config.seed > MAX_SEED:
-        raise ConfigError(f"seed must be at most {MAX_SEED:,}, not {config.seed!r}")
+    for label, value in (("seed", config.seed), ("validation seed", config.validation_seed)):
+        if value > MAX_SEED:
+            raise ConfigError(f"{label} must be at most {MAX_SEED:,}, not {value!r}")
+    fraction = config.validation
+    if (isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not math.isfinite(fraction)
+            or not 0 <= fraction < 1):
+        raise ConfigError(f"validation fraction must be a number from 0 (none) up to but not including 1, "
+                          f"not {fraction!r}")
     if config.batch_size > MAX_ROWS:   # no dataset has more rows; a larger size could not be shown as it is
         raise ConfigError(f"batch size must be at most {MAX_ROWS:,} (0 means the whole dataset), "
                           f"not {config.batch_size!r}")
@@ -111,7 +122,7 @@ class TrainingState:
     """Everything of a `Training` that moves, at one moment (a memento, see `Training.snapshot`):
     `parameters: (parameter_count,)`, the position, both loss logs frozen (shared, not copied), the
     losses of the epoch under way, the parameters at the epoch's start, the status, and the settings
-    and rows in force (an edit can change them)."""
+    and rows in force (an edit can change them), and the per-epoch evaluation logs frozen."""
 
     parameters: np.ndarray
     epoch: int
@@ -126,6 +137,7 @@ class TrainingState:
     dataset: Dataset
     X: np.ndarray
     Y: np.ndarray
+    evaluations: tuple[tuple[str, FrozenLog], ...] = ()
 
     def __repr__(self) -> str:
         return f"TrainingState(epoch={self.epoch + 1}, position={self.position}, status={self.status!r})"
@@ -138,6 +150,12 @@ class Training:
     `epoch` counts completed epochs; `position` is the index, in this epoch's order, of the next
     sample; `history` holds the mean loss of each completed epoch; `status` is `ready`, `running`,
     or why it stopped: `epochs`, `converged` or `diverged` (with `message`).
+
+    With a held-out split (`config.validation`), training visits only `training_rows`; at the end of
+    every epoch the held-out rows' mean loss and headline metric (accuracy, or R² for regression) are
+    computed with the network's current parameters, and so is the training rows' metric when
+    `record_metrics` is set (the app and the command line set it; the benchmarks do not). They are
+    kept in `evaluation_logs`, one value per completed epoch (read them with `evaluation_series`).
     """
 
     network: Network
@@ -155,6 +173,9 @@ class Training:
         #: Called (with no arguments) after the training moved on: a committed batch, or a stretch of the
         #: fast path. The step-back timeline listens, so it never has to be asked to look.
         self.listeners: list[Callable[[], None]] = []
+        #: Whether every epoch's end also computes the training rows' metric (a forward pass over them).
+        self.record_metrics = False
+        self._split_key: tuple | None = None
         self.reset()
 
     def _check_shapes(self) -> None:
@@ -177,6 +198,7 @@ class Training:
         #: each (a long run keeps millions), read as lists of floats or as numpy views.
         self.history = LossLog()
         self.sample_losses = LossLog()
+        self.evaluation_logs = {name: LossLog() for name in EVALUATIONS}
         self._epoch_losses: list[float] = []
         self._epoch_start = self.network.flat_parameters()
         self._orders: dict[int, np.ndarray] = {}
@@ -190,7 +212,8 @@ class Training:
         logs are frozen, the arrays it holds are never modified)."""
         return TrainingState(self.network.flat_parameters(), self.epoch, self.position, self.history.freeze(),
                              self.sample_losses.freeze(), tuple(self._epoch_losses), self._epoch_start,
-                             self.status, self.message, self.config, self.dataset, self.X, self.Y)
+                             self.status, self.message, self.config, self.dataset, self.X, self.Y,
+                             tuple((name, log.freeze()) for name, log in self.evaluation_logs.items()))
 
     def restore(self, state: TrainingState) -> None:
         """Put the training back exactly as it was when `state` was taken."""
@@ -201,7 +224,11 @@ class Training:
         self._epoch_losses = list(state.epoch_losses)
         self._epoch_start = state.epoch_start
         self.status, self.message = state.status, state.message
+        if _split_of(state.config) != _split_of(self.config):
+            self._orders = {}   # orders made for the other split's rows
         self.config, self.dataset, self.X, self.Y = state.config, state.dataset, state.X, state.Y
+        for name, frozen in state.evaluations:
+            self.evaluation_logs[name].restore(frozen)
 
     def data_changed(self) -> None:
         """Re-read the dataset's rows (after a cell edit); keeps the position."""
@@ -209,8 +236,13 @@ class Training:
         self.Y = self.dataset.Y
 
     def set_config(self, config: TrainingConfig) -> None:
-        """New settings; the order of epochs already begun is kept."""
+        """New settings; the order of epochs already begun is kept. A new held-out split starts training
+        again: the epochs so far were trained on other rows."""
+        split_changed = _split_of(config) != _split_of(self.config)
         self.config = config
+        if split_changed:
+            self.reset()
+            return
         if self.status == "epochs" and self.epoch < config.epochs:
             self.status, self.message = "running", ""
 
@@ -224,7 +256,85 @@ class Training:
 
     @property
     def n_samples(self) -> int:
-        return self.X.shape[0]
+        """The rows an epoch visits: every row, or the training rows of a held-out split."""
+        return len(self._split()[0])
+
+    def _split(self) -> tuple[np.ndarray, np.ndarray]:
+        """(training rows, held-out rows), both increasing; made again when the rows or the split change."""
+        key = (self.X.shape[0], self.config.validation, self.config.validation_seed)
+        if key != self._split_key:
+            held_out = held_out_rows(*key)
+            kept = np.ones(key[0], dtype=bool)
+            kept[held_out] = False
+            self._split_rows = (np.flatnonzero(kept), held_out)
+            self._split_key = key
+        return self._split_rows
+
+    @property
+    def training_rows(self) -> np.ndarray:
+        """The rows training visits, increasing: `(n_samples,)`."""
+        return self._split()[0]
+
+    @property
+    def held_out_rows(self) -> np.ndarray:
+        """The rows held out of training, increasing (empty without a split)."""
+        return self._split()[1]
+
+    @property
+    def task(self) -> str:
+        """`regression`, `binary` or `multiclass` (see `metrics.task_of`)."""
+        return task_of(self.loss, self.network.layers[-1].activation)
+
+    # -- how right the model is ------------------------------------------------------------------
+    def predictions(self) -> tuple[np.ndarray, np.ndarray]:
+        """ŷ of every dataset row with the current parameters, `(n, n_outputs)`, and each row's loss, `(n,)`."""
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            y_hat = self.network.predict(self.X)
+            return y_hat, self.loss.value(self.Y, y_hat)
+
+    def evaluate(self, rows: np.ndarray) -> tuple[float, Metrics]:
+        """The mean loss and the metrics of dataset rows `rows` with the current parameters."""
+        targets = self.Y[rows]
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            y_hat = self.network.predict(self.X[rows])
+            losses = self.loss.value(targets, y_hat)
+        return epoch_mean(losses.tolist()), compute_metrics(self.task, targets, y_hat)
+
+    def baseline(self) -> float:
+        """The mean loss over the training rows of always predicting their mean (or class frequencies)."""
+        return baseline_loss(self.loss, self.Y[self.training_rows])
+
+    def evaluation_series(self, name: str) -> np.ndarray:
+        """One of `EVALUATIONS` per completed epoch, `(epochs,)` (NaN for an epoch that was not evaluated)."""
+        log = self.evaluation_logs[name]
+        values = log.values[:len(self.history)]
+        if len(values) < len(self.history):
+            values = np.concatenate([values, np.full(len(self.history) - len(values), np.nan)])
+        return values
+
+    @property
+    def _evaluates(self) -> bool:
+        return self.record_metrics or self.held_out_rows.size > 0
+
+    def _record_evaluation(self) -> None:
+        """Append the finished epoch's evaluations (the network holds its final parameters)."""
+        epochs = len(self.history)
+        for log in self.evaluation_logs.values():
+            # A step back cuts the epoch history, not these: they are cut to it here.
+            log.truncate(epochs - 1)
+            if len(log) < epochs - 1:
+                log.extend(np.full(epochs - 1 - len(log), np.nan))
+        logs = self.evaluation_logs
+        logs["training_score"].append(self.evaluate(self.training_rows)[1].headline
+                                      if self.record_metrics else math.nan)
+        held_out = self.held_out_rows
+        if held_out.size:
+            loss, metrics = self.evaluate(held_out)
+            logs["held_out_loss"].append(loss)
+            logs["held_out_score"].append(metrics.headline)
+        else:
+            logs["held_out_loss"].append(math.nan)
+            logs["held_out_score"].append(math.nan)
 
     @property
     def batch_size(self) -> int:
@@ -235,10 +345,13 @@ class Training:
         """Row indices in the order epoch `epoch` (0-based) visits them; shuffles depend on (seed, epoch)."""
         order = self._orders.get(epoch)
         if order is None:
+            rows, held_out = self._split()
             if self.config.order == "shuffled":
-                order = np.random.default_rng([self.config.seed, epoch]).permutation(self.n_samples)
+                order = np.random.default_rng([self.config.seed, epoch]).permutation(len(rows))
+                if held_out.size:
+                    order = rows[order]
             else:
-                order = np.arange(self.n_samples)
+                order = rows.copy()
             # Keep the few most recently made: an older epoch (a step back) is simply shuffled again.
             if len(self._orders) >= 4:
                 self._orders.pop(next(iter(self._orders)))
@@ -386,6 +499,8 @@ class Training:
         """Close the epoch; `parameters` are the network's flat parameters when the caller has them."""
         mean_loss = epoch_mean(self._epoch_losses)
         self.history.append(mean_loss)
+        if self._evaluates:
+            self._record_evaluation()
         self._epoch_losses = []
         self.epoch += 1
         self.position = 0
@@ -450,7 +565,7 @@ class Training:
         diverged = False
         while not self.finished and budget > 0:
             # A range indexes like the list of a sequential order, without building one every epoch.
-            order = (range(self.n_samples) if self.config.order == "sequential"
+            order = (range(self.n_samples) if self.config.order == "sequential" and not self.held_out_rows.size
                      else self.order(self.epoch).tolist())
             start = self.position
             end = min(len(order), start + budget)
@@ -476,7 +591,10 @@ class Training:
             if diverged:
                 break
             if self.position >= self.n_samples:
-                self._end_epoch(np.array(parameters))
+                ends = np.array(parameters)
+                if self._evaluates:   # the evaluation reads the network
+                    self.network.set_flat_parameters(ends)
+                self._end_epoch(ends)
         self.network.set_flat_parameters(np.array(parameters))
         if diverged:
             self._apply(self.compute_batch())
@@ -493,6 +611,14 @@ class Training:
             "message": self.message,
             "epochs_run": self.epoch,
         }
+
+
+def _split_of(config: TrainingConfig) -> tuple[float, int]:
+    return config.validation, config.validation_seed
+
+
+#: The per-epoch evaluation logs of a `Training`.
+EVALUATIONS = ("training_score", "held_out_loss", "held_out_score")
 
 
 def _all_finite(values: list[float]) -> bool:
