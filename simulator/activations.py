@@ -64,6 +64,25 @@ def _relu_grad_into(z: np.ndarray, a: np.ndarray, out: np.ndarray) -> None:
     np.greater(z, 0, out=out)   # True/False written as 1.0/0.0
 
 
+def _softmax_into(z: np.ndarray, out: np.ndarray, scratch, mask) -> None:
+    """Softmax over each row (the layer's neurons): the row's largest z is subtracted before e^z, so
+    nothing overflows and the largest output is e⁰/Σ ≥ 1/m; the same ŷ mathematically."""
+    np.subtract(z, np.max(z, axis=-1, keepdims=True), out=out)
+    np.exp(out, out=out)
+    np.divide(out, np.sum(out, axis=-1, keepdims=True), out=out)
+
+
+def _softmax_diagonal_into(z: np.ndarray, a: np.ndarray, out: np.ndarray) -> None:
+    # Only the Jacobian's diagonal ∂ok/∂zk = ok(1 − ok); the backward pass uses `vector_jacobian_into`.
+    _sigmoid_grad_into(z, a, out)
+
+
+def _softmax_vector_jacobian_into(z: np.ndarray, a: np.ndarray, d_out: np.ndarray, out: np.ndarray) -> None:
+    """∂L/∂zk = Σj ∂L/∂oj·∂oj/∂zk = Σj ∂L/∂oj·oj(δjk − ok) = ok·(∂L/∂ok − Σj ∂L/∂oj·oj), row by row."""
+    np.subtract(d_out, np.sum(d_out * a, axis=-1, keepdims=True), out=out)
+    np.multiply(a, out, out=out)
+
+
 def positional(template: str) -> tuple[str, tuple[str, ...]]:
     """A template with named slots as one with numbered slots, and the names in slot order:
     `"{o}(1 − {o})"` → `("{0}(1 − {0})", ("o",))`."""
@@ -112,6 +131,11 @@ class Activation:
     needs_scratch: bool = False
     #: The closed interval every output lies in.
     output_range: tuple[float, float] = (-math.inf, math.inf)
+    #: For an activation over the whole layer (each o depends on every z of its layer, as softmax):
+    #: ∂L/∂z from ∂L/∂o, `vector_jacobian_into(z, a, d_out, out)`, all `(n, neurons)`. None for an
+    #: elementwise one, whose ∂L/∂z is ∂L/∂o·f′(z). Such an activation is for the output layer only,
+    #: with at least two neurons; `factor` and `gradient_into` then give the Jacobian's diagonal.
+    vector_jacobian_into: Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], None] | None = None
 
     def __repr__(self) -> str:
         return f"Activation({self.name!r})"
@@ -125,6 +149,11 @@ class Activation:
     def is_identity(self) -> bool:
         """Whether o = z (a forward line then reads `o = z = 1.6`)."""
         return self.applied == "{0}"
+
+    @property
+    def over_layer(self) -> bool:
+        """Whether each output depends on every z of its layer (softmax), not on its own z alone."""
+        return self.vector_jacobian_into is not None
 
     @property
     def gives_probabilities(self) -> bool:
@@ -147,6 +176,14 @@ class Activation:
         scratch, mask = (np.empty_like(z), np.empty(z.shape, dtype=bool)) if self.needs_scratch else (None, None)
         self.function_into(z, out, scratch, mask)
         return out
+
+    def backward_into(self, z: np.ndarray, a: np.ndarray, d_out: np.ndarray, act_grad: np.ndarray,
+                      out: np.ndarray) -> None:
+        """∂L/∂z into `out` from ∂L/∂o = `d_out`, given `act_grad` = f′(z) (the diagonal for softmax)."""
+        if self.vector_jacobian_into is None:
+            np.multiply(d_out, act_grad, out=out)
+        else:
+            self.vector_jacobian_into(z, a, d_out, out)
 
     def gradient(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
         """f'(z), given z and a = f(z), in a new array."""
@@ -216,3 +253,8 @@ register_activation(Activation(
     # `not z <= 0` keeps a NaN a NaN, as numpy's maximum does.
     kernel_lines=("{o} = {z} if not {z} <= 0.0 else 0.0", "{g} = 1.0 if {z} > 0.0 else 0.0"),
     torch_function=lambda torch: torch.relu, output_range=(0.0, math.inf)))
+register_activation(Activation(
+    "softmax", "Softmax (output, 2+ classes)", _softmax_into, _softmax_diagonal_into,
+    "ŷk = e^zk/Σj e^zj", applied="softmax({0})", factor="{o}(1 − {o})", kernel_lines=None,
+    torch_function=lambda torch: lambda z: torch.softmax(z, dim=-1), output_range=(0.0, 1.0),
+    vector_jacobian_into=_softmax_vector_jacobian_into))

@@ -110,6 +110,24 @@ class Dataset:
                 f"row {row + 1}, column {self.targets[col]!r}: target {format_number(targets[row, col], 6)} is outside "
                 "[0, 1], which binary cross-entropy needs")
 
+    def check_one_hot_targets(self) -> None:
+        """Cross-entropy over classes needs one-hot target rows: one 1, every other target 0."""
+        targets = self.Y
+        bad = np.argwhere((targets != 0) & (targets != 1))
+        if bad.size:
+            row, col = bad[0]
+            raise DatasetError(
+                f"row {row + 1}, column {self.targets[col]!r}: target {format_number(targets[row, col], 6)} is "
+                "neither 0 nor 1; categorical cross-entropy needs one-hot targets (one 1 per row, the rest 0)")
+        counts = targets.sum(axis=1)
+        wrong = np.flatnonzero(counts != 1)
+        if wrong.size:
+            row = wrong[0]
+            ones = int(counts[row])
+            raise DatasetError(
+                f"row {row + 1}: {'no target is 1' if ones == 0 else f'{ones} targets are 1'} "
+                f"(of {', '.join(self.targets)}); categorical cross-entropy needs exactly one 1 per row")
+
     def set_cell(self, row: int, column: int, value: float) -> None:
         if not math.isfinite(float(value)):
             raise DatasetError(f"row {row + 1}, column {self.columns[column]!r}: not a finite number")

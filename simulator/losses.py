@@ -49,6 +49,28 @@ def _bce_grad(y: np.ndarray, y_hat: np.ndarray) -> np.ndarray:
     return np.where(inside, grad, 0.0)
 
 
+def _cross_entropy(y: np.ndarray, y_hat: np.ndarray) -> np.ndarray:
+    # −Σk yk·log(ŷk), summed over the outputs; a term with yk = 0 is 0 even where ŷk is 0.
+    logs = np.log(y_hat, out=np.zeros(np.broadcast_shapes(y.shape, np.shape(y_hat))), where=y != 0)
+    return -np.sum(y * logs, axis=-1)
+
+
+def _cross_entropy_grad(y: np.ndarray, y_hat: np.ndarray) -> np.ndarray:
+    # −yk/ŷk; 0 where yk = 0 (even where ŷk is 0).
+    return -np.divide(y, y_hat, out=np.zeros(np.broadcast_shapes(y.shape, np.shape(y_hat))), where=y != 0)
+
+
+def _cross_entropy_of_z(y: np.ndarray, y_hat: np.ndarray) -> np.ndarray:
+    # ∂L/∂z through softmax: ŷk·Σj yj − yk = ŷk − yk for targets that sum to 1 (one-hot).
+    return y_hat - y
+
+
+def _cross_entropy_torch(torch):
+    def losses(y_hat, y):
+        return -(torch.where(y != 0, y * torch.log(y_hat), torch.zeros_like(y_hat))).sum(dim=1)
+    return losses
+
+
 # The generated kernel's lines of each loss: they set `L` and `d{k}` (∂L/∂ŷ_k) from the targets
 # `y{k}` and the predictions, with the numpy functions' arithmetic in the same order (same bits).
 def _squares_kernel(m: int, y_hat: list[str], mean: bool) -> list[str]:
@@ -112,6 +134,19 @@ class Loss:
     clip: float | None = None
     #: Whether ŷ and the targets must lie in [0, 1].
     needs_probabilities: bool = False
+    #: Whether every target row must be one-hot: one 1, every other target 0.
+    one_hot_targets: bool = False
+    #: The output activation this loss needs (None: any that fits `needs_probabilities`).
+    needs_activation: str | None = None
+    #: ∂L/∂z of the output layer when it has the activation `simplifies_with`, as a template in
+    #: `{0}` = y, `{1}` = ŷ, `{m}` = outputs: `"{1} − {0}"`; stated beside the factors it replaces.
+    simplified: str | None = None
+    simplified_of_many: str = ""
+    simplifies_with: str | None = None
+    #: The engine's own ∂L/∂z with `simplifies_with`, `(n, m)` from `(y, ŷ)`, used instead of carrying
+    #: ∂L/∂ŷ through the activation (finite where ŷ underflows to 0); None: the simplification is
+    #: only stated, the factors are multiplied as usual.
+    gradient_of_z: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
 
     def __repr__(self) -> str:
         return f"Loss({self.name!r})"
@@ -148,6 +183,12 @@ class Loss:
         if n_outputs == 1:
             return self.derivative
         return self.derivative_of_many.replace("{m}", str(n_outputs))
+
+    def simplified_template(self, n_outputs: int) -> str | None:
+        """∂L/∂z of one output through `simplifies_with`, `{0}` = y, `{1}` = ŷ; None if none is stated."""
+        if self.simplified is None or n_outputs == 1:
+            return self.simplified
+        return self.simplified_of_many.replace("{m}", str(n_outputs))
 
     def kernel_source(self, n_outputs: int, predictions: list[str]) -> list[str]:
         """The kernel lines setting L and each d{k} from y{k} and the prediction variables."""
@@ -201,10 +242,17 @@ register_loss(Loss(
     derivative_of_many="(1/{m})·(−{0}/{1} + (1 − {0})/(1 − {1}))",
     kernel_lines=_bce_kernel, torch_losses=_bce_torch,
     kernel_names={"log": math.log, "EPS": BCE_EPSILON, "ONE_EPS": 1.0 - BCE_EPSILON},
-    bracket_terms=True, clip=BCE_EPSILON, needs_probabilities=True))
+    bracket_terms=True, clip=BCE_EPSILON, needs_probabilities=True,
+    simplified="{1} − {0}", simplified_of_many="({1} − {0})/{m}", simplifies_with="sigmoid"))
 register_loss(Loss(
     "half_sse", "half sum of squared errors", "½ sum of squared errors", _half_sse, _half_sse_grad,
     term="({0} − {1})²", derivative="−({0} − {1})", derivative_of_many="−({0} − {1})",
     kernel_lines=lambda m, y_hat: _squares_kernel(m, y_hat, mean=False),
     torch_losses=lambda torch: lambda y_hat, y: 0.5 * ((y - y_hat) ** 2).sum(dim=1),
     scale="½", scale_of_many="½·"))
+register_loss(Loss(
+    "cross_entropy", "categorical cross-entropy", "Cross-entropy (softmax, one-hot)", _cross_entropy,
+    _cross_entropy_grad, term="{0}·log({1})", derivative="−{0}/{1}", derivative_of_many="−{0}/{1}",
+    kernel_lines=None, torch_losses=_cross_entropy_torch, scale="−", scale_of_many="−",
+    needs_probabilities=True, one_hot_targets=True, needs_activation="softmax",
+    simplified="{1} − {0}", simplified_of_many="{1} − {0}", simplifies_with="softmax", gradient_of_z=_cross_entropy_of_z))

@@ -7,9 +7,9 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-from .activations import DEFAULT_ACTIVATION, get_activation, probability_activations
+from .activations import ACTIVATIONS, DEFAULT_ACTIVATION, get_activation, probability_activations
 from .errors import ConfigError
-from .losses import Loss, get_loss
+from .losses import LOSSES, Loss, get_loss
 from .notation import ParameterRef, parse_parameter
 
 
@@ -104,6 +104,15 @@ class Network:
             raise ConfigError(f"{len(self.input_names)} input names for {self.n_inputs} inputs")
         if len(self.output_names) != self.n_outputs:
             raise ConfigError(f"{len(self.output_names)} output names for {self.n_outputs} outputs")
+        for index, layer in enumerate(self.layers[:-1], start=1):
+            activation = get_activation(layer.activation)
+            if activation.over_layer:
+                raise ConfigError(f"{activation.name} is for the output layer only (layer {index} is hidden): "
+                                  "it makes the outputs probabilities that sum to 1")
+        output = get_activation(self.layers[-1].activation)
+        if output.over_layer and self.n_outputs < 2:
+            raise ConfigError(f"{output.name} needs at least two outputs, one per class (with one output it "
+                              "is always 1); for a yes/no target use a sigmoid output with binary cross-entropy")
 
     # -- shape ---------------------------------------------------------------------------------
     @property
@@ -256,8 +265,13 @@ class Network:
             for index in range(n_layers - 1, -1, -1):
                 layer = self.layers[index]
                 act_grad, delta = buffers.act_grad[index], buffers.delta[index]
-                get_activation(layer.activation).gradient_into(cache.z[index], cache.out[index], act_grad)
-                np.multiply(d_out, act_grad, out=delta)
+                activation = get_activation(layer.activation)
+                activation.gradient_into(cache.z[index], cache.out[index], act_grad)
+                if index == n_layers - 1 and loss.gradient_of_z is not None \
+                        and loss.simplifies_with == activation.name:
+                    delta[...] = loss.gradient_of_z(targets, cache.prediction)   # softmax + cross-entropy: ŷ − y
+                else:
+                    activation.backward_into(cache.z[index], cache.out[index], d_out, act_grad, delta)
                 result.d_out[index] = d_out
                 result.act_grad[index] = act_grad
                 result.delta[index] = delta
@@ -323,8 +337,24 @@ def check_loss_compatible(network: Network, loss: Loss | str) -> None:
     """Refuse loss/activation pairs that make no sense (a loss of probabilities needs outputs in [0, 1])."""
     loss = get_loss(loss) if isinstance(loss, str) else loss
     output = get_activation(network.layers[-1].activation)
+    if loss.needs_activation is not None and output.name != loss.needs_activation:
+        raise ConfigError(f"{loss.title} needs a {loss.needs_activation} output layer (it is {output.name})")
+    if output.over_layer and loss.needs_probabilities and loss.needs_activation != output.name:
+        fitting = ", ".join(name for name, other in LOSSES.items() if other.needs_activation == output.name)
+        raise ConfigError(f"{loss.title} scores each output as a separate yes/no, but {output.name} outputs share "
+                          f"one distribution over the classes: use {fitting}")
     if loss.needs_probabilities and not output.gives_probabilities:
-        fitting = " or ".join(probability_activations())
+        fitting = " or ".join(fitting_activations(loss))
         raise ConfigError(
             f"{loss.title} needs outputs between 0 and 1: give the output layer a {fitting} activation "
             f"(it is {output.name})")
+
+
+def fitting_activations(loss: Loss | str) -> list[str]:
+    """The output activations `loss` accepts: its own, else those giving probabilities if it needs
+    them (an activation over the layer only with the loss made for it), else all."""
+    loss = get_loss(loss) if isinstance(loss, str) else loss
+    if loss.needs_activation is not None:
+        return [loss.needs_activation]
+    names = probability_activations() if loss.needs_probabilities else list(ACTIVATIONS)
+    return [name for name in names if not (loss.needs_probabilities and get_activation(name).over_layer)]

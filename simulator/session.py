@@ -47,6 +47,8 @@ class Session:
     def __post_init__(self) -> None:
         get_loss(self.loss)
         check_loss_compatible(self.network, self.loss)
+        if get_loss(self.loss).one_hot_targets:
+            self.dataset.check_one_hot_targets()
         if get_loss(self.loss).needs_probabilities:
             self.dataset.check_binary_targets()
         Training(self.network.copy(), self.training_dataset(), self.loss, self.training)
