@@ -122,6 +122,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--convergence", choices=CONVERGENCE, help="what the tolerance is compared with")
     train.add_argument("--update-rule", choices=UPDATE_RULES,
                        help="simultaneous (gradient descent) or in_place (a common mistake, for demonstration)")
+    train.add_argument("--validation", type=_number("validation fraction", 0.0, strict=False), metavar="FRACTION",
+                       help="fraction of the rows held out of training and evaluated every epoch (0: none)")
+    train.add_argument("--validation-seed", type=_whole("validation seed", 0), metavar="S",
+                       help="seed choosing the held-out rows")
     train.add_argument("--save", type=_given("save file"), metavar="FILE",
                        help="save the session with the trained parameters")
     train.add_argument("--digits", type=_whole("digits", 1, MAX_DIGITS), default=DEFAULT_DIGITS, metavar="D",
@@ -208,24 +212,26 @@ def _train(args: argparse.Namespace) -> int:
     changes = {key: value for key, value in (
         ("epochs", args.epochs), ("learning_rate", args.lr), ("order", args.order), ("seed", args.seed),
         ("batch_size", args.batch_size), ("tolerance", args.tolerance), ("convergence", args.convergence),
-        ("update_rule", args.update_rule)) if value is not None}
+        ("update_rule", args.update_rule), ("validation", args.validation),
+        ("validation_seed", args.validation_seed)) if value is not None}
     session.training = session.training.with_changes(**changes)
     training = session.make_training()
+    training.record_metrics = True
     initial = [session.network.get(ref) for ref in session.network.parameters()]
     training.run()
     if args.save:
         session.save(args.save)
     if args.json:
-        _print_json(training.summary())
+        _print_json({**training.summary(), "metrics": _metrics_summary(training)})
         return 0
     digits = args.digits
     lines = [session.title or "Untitled session", _setup_line(session, training), ""]
     if training.history:
-        lines += _table([("epoch", "mean loss")] + [(str(number), format_number(loss, digits))
-                                                      for number, loss in enumerate(training.history, start=1)])
+        lines += _epoch_table(training, digits)
     else:
         lines.append("No epoch was completed.")
     lines += ["", training.message or f"Stopped: {training.status}.", ""]
+    lines += _metrics_lines(training, digits) + [""]
     lines += _table([("parameter", "initial", "final")] + [
         (ref.name, format_number(before, digits), format_number(session.network.get(ref), digits))
         for ref, before in zip(session.network.parameters(), initial)])
@@ -233,6 +239,65 @@ def _train(args: argparse.Namespace) -> int:
         lines += ["", f"Saved the session with the trained parameters to {args.save}"]
     print("\n".join(lines))
     return 0
+
+
+def _score_name(training: Training) -> str:
+    return "R²" if training.task == "regression" else "accuracy"
+
+
+def _epoch_table(training: Training, digits: int) -> list[str]:
+    """Epoch, mean loss and the metric at the epoch's end; the held-out loss and metric with a split."""
+    score = _score_name(training)
+    held_out = training.held_out_rows.size > 0
+    columns = [training.history.tolist(), training.evaluation_series("training_score").tolist()]
+    header = ("epoch", "mean loss", score)
+    if held_out:
+        columns += [training.evaluation_series("held_out_loss").tolist(),
+                    training.evaluation_series("held_out_score").tolist()]
+        header += ("held-out loss", f"held-out {score}")
+    return _table([header] + [(str(number),) + tuple(format_number(value, digits) if math.isfinite(value) else "–"
+                                                      for value in values)
+                              for number, values in enumerate(zip(*columns), start=1)])
+
+
+def _metrics_summary(training: Training) -> dict:
+    """`--json`'s `metrics`: the final metrics of the training rows (and of the held-out rows), the
+    baseline loss, and the metric (and held-out loss) of every epoch."""
+    loss, metrics = training.evaluate(training.training_rows)
+    summary = {"task": training.task, "baseline_loss": training.baseline(),
+               "training": {"loss": loss, **metrics.to_dict()},
+               "per_epoch": {f"training_{_json_score(training)}": training.evaluation_series("training_score").tolist()}}
+    if training.held_out_rows.size:
+        loss, metrics = training.evaluate(training.held_out_rows)
+        summary["held_out"] = {"loss": loss, **metrics.to_dict(), "rows_held_out": (training.held_out_rows + 1).tolist()}
+        summary["per_epoch"]["held_out_loss"] = training.evaluation_series("held_out_loss").tolist()
+        summary["per_epoch"][f"held_out_{_json_score(training)}"] = training.evaluation_series("held_out_score").tolist()
+    return summary
+
+
+def _json_score(training: Training) -> str:
+    return "r2" if training.task == "regression" else "accuracy"
+
+
+def _metrics_lines(training: Training, digits: int) -> list[str]:
+    """The final metrics of the training rows and the held-out rows, and the baseline loss."""
+    lines = [f"Baseline loss (always predicting the training rows' "
+             f"{'mean' if training.task == 'regression' else 'class frequencies'}): "
+             f"{format_number(training.baseline(), digits)}"]
+    groups = [("training rows", training.training_rows)]
+    if training.held_out_rows.size:
+        groups.append(("held-out rows", training.held_out_rows))
+    for label, rows in groups:
+        loss, metrics = training.evaluate(rows)
+        if metrics.task == "regression":
+            r2 = format_number(metrics.r2, digits) if math.isfinite(metrics.r2) else "undefined (the targets do not vary)"
+            values = f"RMSE {format_number(metrics.rmse, digits)}, MAE {format_number(metrics.mae, digits)}, R² {r2}"
+        else:
+            values = f"accuracy {format_number(metrics.accuracy, digits)}, confusion matrix (row: true class, " \
+                     f"column: predicted) {metrics.confusion.tolist()}"
+        label = label if len(rows) != 1 else label[:-1]
+        lines.append(f"The {len(rows)} {label}: loss {format_number(loss, digits)}, {values}")
+    return lines
 
 
 def _trace_training(session: Session) -> Training:
