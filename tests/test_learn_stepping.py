@@ -7,6 +7,7 @@ from html.parser import HTMLParser
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
 from simulator.examples import load_example
 from simulator.formatting import factor_line, format_number, record_lines, running_product_line
@@ -421,6 +422,22 @@ def test_guided_tour_walks_one_step_and_back(qtbot, window):
     qtbot.mouseClick(callout.skip_button, Qt.MouseButton.LeftButton)
     assert not tour.showing and not callout.isVisible() and not callout.frame.isVisible()
     assert "Guided Tour" in window.statusBar().currentMessage()
+
+
+def test_the_tour_answers_the_keyboard(qtbot, window):
+    """Enter goes on (Next has the focus at every stop), Backspace goes back, Escape ends the tour."""
+    tour = window.guided_tour
+    window.tour_action.trigger()
+    callout = tour.callout
+    qtbot.waitUntil(callout.next_button.hasFocus)
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Return)
+    assert tour.index == 1
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Enter)
+    assert tour.index == 2
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Backspace)
+    assert tour.index == 1
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Escape)
+    assert not tour.showing and not callout.isVisible()
 
 
 def document_kind(window):

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QSettings, Qt
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from simulator.examples import DEFAULT_EXAMPLE
@@ -98,9 +99,12 @@ class TourCallout(QFrame):
         self.back_button = QPushButton("Back", self)
         self.next_button = QPushButton("Next", self)
         self.skip_button = QPushButton("Skip Tour", self)
-        self.back_button.setToolTip("The previous step of the tour")
-        self.next_button.setToolTip("The next step of the tour; the training moves on with it")
-        self.skip_button.setToolTip("Close the tour; Help ▸ Guided Tour shows it again")
+        self.back_button.setToolTip("The previous step of the tour (Backspace)")
+        self.next_button.setToolTip("The next step of the tour (Enter); the training moves on with it")
+        self.skip_button.setToolTip("Close the tour (Escape); Help ▸ Guided Tour shows it again")
+        # Enter presses the focused button, as in a dialog: Next has the focus at every stop.
+        for button in (self.back_button, self.next_button, self.skip_button):
+            button.setAutoDefault(True)
         buttons = QHBoxLayout()
         buttons.addWidget(self.counter)
         buttons.addStretch(1)
@@ -165,6 +169,11 @@ class GuidedTour(QObject):
         self.callout.next_button.clicked.connect(self.next)
         self.callout.back_button.clicked.connect(self.back)
         self.callout.skip_button.clicked.connect(self.close)
+        # While the tour shows, Escape ends it and Backspace goes back, wherever the focus is.
+        for key, slot in ((Qt.Key.Key_Escape, self.close), (Qt.Key.Key_Backspace, self.back)):
+            shortcut = QShortcut(QKeySequence(key), self.callout)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(slot)
         window.installEventFilter(self)
 
     @property
