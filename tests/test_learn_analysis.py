@@ -161,6 +161,16 @@ def test_surface_value_at_the_current_point_is_the_current_loss(window, qtbot, s
     assert panel.pointer.text().endswith(f"loss {format_number(grid.losses[5, 50], document.digits)}")
 
 
+def test_the_surface_has_a_colour_scale_of_the_losses_it_colours(window, qtbot):
+    panel = surface(window, qtbot)
+    finite = panel.surface.losses[np.isfinite(panel.surface.losses)]
+    low, high = panel.colour_bar.levels()
+    assert low == finite.min() and high == pytest.approx(np.quantile(finite, 0.98), rel=1e-12)
+    assert tuple(panel.image.getLevels()) == (low, high)      # the image is coloured on the scale shown
+    assert panel.colour_bar.scene() is panel.plot.scene() and panel.colour_bar.isVisible()
+    assert "scale on the right" in panel.readout.text()
+
+
 def test_surface_path_grows_by_one_point_per_update_and_resets(window, qtbot):
     panel = surface(window, qtbot)
     assert len(panel.path_points()) == 1

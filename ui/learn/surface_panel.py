@@ -70,6 +70,10 @@ class SurfacePanel(LandscapeBase):
         self.image = pg.ImageItem(axisOrder="col-major")
         self.image.setColorMap(pg.colormap.get("viridis"))
         self.plot.addItem(self.image)
+        # The scale that says which loss a colour is; not draggable: the levels follow the data.
+        self.colour_bar = pg.ColorBarItem(colorMap=pg.colormap.get("viridis"), interactive=False, width=14,
+                                          label="loss", colorMapMenu=False)
+        self.colour_bar.setImageItem(self.image, insert_in=self.plot.getPlotItem())
         self.contours = [pg.IsocurveItem(pen=pg.mkPen((255, 255, 255, 150), width=1)) for _ in CONTOUR_QUANTILES]
         for contour in self.contours:
             contour.setParentItem(self.image)
@@ -142,12 +146,14 @@ class SurfacePanel(LandscapeBase):
         shown = self._displayable(surface.losses)
         finite = shown[np.isfinite(surface.losses)]
         low, high = (np.quantile(finite, [0.0, 0.98]) if finite.size else (0.0, 1.0))
-        self.image.setImage(shown, levels=(low, high if high > low else low + 1))
+        levels = (float(low), float(high) if high > low else float(low) + 1)
+        self.image.setImage(shown, autoLevels=False)
+        self.colour_bar.setLevels(levels)     # the image's levels too
         x, y = surface.first_values, surface.second_values
         step_x, step_y = (x[-1] - x[0]) / (len(x) - 1), (y[-1] - y[0]) / (len(y) - 1)
         self.image.setRect(QRectF(x[0] - step_x / 2, y[0] - step_y / 2, x[-1] - x[0] + step_x, y[-1] - y[0] + step_y))
-        levels = np.quantile(finite, CONTOUR_QUANTILES) if finite.size else []
-        for contour, level in zip(self.contours, levels):
+        contour_levels = np.quantile(finite, CONTOUR_QUANTILES) if finite.size else []
+        for contour, level in zip(self.contours, contour_levels):
             contour.setData(shown, level)
         self.point.setData([surface.value[0]], [surface.value[1]])
         self.path_curve.setData(path[:, 0], path[:, 1])
@@ -170,7 +176,7 @@ class SurfacePanel(LandscapeBase):
                 f"{format_number(surface.value[1], digits)}) · loss ({rows_text(self.document, self.scope)}) "
                 f"{format_number(surface.loss, digits)} · "
                 f"path: {path_length} point{'s' if path_length != 1 else ''} · grid {rows}×{cols}; "
-                "darker is lower")
+                "darker is lower (the scale on the right; losses above its top are drawn in its top colour)")
 
     def _mouse_moved(self, position: QPointF) -> None:
         surface = self.surface
