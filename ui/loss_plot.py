@@ -1,4 +1,6 @@
-"""The loss plot: the mean loss of every epoch, optionally every sample's loss, live as training runs."""
+"""The loss plot: the mean loss of every epoch, optionally every sample's loss, live as training runs;
+the held-out rows' loss when a split is set, and the baseline loss (always predicting the training
+rows' mean or class frequencies) to read the curves against."""
 
 from __future__ import annotations
 
@@ -24,6 +26,8 @@ from .size_gate import SizeGate
 #: Beyond this many epochs the points are drawn as a plain line.
 MAX_MARKED_EPOCHS = 60
 EPOCH_COLOUR = (31, 119, 180)
+HELD_OUT_COLOUR = (230, 120, 20)
+BASELINE_COLOUR = (90, 90, 90)
 EMPTY_TEXT = "No epoch finished yet: run training (F5) to plot the loss."
 #: While training runs, the epoch axis ends at the first of these (times a power of ten) at or past
 #: the last point, so it is redrawn only when the curve reaches its end (the curve fills at least
@@ -177,6 +181,9 @@ class LossPlotPanel(QWidget):
         self._sample_x = Ramp()
         self._epoch_bounds = Bounds()
         self._sample_bounds = Bounds()
+        self._held_out_bounds = Bounds()
+        self._held_out = LogWatch()
+        self.baseline = math.nan
         self._running = False    # training runs (see set_running)
         self._stepping = False   # the ranges grow in steps rather than being fitted every frame
         self._shown_ranges: tuple | None = None   # what the last step set, before padding
@@ -199,8 +206,12 @@ class LossPlotPanel(QWidget):
         item.setDownsampling(auto=True, mode="peak")
         item.setClipToView(True)
         self.sample_curve = self.plot.plot(pen=pg.mkPen((150, 150, 150), width=1), name="loss per sample")
+        self.legend = item.addLegend(offset=(-8, 8), labelTextSize="8pt")   # lists the curves made from here on
+        self.baseline_curve = self.plot.plot(pen=pg.mkPen(BASELINE_COLOUR, width=1, style=Qt.PenStyle.DashLine),
+                                             name="baseline")
         self.curve = self.plot.plot(pen=pg.mkPen(EPOCH_COLOUR, width=2), symbol="o", symbolSize=5,
                                     symbolBrush=EPOCH_COLOUR, name="mean loss per epoch")
+        self.held_out_curve = self.plot.plot(pen=pg.mkPen(HELD_OUT_COLOUR, width=2))   # listed with a split
         self.crosshair = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen((120, 120, 120), style=Qt.PenStyle.DashLine))
         self.crosshair.setVisible(False)
         self.plot.addItem(self.crosshair, ignoreBounds=True)
@@ -243,6 +254,7 @@ class LossPlotPanel(QWidget):
         """Give the curves the training's losses again if they changed (views of its logs, not copies)."""
         training = self.document.training
         changed = self._epochs.update(training.history)
+        changed = self._refresh_baseline() or changed
         if changed:
             count = self._epochs.count
             symbol = "o" if count <= MAX_MARKED_EPOCHS else None
@@ -251,12 +263,52 @@ class LossPlotPanel(QWidget):
                 # A one-pixel line draws several times faster than a wider one, which a live run feels.
                 self.curve.setPen(pg.mkPen(EPOCH_COLOUR, width=2 if symbol else 1))
             self.curve.setData(self._epoch_x.first(count), training.history.values)
+            self._refresh_held_out()
         if self.samples_box.isChecked():
             changed = self._refresh_samples() or changed
         if changed:
+            if self._epochs.count == 0:   # nothing of the last run is on screen: neither are its ranges
+                self._stepping, self._shown_ranges = False, None
+                self.plot.getPlotItem().getViewBox().enableAutoRange()
             self._fit()
         self._update_status()
 
+    def _refresh_baseline(self) -> bool:
+        """Draw the baseline loss across the epochs shown; True when it moved (other rows or targets)."""
+        training = self.document.training
+        baseline = training.baseline()
+        last = max(self._epochs.count, 2)
+        x = self.baseline_curve.xData
+        if baseline == self.baseline and x is not None and x[-1] == last:
+            return False
+        self.baseline = baseline
+        what = "mean" if training.task == "regression" else "class frequencies"
+        self.legend.getLabel(self.baseline_curve).setText(f"baseline (always the training {what})")
+        if math.isfinite(baseline):
+            self.baseline_curve.setData([1, last], [baseline, baseline])
+        else:
+            self.baseline_curve.clear()
+        return True
+
+    def _refresh_held_out(self) -> None:
+        training = self.document.training
+        listed = self.legend.getLabel(self.held_out_curve) is not None
+        if training.held_out_rows.size == 0:
+            if listed:
+                self.held_out_curve.clear()
+                self.legend.removeItem(self.held_out_curve)
+                self._held_out = LogWatch()
+                self._held_out_bounds = Bounds()
+            return
+        if not listed:
+            self.legend.addItem(self.held_out_curve, f"held-out loss ({training.held_out_rows.size} rows)")
+        values = training.evaluation_series("held_out_loss")
+        self.held_out_curve.setData(self._epoch_x.first(len(values)), values)
+
+    def held_out_data(self) -> tuple[np.ndarray, np.ndarray]:
+        """The held-out curve's (x, y): (n,), (n,); empty without a split."""
+        x, y = self.held_out_curve.xData, self.held_out_curve.yData
+        return (np.empty(0) if x is None else x), (np.empty(0) if y is None else y)
     # -- ranges --------------------------------------------------------------------------------
     def set_running(self, running: bool) -> None:
         """While training runs the ranges grow in steps (see RANGE_STEPS and LOSS_UNITS), so the axes
@@ -298,6 +350,8 @@ class LossPlotPanel(QWidget):
         log = self.plot.getPlotItem().ctrl.logYCheck.isChecked()
         x_low = y_low = math.inf
         x_high = y_high = -math.inf
+        if training.held_out_rows.size:
+            curves.append((self._held_out_bounds, training.evaluation_logs["held_out_loss"], 1.0, self._epochs.count))
         for bounds, losses, first, last in curves:
             bounds.update(losses)
             low = bounds.lowest_positive if log else bounds.low
@@ -307,6 +361,8 @@ class LossPlotPanel(QWidget):
             y_low, y_high = min(y_low, low), max(y_high, bounds.high)
         if not math.isfinite(x_low):
             return False
+        if math.isfinite(self.baseline) and (self.baseline > 0 or not log):   # the baseline stays in view
+            y_low, y_high = min(y_low, self.baseline), max(y_high, self.baseline)
         if log:
             y_low, y_high = math.log10(y_low), math.log10(y_high)
         try:
@@ -404,10 +460,15 @@ class LossPlotPanel(QWidget):
 
     def show_readout(self, epoch: int) -> None:
         """Put the crosshair on `epoch` (1-based) and read its loss out: `epoch 3: loss 10.8816`."""
-        value = self.document.training.history[epoch - 1]
+        training, digits = self.document.training, self.document.digits
+        value = training.history[epoch - 1]
         self.crosshair.setPos(epoch)
         self.crosshair.setVisible(True)
-        self.readout.setText(f"epoch {epoch}: loss {format_number(value, self.document.digits)}")
+        text = f"epoch {epoch}: loss {format_number(value, digits)}"
+        if training.held_out_rows.size:
+            held_out = training.evaluation_series("held_out_loss")[epoch - 1]
+            text += f", held-out {format_number(held_out, digits)}"
+        self.readout.setText(text)
 
     # -- export --------------------------------------------------------------------------------
     def export_png(self, path: str | Path) -> None:
