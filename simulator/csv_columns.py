@@ -34,12 +34,11 @@ class ClassLabels:
 
 def default_roles(table: CsvTable) -> list[str]:
     """The last column is the target (a class column if it holds 2 or more text labels); other columns
-    are inputs, except those that hold only text, which are unused."""
-    roles = ["unused" if column.kind == "labels" else "input" for column in table.columns]
-    last = table.columns[-1]
-    roles[-1] = "target"
-    if last.kind == "labels" and len({text.strip() for text in last.texts.values()}) >= 2:
-        roles[-1] = "class"
+    are inputs, except those that hold 2 or more labels and no number (names, ids), which are unused."""
+    labelled = [column.kind == "labels" and len({text.strip() for text in column.texts.values()}) >= 2
+                for column in table.columns]
+    roles = ["unused" if labels else "input" for labels in labelled]
+    roles[-1] = "class" if labelled[-1] else "target"
     return roles
 
 

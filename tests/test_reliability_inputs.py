@@ -251,9 +251,9 @@ CSV_CASES = [
     (b"a,b\n1,2\n3,4,5\n", "line 3 (row 2): 3 cells"), (b"a,b\n1,x\n", "line 2 (row 1), column 'b'"),
     (b"a,b\n1,nan\n", "line 2 (row 1), column 'b'"), (b"a,b\ninf,1\n", "line 2 (row 1), column 'a'"),
     (b"a,b\n1,1e400\n", "line 2 (row 1), column 'b'"), (b"a,b\n1,\n", "line 2 (row 1), column 'b': the cell is empty"),
-    (b"a,a\n1,2\n", "repeats a column name"), (b"a,,c\n1,2,3\n", "column 2 of the header has no name"),
+    (b"a,a\n1,2\n", "repeats a column name"), (b"a,,c,c\n1,2,3,4\n", "repeats a column name ('c')"),
     (b"a,b\n1,2\n\x00\x01\x02", "binary data"), (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "not UTF-8"),
-    ("a,b\n1,2\n3,\u00e9\n".encode("latin-1"), "byte 11"),
+    ("a,b\n1,2\n3,\u00e9\n".encode("latin-1"), "line 3 (row 2), column 'b': '\u00e9' is not a number"),
     (b"only\n1\n2\n", "input"), ("a,b\n1,\u221e\n".encode(), "line 2 (row 1), column 'b'"),
     ("a,b\n1,2\n".encode("utf-16"), "not UTF-8 text (byte 1"), (b"\xef\xbb\xbfa,b\nx,1\n", "line 2 (row 1), column 'a':"),
 ]

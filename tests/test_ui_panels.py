@@ -310,7 +310,8 @@ def test_dataset_panel_headers_and_highlight(qtbot, doc, controller):
     qtbot.addWidget(panel)
     model = panel.model
     titles = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
-    assert titles == ["cgpa\n(input)", "resume_score\n(input)", "lpa\n(target)"]
+    assert titles == ["cgpa\n(input)", "resume_score\n(input)", "lpa\n(target)", "ŷ lpa\n(prediction)",
+                      "loss\n(this row)"]
     background = Qt.ItemDataRole.BackgroundRole
     assert model.data(model.index(0, 0), background) is not None   # the next sample is row 1
     step_until(controller, lambda r: r.kind == "forward" and r.sample == 2)
@@ -385,16 +386,16 @@ def test_csv_import_with_chosen_columns(qtbot, doc, controller, tmp_path):
     assert dataset.inputs == ["a"] and dataset.targets == ["c", "y"]
     assert doc.network.sizes == [1, 2, 2]
     np.testing.assert_array_equal(doc.training.X[:, 0], [1, 5, 9])
-    assert panel.model.columnCount() == 4
+    assert panel.model.columnCount() == 4 + 3   # the data, then ŷ of each target and the row's loss
     assert panel.model.headerData(1, Qt.Orientation.Horizontal) == "b\n(unused)"
     doc.undo_stack.undo()
     assert doc.session.dataset.columns == ["cgpa", "resume_score", "lpa"]
 
 
-def test_csv_import_ticking_both_roles_moves_the_column(qtbot, tmp_path):
+def test_csv_import_without_a_target_is_refused(qtbot, tmp_path):
     dialog = CsvImportDialog(write_csv(tmp_path / "d.csv", "a,b\n1,2\n"))
     qtbot.addWidget(dialog)
-    dialog.roles.item(1, 1).setCheckState(Qt.CheckState.Checked)   # b as an input too: no target left
+    dialog.roles.cellWidget(1, 1).setCurrentText("input")   # b as an input too: no target left
     assert dialog.chosen_columns() == (["a", "b"], [])
     assert "target" in dialog.error_text()
     assert not dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).isEnabled()

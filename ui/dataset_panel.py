@@ -1,9 +1,12 @@
-"""The dataset panel: the training rows in an editable table, the current sample's row highlighted."""
+"""The dataset panel: the rows in an editable table, the current sample's row highlighted, with the
+network's live prediction and loss for every row (read-only columns after the data) and the held-out
+rows marked."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QPushButton,
@@ -11,12 +14,17 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QFileDialog, QHBoxL
 
 from simulator.errors import SimulatorError
 from simulator.formatting import format_number
+from simulator.metrics import predicted_classes
 
 from .csv_import_dialog import CsvImportDialog
 from .parsing import parse_float
 from .document import Change
 
 HIGHLIGHT = QColor(255, 225, 120)
+HELD_OUT = QColor(225, 225, 225)
+PREDICTION_TEXT = QColor(40, 70, 150)
+#: Predictions are computed for blocks of this many rows, when a row of the block is first shown.
+PREDICTION_BLOCK = 512
 FULL_PRECISION = 17
 #: Up to this many columns share the panel's width; more get their natural widths and a scroll bar.
 STRETCHED_COLUMNS = 4
@@ -34,6 +42,9 @@ class DatasetModel(QAbstractTableModel):
         super().__init__(parent)
         self.document = document
         self.highlighted: set[int] = self.current_rows()
+        #: Per block of PREDICTION_BLOCK rows: (ŷ: (rows, n_outputs), loss: (rows,)), made when first shown.
+        self._predictions: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._held_out: frozenset[int] = self._held_out_rows()
         document.changed.connect(self._document_changed)
 
     def _document_changed(self, change: Change) -> None:
@@ -42,6 +53,8 @@ class DatasetModel(QAbstractTableModel):
             return
         if change & (Change.DATA | Change.DISPLAY):
             self._cells_changed()
+        if change & (Change.PARAMETERS | Change.RECORDS | Change.DATA | Change.SETTINGS | Change.DISPLAY):
+            self._predictions_changed()
         if change & (Change.RECORDS | Change.POSITION | Change.SETTINGS | Change.DATA):
             self.update_highlight()
 
@@ -53,10 +66,27 @@ class DatasetModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self.dataset)
 
     def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.dataset.columns)
+        return 0 if parent.isValid() else len(self.dataset.columns) + len(self.prediction_columns())
+
+    def prediction_columns(self) -> list[tuple[str, int]]:
+        """The read-only columns after the data: ("ŷ", output) per output, ("class", 0) for
+        classification, then ("loss", 0)."""
+        training = self.document.training
+        columns = [("ŷ", output) for output in range(training.network.n_outputs)]
+        if training.task != "regression":
+            columns.append(("class", 0))
+        return columns + [("loss", 0)]
+
+    def is_prediction(self, column: int) -> bool:
+        return column >= len(self.dataset.columns)
 
     def column_title(self, column: int) -> str:
-        """`cgpa (input)` or `lpa (target)`."""
+        """`cgpa (input)` or `lpa (target)`; `ŷ lpa (prediction)`, `class (predicted)`, `loss (this row)`."""
+        if self.is_prediction(column):
+            kind, output = self.prediction_columns()[column - len(self.dataset.columns)]
+            if kind == "ŷ":
+                return f"ŷ {self.document.training.network.output_names[output]} (prediction)"
+            return "class (predicted)" if kind == "class" else "loss (this row)"
         name = self.dataset.columns[column]
         role = "input" if name in self.dataset.inputs else "target" if name in self.dataset.targets else "unused"
         return f"{name} ({role})"
@@ -65,14 +95,24 @@ class DatasetModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             if orientation == Qt.Orientation.Horizontal:
                 return self.column_title(section).replace(" (", "\n(")
-            return str(section + 1)
+            return f"{section + 1} held out" if section in self._held_out else str(section + 1)
         if role == Qt.ItemDataRole.ToolTipRole and orientation == Qt.Orientation.Horizontal:
+            if self.is_prediction(section):
+                return (f"{self.column_title(section)}: computed by the network with its current parameters, "
+                        "for every row (held-out rows too); it follows training")
             return f"Column {self.column_title(section)}; the target is what the network learns to predict"
+        if role == Qt.ItemDataRole.ToolTipRole and section in self._held_out:
+            return f"Row {section + 1} is held out: training never sees it; its loss is measured every epoch"
         return None
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
             return None
+        if self.is_prediction(index.column()):
+            return self._prediction_data(index, role)
+        if role == Qt.ItemDataRole.BackgroundRole and index.row() in self._held_out \
+                and index.row() not in self.highlighted:
+            return HELD_OUT
         value = float(self.dataset.rows[index.row(), index.column()])
         if role == Qt.ItemDataRole.DisplayRole:
             return format_number(value, self.document.digits)
@@ -90,12 +130,57 @@ class DatasetModel(QAbstractTableModel):
                     f"{format_number(value, FULL_PRECISION)}. Double-click or F2 to edit.")
         return None
 
+    def _prediction_data(self, index: QModelIndex | QPersistentModelIndex, role: int):
+        row = index.row()
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.BackgroundRole:
+            return HIGHLIGHT if row in self.highlighted else HELD_OUT if row in self._held_out else None
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return QColor(0, 0, 0) if row in self.highlighted else PREDICTION_TEXT
+        if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return None
+        kind, output = self.prediction_columns()[index.column() - len(self.dataset.columns)]
+        text = self.prediction_text(row, kind, output)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"Row {row + 1}, {self.column_title(index.column())}: {text}, with the current parameters"
+        return text
+
+    def prediction(self, row: int) -> tuple[np.ndarray, float]:
+        """Row `row`'s ŷ, `(n_outputs,)`, and loss with the network's current parameters."""
+        block = row // PREDICTION_BLOCK
+        found = self._predictions.get(block)
+        if found is None:
+            training = self.document.training
+            rows = slice(block * PREDICTION_BLOCK, (block + 1) * PREDICTION_BLOCK)
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                y_hat = training.network.predict(training.X[rows])
+                found = self._predictions[block] = (y_hat, training.loss.value(training.Y[rows], y_hat))
+        y_hat, losses = found
+        return y_hat[row % PREDICTION_BLOCK], float(losses[row % PREDICTION_BLOCK])
+
+    def prediction_text(self, row: int, kind: str, output: int = 0) -> str:
+        """What a prediction column shows for `row`: ŷ, the predicted class, or the row's loss."""
+        y_hat, loss = self.prediction(row)
+        digits = self.document.digits
+        if kind == "ŷ":
+            return format_number(float(y_hat[output]), digits)
+        if kind == "loss":
+            return format_number(loss, digits)
+        training = self.document.training
+        if training.task == "multiclass":
+            name = training.network.output_names[int(predicted_classes("multiclass", y_hat[None, :])[0])]
+            return name.split("=", 1)[1] if "=" in name else name   # a one-hot column `species=setosa`
+        return ", ".join(str(value) for value in predicted_classes("binary", y_hat).tolist())
+
     def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+        if self.is_prediction(index.column()):
+            return super().flags(index)
         return super().flags(index) | Qt.ItemFlag.ItemIsEditable
 
     def setData(self, index: QModelIndex | QPersistentModelIndex, value, role: int = Qt.ItemDataRole.EditRole) -> bool:
         """Parse the typed text and edit the cell through the document; False (and a message) if invalid."""
-        if role != Qt.ItemDataRole.EditRole or not index.isValid():
+        if role != Qt.ItemDataRole.EditRole or not index.isValid() or self.is_prediction(index.column()):
             return False
         where = f"row {index.row() + 1}, {self.dataset.columns[index.column()]}"
         try:
@@ -111,7 +196,27 @@ class DatasetModel(QAbstractTableModel):
     def _reset(self) -> None:
         self.beginResetModel()
         self.highlighted = self.current_rows()
+        self._predictions = {}
+        self._held_out = self._held_out_rows()
         self.endResetModel()
+
+    def _held_out_rows(self) -> frozenset[int]:
+        return frozenset(self.document.training.held_out_rows.tolist())
+
+    def _predictions_changed(self) -> None:
+        """Drop the predictions (made again when shown) and repaint their columns; re-mark held-out rows."""
+        self._predictions = {}
+        first, last = len(self.dataset.columns), self.columnCount() - 1
+        if self.rowCount() and last >= first:
+            self.dataChanged.emit(self.index(0, first), self.index(self.rowCount() - 1, last),
+                                  [Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole])
+        held_out = self._held_out_rows()
+        if held_out != self._held_out:
+            self._held_out = held_out
+            self.headerDataChanged.emit(Qt.Orientation.Vertical, 0, max(self.rowCount() - 1, 0))
+            if self.rowCount():
+                self.dataChanged.emit(self.index(0, 0), self.index(self.rowCount() - 1, last),
+                                      [Qt.ItemDataRole.BackgroundRole])
 
     def _cells_changed(self) -> None:
         if self.rowCount() and self.columnCount():
@@ -170,8 +275,8 @@ class DatasetPanel(QWidget):
                                   | QAbstractItemView.EditTrigger.AnyKeyPressed)
         self.view.verticalHeader().setDefaultSectionSize(self.view.fontMetrics().height() + 8)
         self.import_button = QPushButton("&Import CSV…", self)
-        self.import_button.setToolTip("Load training data from a CSV file with a header row and choose "
-                                      "the input and target columns")
+        self.import_button.setToolTip("Load training data from a CSV file (with or without a header row) and "
+                                      "choose the input, target and class columns")
         self.import_button.clicked.connect(lambda: self.import_csv())
         self.standardise_box = QCheckBox("S&tandardise inputs", self)
         self.standardise_box.setToolTip("Train on inputs scaled to mean 0 and standard deviation 1 "
@@ -245,7 +350,7 @@ class DatasetPanel(QWidget):
         if dialog is None or dialog.dataset() is None:
             return
         try:
-            self.document.set_dataset(dialog.dataset())
+            self.document.set_dataset(dialog.dataset(), dialog.title())
         except SimulatorError as error:
             self.show_error(f"The data was not imported: {error}")
             return

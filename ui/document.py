@@ -316,11 +316,14 @@ class Document(QObject):
             session.standardise = bool(on)
         self.edit_structure("Standardise inputs" if on else "Use raw inputs", change)
 
-    def set_dataset(self, dataset: Dataset) -> None:
-        """Replace the data (CSV import); the network's input and output layers follow its columns."""
+    def set_dataset(self, dataset: Dataset, title: str | None = None) -> None:
+        """Replace the data (CSV import); the network's input and output layers follow its columns.
+        With a `title` the session is named after it (the imported file)."""
         def change(session: Session) -> None:
             session.network = _resize_io(session.network, session.initialisation, dataset)
             session.dataset = dataset
+            if title is not None:
+                session.title = title
         self.edit_structure("Import data", change)
 
     def add_neuron(self, layer: int) -> None:
