@@ -185,9 +185,34 @@ def slice_width(value: float, step: float) -> float:
     return width if np.isfinite(width) else 1.0
 
 
+#: How many times the default range of a loss slice may double to take in the loss's lowest point.
+MAX_WIDENINGS = 8
+#: Points of the coarse probe that looks for the lowest point.
+PROBE_POINTS = 33
+
+
+def reaching_width(network: Network, inputs: np.ndarray, targets: np.ndarray, loss, ref: ParameterRef,
+                   value: float, half: float) -> float:
+    """`half`, doubled until the loss along `ref` is lowest strictly inside value ± half (a minimum in
+    reach), at most MAX_WIDENINGS times; `half` itself when no minimum is in reach (a flat or falling loss)."""
+    width = half
+    for _ in range(MAX_WIDENINGS + 1):
+        probe = value + np.linspace(-width, width, PROBE_POINTS)
+        losses = loss_along(network, inputs, targets, loss, ref, probe)
+        finite = np.isfinite(losses)
+        if not finite.any():
+            return half
+        lowest = int(np.argmin(np.where(finite, losses, np.inf)))
+        if 0 < lowest < PROBE_POINTS - 1 and losses[lowest] < min(losses[0], losses[-1]):
+            return width
+        width *= 2
+    return half
+
+
 def loss_slice(training: Training, batch: BatchResult | None, parameter: str | ParameterRef, scope: str,
                zoom: float = 1.0, points: int = 161) -> LossSlice:
-    """The loss along `parameter` over the focus rows, centred on its value, `zoom` times narrower."""
+    """The loss along `parameter` over the focus rows, centred on its value, `zoom` times narrower than
+    the default range, which is wide enough to show the loss's lowest point when one is in reach."""
     network = training.network
     ref = network.resolve(parameter)
     index = list(network.parameters()).index(ref)
@@ -197,7 +222,8 @@ def loss_slice(training: Training, batch: BatchResult | None, parameter: str | P
     gradient = float(flat_gradient(network, inputs, targets, training.loss)[index])
     new = next_values(training, batch, scope)
     new_value = None if new is None or not np.isfinite(new[index]) else float(new[index])
-    half = slice_width(value, training.config.learning_rate * gradient) / zoom
+    half = reaching_width(network, inputs, targets, training.loss, ref, value,
+                          slice_width(value, training.config.learning_rate * gradient)) / zoom
     values = value + np.linspace(-half, half, points)
     values[points // 2] = value
     return LossSlice(ref.name, values, loss_along(network, inputs, targets, training.loss, ref, values),

@@ -65,12 +65,40 @@ def test_landscape_arrow_is_the_update_the_stepper_then_applies(window, qtbot):
 def test_landscape_range_is_centred_and_zooms(window, qtbot):
     panel = landscape(window, qtbot, "w111")
     width = panel.curve.xData[-1] - panel.curve.xData[0]
-    assert width == pytest.approx(2.0)     # max(1, 4·|η·g|, 2·|w|) either side of 0.1
+    # max(1, 4·|η·g|, 2·|w|) either side of 0.1, doubled three times to take in the lowest loss (near 5)
+    assert width == pytest.approx(16.0) and panel.curve.xData[80] == 0.1
     panel.zoom_in_button.click()
-    qtbot.waitUntil(lambda: panel.curve.xData[-1] - panel.curve.xData[0] == pytest.approx(1.0))
+    qtbot.waitUntil(lambda: panel.curve.xData[-1] - panel.curve.xData[0] == pytest.approx(8.0))
     panel.zoom_out_button.click()
     panel.zoom_out_button.click()
-    qtbot.waitUntil(lambda: panel.curve.xData[-1] - panel.curve.xData[0] == pytest.approx(4.0))
+    qtbot.waitUntil(lambda: panel.curve.xData[-1] - panel.curve.xData[0] == pytest.approx(32.0))
+
+
+def test_the_landscape_opens_on_a_range_that_holds_the_lowest_loss():
+    """Along b21 of the lectures' regression network (every weight 0.1) the loss is a parabola whose
+    lowest point, b21* = mean(y − ŷ₀), lies near 5: the default range (±1 around 0) would show one
+    straight-looking side of it; the range opens wide enough to hold it, still centred on b21 = 0."""
+    from simulator.analysis import loss_slice
+    from simulator.examples import load_example
+    training = load_example("regression").make_training()
+    prediction = training.network.forward(training.X).prediction[:, 0]
+    lowest = float(np.mean(training.Y[:, 0] - prediction))          # b21 = 0 now: ŷ(b) = ŷ₀ + b
+    cut = loss_slice(training, None, "b21", "dataset")
+    assert cut.values[0] < lowest < cut.values[-1] and cut.values[80] == 0.0
+    assert 0 < int(np.argmin(cut.losses)) < len(cut.values) - 1
+    assert loss_slice(training, None, "b21", "dataset", zoom=4).values[-1] == pytest.approx(cut.values[-1] / 4)
+
+
+def test_a_loss_with_no_lowest_point_in_reach_keeps_the_default_range():
+    from simulator.analysis import loss_slice, slice_width
+    from simulator.dataset import Dataset
+    from simulator.network import Layer, Network
+    from simulator.training import Training
+    # A ReLU neuron that is off for every row: the loss is flat along its outgoing weight.
+    network = Network([Layer(np.array([[-1.0]]), np.array([-5.0]), "relu"), Layer(np.array([[1.0]]), np.zeros(1), "linear")])
+    training = Training(network, Dataset(["x", "y"], np.array([[1.0, 2.0], [2.0, 3.0]]), ["x"], ["y"]), "mse")
+    cut = loss_slice(training, None, "w211", "dataset")
+    assert cut.values[-1] - cut.values[80] == pytest.approx(slice_width(1.0, 0.0))
 
 
 def test_landscape_follows_structure_changes(window, qtbot):
