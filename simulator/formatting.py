@@ -12,6 +12,7 @@ import numpy as np
 
 from .activations import get_activation
 from .losses import get_loss
+from .notation import z_name
 from .records import (EpochRecord, FactorRecord, ForwardRecord, GradientRecord, LossRecord, Record,
                       UpdateRecord)
 
@@ -58,6 +59,12 @@ def fill_numbers(template: str, values: tuple, digits: int = DEFAULT_DIGITS) -> 
     parts = _SLOT.split(template)   # text, slot index, text, slot index, …, text
     precision = {int(slot): _digits_beside_one(values[int(slot)], digits)
                  for place, slot in enumerate(parts) if place % 2 and parts[place - 1].endswith("1 − ")}
+    for place in range(1, len(parts) - 2, 2):
+        if parts[place + 1] == " − ":   # `{1} − {0}`: ŷ − y = 0.9999997 − 1, not 1 − 1
+            pair = (int(parts[place]), int(parts[place + 2]))
+            needed = _digits_apart(values[pair[0]], values[pair[1]], digits)
+            for slot in pair:
+                precision[slot] = max(precision.get(slot, digits), needed)
     pieces = []
     for place, part in enumerate(parts):
         if place % 2 == 0:
@@ -69,6 +76,13 @@ def fill_numbers(template: str, values: tuple, digits: int = DEFAULT_DIGITS) -> 
         value, shown_digits = values[int(part)], precision.get(int(part), digits)
         pieces.append(format_number(value, shown_digits) if alone else operand(value, shown_digits))
     return "".join(pieces)
+
+
+def _digits_apart(first: float, second: float, digits: int) -> int:
+    """Digits enough that two different values do not read alike: `0.9999997 − 1`, not `1 − 1`."""
+    while digits < 17 and first != second and format_number(first, digits) == format_number(second, digits):
+        digits += 1
+    return digits
 
 
 def _digits_beside_one(value: float, digits: int) -> int:
@@ -89,7 +103,16 @@ def forward_lines(record: ForwardRecord, digits: int = DEFAULT_DIGITS) -> list[s
               f"{operand(record.bias, digits)} = {format_number(record.z, digits)}")
     activation = get_activation(record.activation)
     shape = activation.applied
-    if activation.is_identity:
+    if activation.over_layer:
+        # ŷ1 = exp(z21)/(exp(z21) + exp(z22) + exp(z23)) = exp(0.5)/(exp(0.5) + …) = 0.4
+        term = activation.layer_term
+        labels = [z_name(record.layer, k) for k in range(1, len(record.layer_z) + 1)]
+        slots = " + ".join(term.format(f"{{{k}}}") for k in range(1, len(labels) + 1))
+        template = f"{term.format('{0}')}/({slots})"
+        out_line = (f"{record.out_label} = {template.format(record.z_label, *labels)} = "
+                    f"{fill_numbers(template, (record.z, *record.layer_z), digits)} = "
+                    f"{format_number(record.out, digits)}")
+    elif activation.is_identity:
         out_line = f"{record.out_label} = {record.z_label} = {format_number(record.out, digits)}"
     else:
         out_line = (f"{record.out_label} = {shape.format(record.z_label)} = "
@@ -135,6 +158,22 @@ def factor_line(record: FactorRecord, digits: int = DEFAULT_DIGITS) -> str:
     return f"{text} ({record.note})" if record.note else text
 
 
+def simplification_line(record: FactorRecord, digits: int = DEFAULT_DIGITS) -> str:
+    """`softmax with categorical cross-entropy: ∂L/∂z21 = ŷ1 − y1 = 0.3 − 1 = −0.7`; "" without one."""
+    simple = record.simplification
+    if simple is None:
+        return ""
+    return (f"{simple.reason[:1].upper()}{simple.reason[1:]} simplifies it: {simple.label} = "
+            f"{fill(simple.template, simple.symbols)} = {fill_numbers(simple.template, simple.arguments, digits)} = "
+            f"{format_number(simple.value, digits)}")
+
+
+def factor_lines(record: FactorRecord, digits: int = DEFAULT_DIGITS) -> list[str]:
+    """The factor's line, and the simplified form of the derivative when the chain states one."""
+    simple = simplification_line(record, digits)
+    return [factor_line(record, digits)] + ([simple] if simple else [])
+
+
 def running_product_line(record: FactorRecord, digits: int = DEFAULT_DIGITS) -> str:
     return f"running product after {record.index} of {record.count}: {format_number(record.running_product, digits)}"
 
@@ -172,7 +211,7 @@ def record_lines(record: Record, digits: int = DEFAULT_DIGITS) -> list[str]:
     if isinstance(record, LossRecord):
         return loss_lines(record, digits)
     if isinstance(record, FactorRecord):
-        return [factor_line(record, digits)]
+        return factor_lines(record, digits)
     if isinstance(record, GradientRecord):
         return [gradient_line(record, digits)]
     if isinstance(record, UpdateRecord):

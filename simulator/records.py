@@ -33,6 +33,8 @@ class ForwardRecord:
     z: float
     activation: str
     out: float
+    #: Every z of the layer, for an activation over the whole layer (softmax); () otherwise.
+    layer_z: tuple[float, ...] = ()
     kind: str = "forward"
 
     @property
@@ -90,6 +92,8 @@ class FactorRecord:
     highlight: tuple[Highlight, ...]
     #: Why the value is not what the formula gives, e.g. where binary cross-entropy clips ŷ.
     note: str = ""
+    #: The same derivative written more simply (∂L/∂z = ŷ − y for softmax with cross-entropy), if any.
+    simplification: "Simplification | None" = None
     kind: str = "factor"
 
     @property
@@ -99,6 +103,24 @@ class FactorRecord:
     @property
     def phase(self) -> tuple:
         return (self.sample, "gradient", self.parameter)
+
+
+@dataclass(frozen=True, slots=True)
+class Simplification:
+    """A derivative of the chain written more simply, with why: ∂L/∂z21 = ŷ1 − y1 for softmax with
+    cross-entropy; `value` is the engine's, `template` filled with `arguments` gives it to rounding."""
+
+    numerator: str
+    denominator: str
+    template: str
+    symbols: tuple[str, ...]
+    arguments: tuple[float, ...]
+    value: float
+    reason: str
+
+    @property
+    def label(self) -> str:
+        return f"∂{self.numerator}/∂{self.denominator}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ import numpy as np
 from .dataset import Dataset
 from .errors import SessionError, SimulatorError
 from .files import check_path, read_regular_file
+from .activations import get_activation
 from .initialisation import Initialisation
 from .limits import MAX_CELL_MAGNITUDE, MAX_HIDDEN_LAYERS, MAX_LAYER_SIZE
 from .losses import get_loss
@@ -325,8 +326,11 @@ def from_dict(data: Any) -> Session:
         biases = _number_matrix(_require(item, "biases", list, where), (n_out,), f"{where}.biases")
         try:
             layers.append(Layer(matrix, biases, activation))
+            if get_activation(activation).over_layer and index < len(layer_data) - 1:
+                raise SessionError(f"{activation} is for the output layer only (this layer is hidden)")
         except SimulatorError as error:
-            raise SessionError(f"{where}: {error}") from None
+            raise SessionError(f"{where}.activation: {error}" if isinstance(error, SessionError)
+                               else f"{where}: {error}") from None
         width = n_out
     if width != len(outputs):
         raise SessionError(f"network.outputs: {len(outputs)} names for an output layer of {width} neurons")

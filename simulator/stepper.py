@@ -8,20 +8,21 @@ not of every row, and positions are counted, not listed.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from math import prod
 
 import numpy as np
 
-from .activations import get_activation
+from .activations import get_activation, positional
 from .batch_records import BatchRecords
 from .formatting import format_number
 from .losses import Loss
 from .network import Network
 from .notation import ParameterRef, output_name, z_name
 from .records import (EpochRecord, FactorRecord, ForwardRecord, GradientRecord, LossRecord, Record,
-                      UpdateRecord)
+                      Simplification, UpdateRecord)
 from .training import BatchResult, Training
 
 GRANULARITIES = ("factor", "phase", "sample", "epoch")
@@ -253,7 +254,8 @@ def _sample_records(context: _BatchContext, batch: BatchResult, s: int) -> list[
         records.append(ForwardRecord(
             epoch, sample, row, l, j, z_label, o_label, weight_names, tuple(weights[j - 1]), input_names,
             tuple(values["inputs"][l - 1]), bias_name, biases[j - 1], values["z"][l - 1][j - 1],
-            activation, values["out"][l - 1][j - 1]))
+            activation, values["out"][l - 1][j - 1],
+            tuple(values["z"][l - 1]) if get_activation(activation).over_layer else ()))
     records.append(LossRecord(
         epoch, sample, row, context.loss.name, names.targets, tuple(values["y"]), names.predictions,
         tuple(values["out"][-1]), float(batch.losses[s]), len(columns)))
@@ -315,17 +317,27 @@ def _chain(name: str, where: tuple, flat: list[float], plan: tuple, loss: Loss) 
     parameter's neuron, which is the sum over the paths.
     """
     factors, running = [], None
-    for index, (num, den, template, symbols, argument_places, value_place, highlight, clipped_note) \
+    for index, (num, den, template, symbols, argument_places, value_place, highlight, clipped_note, simple) \
             in enumerate(plan, start=1):
         value = flat[value_place]
         arguments = tuple([flat[place] for place in argument_places])
-        note = ""
+        note, simplification = "", None
         if clipped_note and loss.clipped(arguments[1]):
             # The formula would divide by ŷ = 0 or 1 - ŷ = 0; the clipped loss is flat there instead.
             template, symbols, arguments, note = "0", (), (), clipped_note
+        if simple is not None:
+            s_num, s_den, s_template, s_symbols, s_places, s_value_place, s_reason, prediction_place = simple
+            s_arguments = tuple([flat[place] for place in s_places])
+            if not all(map(math.isfinite, arguments)) and flat[s_value_place] == value:
+                # ∂L/∂ŷk = −yk/ŷk is infinite where ŷk underflowed to 0; ŷ − y is exact there.
+                template, symbols, arguments = s_template, s_symbols, s_arguments
+                note = f"{s_reason}: ∂L/∂ŷ is infinite where ŷ underflowed to 0, this form is exact"
+            elif prediction_place is None or not loss.clipped(flat[prediction_place]):
+                simplification = Simplification(s_num, s_den, s_template, s_symbols, s_arguments,
+                                                flat[s_value_place], s_reason)
         running = value if running is None else running * value
         factors.append(FactorRecord(*where, name, index, len(plan), num, den, template, symbols,
-                                    arguments, value, running, highlight, note))
+                                    arguments, value, running, highlight, note, simplification))
     return factors
 
 
@@ -401,15 +413,55 @@ def _build_chain_plan(training: Training, ref: ParameterRef) -> tuple:
     updated = " (already updated)" if training.config.update_rule == "in_place" else ""
     plan: list[tuple] = []
 
+    loss, output = training.loss, get_activation(network.layers[-1].activation)
+    simplified = loss.simplified_template(network.n_outputs) if loss.simplifies_with == output.name else None
+    reason = f"{output.name} with {loss.title}"
+    # The simplification is stated on the first chain through each output neuron (its first weight).
+    first_through_output = ref.layer == n_layers and ref.source == 1
+
+    def simplified_factor(k: int) -> tuple:
+        """∂L/∂zk of output k in the loss's simplified form: (template, symbols, argument sources)."""
+        template, names = positional(simplified.replace("{0}", "{y}").replace("{1}", "{o}"))
+        labels = {"y": target_label(network, k), "o": out_label(network, n_layers, k)}
+        places = {"y": ("y", k - 1), "o": ("out", n_layers - 1, k - 1)}
+        return template, tuple(labels[name] for name in names), tuple(places[name] for name in names)
+
+    def simplification(k: int, unless_clipped: bool) -> tuple | None:
+        if simplified is None or not first_through_output:
+            return None
+        return ("L", z_name(n_layers, k), *simplified_factor(k), ("delta", n_layers - 1, k - 1), reason,
+                ("out", n_layers - 1, k - 1) if unless_clipped else None)
+
     def add_activation(m: int, k: int) -> None:
         layer = network.layers[m - 1]
         o_lab, z_lab = out_label(network, m, k), z_name(m, k)
         template, symbols = get_activation(layer.activation).factor_template(z_lab, o_lab)
         sources = {o_lab: ("out", m - 1, k - 1), z_lab: ("z", m - 1, k - 1)}
+        # After ∂L/∂ŷ·∂ŷ/∂z the running product is ∂L/∂z, which sigmoid with bce writes as ŷ − y.
         plan.append((o_lab, z_lab, template, tuple(symbols), tuple(sources[sym] for sym in symbols),
-                     ("act_grad", m - 1, k - 1), (("neuron", m, k),), ""))
+                     ("act_grad", m - 1, k - 1), (("neuron", m, k),), "",
+                     simplification(k, True) if m == n_layers else None))
 
-    if single_path:
+    if single_path and output.over_layer:
+        # ∂L/∂zk when every output depends on every z of the layer: Σj ∂L/∂ŷj·∂ŷj/∂zk, with the softmax
+        # Jacobian ∂ŷj/∂zk = ŷj(δjk − ŷk) written out on the neuron's first chain; with cross-entropy
+        # the later chains show its simplified form ŷk − yk alone.
+        m, k = network.n_outputs, j
+        highlight = tuple(("neuron", n_layers, other) for other in range(1, m + 1))
+        if simplified is not None and not first_through_output:
+            plan.append(("L", z_name(n_layers, k), *simplified_factor(k), ("delta", n_layers - 1, k - 1),
+                         highlight, "", None))
+        else:
+            terms, symbols, sources = [], [], []
+            own = 2 * (k - 1) + 1
+            for other in range(1, m + 1):
+                d, o = 2 * (other - 1), 2 * (other - 1) + 1
+                terms.append(f"{{{d}}}·{{{o}}}(1 − {{{o}}})" if other == k else f"{{{d}}}·(−{{{o}}}·{{{own}}})")
+                symbols += [f"∂L/∂{out_label(network, n_layers, other)}", out_label(network, n_layers, other)]
+                sources += [("d_out", n_layers - 1, other - 1), ("out", n_layers - 1, other - 1)]
+            plan.append(("L", z_name(n_layers, k), " + ".join(terms), tuple(symbols), tuple(sources),
+                         ("delta", n_layers - 1, k - 1), highlight, "", simplification(k, False)))
+    elif single_path:
         path = {m: 1 for m in range(l + 1, n_layers + 1)}
         path[l] = j
         k_out = path[n_layers]
@@ -421,7 +473,7 @@ def _build_chain_plan(training: Training, ref: ParameterRef) -> tuple:
             clipped_note = f"{prediction} is outside [{epsilon}, 1 − {epsilon}], where the clipped loss is flat"
         plan.append(("L", prediction, template, (target_label(network, k_out), prediction),
                      (("y", k_out - 1), ("out", n_layers - 1, k_out - 1)), ("d_out", n_layers - 1, k_out - 1),
-                     (("neuron", n_layers, k_out),), clipped_note))
+                     (("neuron", n_layers, k_out),), clipped_note, None))
         for m in range(n_layers, l - 1, -1):
             add_activation(m, path[m])
             if m > l:
@@ -429,7 +481,7 @@ def _build_chain_plan(training: Training, ref: ParameterRef) -> tuple:
                 weight = ("weight", m - 1, source - 1, path[m] - 1)
                 plan.append((z_name(m, path[m]), out_label(network, m - 1, source), "{0}",
                              (ParameterRef(m, path[m], source).name + updated,), (weight,), weight,
-                             (("edge", m, source, path[m]),), ""))
+                             (("edge", m, source, path[m]),), "", None))
     else:
         next_layer = network.layers[l]
         slots = " + ".join(f"{{{2 * (k - 1)}}}·{{{2 * (k - 1) + 1}}}" for k in range(1, next_layer.n_out + 1))
@@ -438,18 +490,29 @@ def _build_chain_plan(training: Training, ref: ParameterRef) -> tuple:
             symbols += [f"∂L/∂{z_name(l + 1, k)}", ParameterRef(l + 1, k, j).name + updated]
             sources += [("delta", l, k - 1), ("weight", l, j - 1, k - 1)]
         plan.append(("L", out_label(network, l, j), slots, tuple(symbols), tuple(sources), ("d_out", l - 1, j - 1),
-                     tuple(("edge", l + 1, j, k) for k in range(1, next_layer.n_out + 1)), ""))
+                     tuple(("edge", l + 1, j, k) for k in range(1, next_layer.n_out + 1)), "", None))
         add_activation(l, j)
     if ref.is_bias:
-        plan.append((z_name(l, j), ref.name, "1", (), (), ("one",), (("neuron", l, j),), ""))
+        plan.append((z_name(l, j), ref.name, "1", (), (), ("one",), (("neuron", l, j),), "", None))
     else:
         source = ("inputs", l - 1, ref.source - 1)
         plan.append((z_name(l, j), ref.name, "{0}", (out_label(network, l - 1, ref.source),), (source,), source,
-                     (("edge", l, ref.source, j), ("neuron", l - 1, ref.source)), ""))
+                     (("edge", l, ref.source, j), ("neuron", l - 1, ref.source)), "", None))
     sizes = tuple(network.sizes)
-    return tuple((num, den, template, symbols, tuple(_flat_place(sizes, source) for source in argument_sources),
-                  _flat_place(sizes, value_source), highlight, note)
-                 for num, den, template, symbols, argument_sources, value_source, highlight, note in plan)
+
+    def places(sources) -> tuple[int, ...]:
+        return tuple(_flat_place(sizes, source) for source in sources)
+
+    def simple_places(simple: tuple | None) -> tuple | None:
+        if simple is None:
+            return None
+        num, den, template, symbols, sources, value_source, why, prediction = simple
+        return (num, den, template, symbols, places(sources), _flat_place(sizes, value_source), why,
+                None if prediction is None else _flat_place(sizes, prediction))
+
+    return tuple((num, den, template, symbols, places(argument_sources), _flat_place(sizes, value_source),
+                  highlight, note, simple_places(simple))
+                 for num, den, template, symbols, argument_sources, value_source, highlight, note, simple in plan)
 
 
 def _update_records(training: Training, batch: BatchResult) -> list[UpdateRecord]:

@@ -10,6 +10,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 
 from simulator.dataset import Dataset
+from simulator.losses import get_loss
 from simulator.network import Layer, Network
 from simulator.session import Session
 from simulator.training import Training, TrainingConfig
@@ -90,13 +91,16 @@ def snapshot(doc) -> tuple:
 # -- trainings -------------------------------------------------------------------------------------
 def random_training(draw: int, sizes: list[int], activations: list[str], loss: str = "mse", rows: int = 5,
                     **settings) -> Training:
-    """A training of a random network (seed `draw`) on `rows` random rows (0/1 targets for bce)."""
+    """A training of a random network (seed `draw`) on `rows` random rows (0/1 targets for bce, one-hot
+    for cross-entropy)."""
     rng = np.random.default_rng(draw)
     layers = [Layer(rng.normal(0, 1, size=(n_in, n_out)), rng.normal(0, 0.5, size=n_out), act)
               for n_in, n_out, act in zip(sizes[:-1], sizes[1:], activations)]
     inputs = [f"x{i + 1}" for i in range(sizes[0])]
     targets = [f"y{k + 1}" for k in range(sizes[-1])]
     Y = (rng.integers(0, 2, size=(rows, sizes[-1])) if loss == "bce" else rng.normal(size=(rows, sizes[-1])))
+    if get_loss(loss).one_hot_targets:   # one class per row
+        Y = np.eye(sizes[-1])[rng.integers(0, sizes[-1], size=rows)]
     dataset = Dataset(inputs + targets, np.hstack([rng.normal(size=(rows, sizes[0])), Y]), inputs, targets)
     return Training(Network(layers), dataset, loss, TrainingConfig(**{"learning_rate": 0.05, **settings}))
 

@@ -245,11 +245,11 @@ def test_bad_arguments_exit_2_with_one_line(capsys, argv, words):
 def test_bad_session_file_is_one_line(capsys, tmp_path):
     path = tmp_path / "bad.json"
     data = json.loads(load_example("regression").to_json())
-    data["network"]["layers"][0]["activation"] = "softmax"
+    data["network"]["layers"][0]["activation"] = "swish"
     path.write_text(json.dumps(data), encoding="utf-8")
     for command in ("train", "trace"):
         err = expect_usage_error(capsys, command, "--session", str(path))
-        assert "bad.json: network.layers[0]" in err and "unknown activation 'softmax'" in err
+        assert "bad.json: network.layers[0]" in err and "unknown activation 'swish'" in err
     path.write_bytes(b"\x00\x01\x02")
     assert "bad.json" in expect_usage_error(capsys, "train", "--session", str(path))
 

@@ -22,6 +22,10 @@ NETWORKS = [   # seed, sizes, activations, loss, batch size
     (4, [1, 2, 1, 1], ["sigmoid", "tanh", "linear"], "mse", 3),
     (6, [2, 2, 2], ["sigmoid", "sigmoid"], "bce", 2),
     (7, [2, 2, 1, 1], ["tanh", "tanh", "linear"], "half_sse", 1),
+    (8, [2, 3, 3], ["tanh", "softmax"], "cross_entropy", 1),
+    (9, [3, 2, 4], ["relu", "softmax"], "cross_entropy", 2),
+    (10, [2, 2, 3], ["sigmoid", "softmax"], "mse", 1),
+    (11, [2, 1, 2], ["tanh", "softmax"], "half_sse", 1),
 ]
 
 
@@ -31,7 +35,8 @@ def evaluate(text: str) -> float:
     text = text.replace("½·", "0.5*").replace(MINUS, "-").replace("·", "*").replace("²", "**2")
     text = re.sub(r"(\d)\(", r"\1*(", text).replace(")(", ")*(").replace("[", "(").replace("]", ")")
     return eval(text, {"__builtins__": {}},   # noqa: S307 - our own formula text, nothing else
-                {"log": math.log, "tanh": math.tanh, "max": max, "σ": lambda z: 1 / (1 + math.exp(-z))})
+                {"log": math.log, "tanh": math.tanh, "max": max, "σ": lambda z: 1 / (1 + math.exp(-z)),
+                 "exp": math.exp})
 
 
 def close(a: float, b: float, rel: float = 1e-9) -> bool:
@@ -117,7 +122,7 @@ def _autograd_graph(torch, training, row: int) -> dict:
         previous.append(named[f"x{i}"])
     last = len(network.layers)
     for l, layer in enumerate(network.layers, start=1):
-        current = []
+        current, zs = [], []
         for k in range(1, layer.n_out + 1):
             z = named[bias_name(l, k)] = torch.tensor(float(layer.biases[k - 1]), dtype=torch.float64,
                                                       requires_grad=True)
@@ -126,7 +131,11 @@ def _autograd_graph(torch, training, row: int) -> dict:
                     float(layer.weights[i - 1, k - 1]), dtype=torch.float64, requires_grad=True)
                 z = z + weight * previous[i - 1]
             named[z_name(l, k)] = z
-            out = activations[layer.activation](z)
+            zs.append(z)
+        # softmax: each output of the layer from every z of it
+        outs = torch.softmax(torch.stack(zs), 0) if layer.activation == "softmax" else None
+        for k, z in enumerate(zs, start=1):
+            out = outs[k - 1] if outs is not None else activations[layer.activation](z)
             label = output_name(l, k) if l < last else ("ŷ" if network.n_outputs == 1 else f"ŷ{k}")
             named[label] = out
             current.append(out)
@@ -137,6 +146,8 @@ def _autograd_graph(torch, training, row: int) -> dict:
         named["L"] = torch.mean((y - y_hat) ** 2)
     elif name == "half_sse":
         named["L"] = 0.5 * torch.sum((y - y_hat) ** 2)
+    elif name == "cross_entropy":
+        named["L"] = -torch.sum(y * torch.log(y_hat))
     else:
         p = torch.clamp(y_hat, 1e-7, 1 - 1e-7)
         named["L"] = torch.mean(-(y * torch.log(p) + (1 - y) * torch.log(1 - p)))
@@ -174,6 +185,11 @@ def check_against_autograd(torch, training, limit: int) -> int:
             if " if " not in record.template:   # relu's derivative is written as a condition
                 numbers = record.template.format(*(f"({value!r})" for value in record.arguments))
                 assert close(evaluate(numbers), record.value, 1e-7), (record.label, numbers)
+            simple = record.simplification
+            if simple is not None:   # ∂L/∂z = ŷ − y: its value and its numbers are autograd's ∂L/∂z
+                assert close(simple.value, _derivative(torch, named, simple.numerator, simple.denominator))
+                numbers = simple.template.format(*(f"({value!r})" for value in simple.arguments))
+                assert close(evaluate(numbers), simple.value, 1e-7), (simple.label, numbers)
         elif record.kind == "gradient":
             assert close(record.value, _derivative(torch, named, "L", record.parameter)), record.parameter
             factors = record.factors
@@ -290,7 +306,10 @@ def test_a_value_next_to_one_keeps_the_digits_that_make_the_difference():
     records = Stepper(session.make_training()).step("sample")
     factor = next(record for record in records if record.kind == "factor" and record.denominator == "z21")
     # Was "ŷ(1 − ŷ) = 1(1 − 1) = 3.13e−07": the numbers shown gave 0.
-    assert record_lines(factor) == [f"∂ŷ/∂z21 = ŷ(1 − ŷ) = 0.9999997(1 − 0.9999997) = {format_number(factor.value)}"]
+    assert record_lines(factor) == [
+        f"∂ŷ/∂z21 = ŷ(1 − ŷ) = 0.9999997(1 − 0.9999997) = {format_number(factor.value)}",
+        # ∂L/∂ŷ·∂ŷ/∂z simplified; was nothing, then "ŷ − y = 1 − 1 = −3.13229e−07"
+        "Sigmoid with binary cross-entropy simplifies it: ∂L/∂z21 = ŷ − y = 0.9999997 − 1 = −3.13229e−07"]
     loss = next(record for record in records if record.kind == "loss")
     assert "log(1 − 0.9999997)" in record_lines(loss)[0]
     assert close(evaluate(record_lines(factor, 17)[0].split(" = ")[2]), factor.value, 1e-12)
