@@ -344,3 +344,20 @@ def test_help_dialogs(window, dialogs):
     assert "F10" in dialogs.texts("information")[0]
     assert "Ctrl+Shift+Z, Ctrl+Y" in dialogs.texts("information")[1]
     assert "Backprop Simulator" in dialogs.texts("about")[0]
+
+
+def test_a_long_status_message_is_cut_before_the_position_text_and_whole_in_the_tooltip(qtbot):
+    from helpers import open_window
+    from simulator.examples import load_example
+    window = open_window(qtbot, load_example("regression"))
+    window.resize(1280, 800)
+    text = "Training diverged in epoch 3 at sample 2 (row 2): w111 would become inf (the loss became inf). " * 3
+    window.show_message(text)
+    bar = window.statusBar()
+    shown = bar.currentMessage()
+    assert shown.endswith("…") and text.startswith(shown[:-1]) and window.status_text == text
+    assert bar.toolTip() == text
+    position = window.position_label.parentWidget().geometry()
+    assert bar.fontMetrics().horizontalAdvance(shown) < position.left()
+    window.show_message("Paused")
+    assert bar.currentMessage() == "Paused" and bar.toolTip() == ""

@@ -7,7 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (QAbstractItemView, QDockWidget, QFileDialog, QLabel, QMainWindow, QMenu, QMessageBox, QProgressBar,
-                               QWidget)
+                               QStyle, QWidget)
 
 from simulator.errors import SimulatorError
 from simulator.examples import DEFAULT_EXAMPLE, example_names, load_example
@@ -25,6 +25,7 @@ from .learn import install as install_learn_tools
 from .learn.practice import install_practice
 from .learn.tour import install_tour
 from .loss_plot import LossPlotPanel
+from .metrics_panel import MetricsPanel
 from .settings_panel import SettingsPanel
 from .size_gate import SizeGate
 from .structure_panel import StructurePanel
@@ -67,6 +68,7 @@ class MainWindow(QMainWindow):
         self.dataset_panel = DatasetPanel(document, controller, self)
         self.settings_panel = SettingsPanel(document, self)
         self.structure_panel = StructurePanel(document, self)
+        self.metrics_panel = MetricsPanel(document, self)
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks)
         right, bottom = Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea
@@ -76,12 +78,15 @@ class MainWindow(QMainWindow):
             "structure": self._dock("structure", "Network S&tructure", self.structure_panel, right),
             "loss_plot": self._dock("loss_plot", "&Loss Plot", self.loss_plot, bottom),
             "dataset": self._dock("dataset", "&Dataset", self.dataset_panel, bottom),
+            "metrics": self._dock("metrics", "&Metrics", self.metrics_panel, bottom),
         }
         # The inspector shares its column with the panels used only while setting up, so the network
         # keeps most of the width; the loss plot and the data (with the current row) stay in view.
         self.tabifyDockWidget(self.docks["inspector"], self.docks["settings"])
         self.tabifyDockWidget(self.docks["settings"], self.docks["structure"])
         self.splitDockWidget(self.docks["loss_plot"], self.docks["dataset"], Qt.Orientation.Horizontal)
+        self.tabifyDockWidget(self.docks["dataset"], self.docks["metrics"])
+        self.docks["dataset"].raise_()
         self.docks["inspector"].raise_()
         self.resizeDocks([self.docks["inspector"]], [400], Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["loss_plot"]], [250], Qt.Orientation.Vertical)
@@ -101,6 +106,7 @@ class MainWindow(QMainWindow):
         self.position_label = QLabel(self)
         self.position_label.setToolTip("Where training is: epoch, sample and phase")
         self.position_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.status_text = ""   # the whole text of the last status message (it may be shown cut)
         self.progress = QProgressBar(self)
         self.progress.setMaximumWidth(220)
         self.progress.setFormat("%v of %m epochs")
@@ -125,7 +131,16 @@ class MainWindow(QMainWindow):
 
     # -- status and title ----------------------------------------------------------------------
     def show_message(self, text: str) -> None:
-        self.statusBar().showMessage(text, MESSAGE_MS)
+        """A message in the status bar for a few seconds; one too long for the room left of the position
+        text is cut with an ellipsis, and the whole text is the status bar's tooltip."""
+        bar = self.statusBar()
+        permanent = [widget for widget in (self.progress, self.position_label.parentWidget()) if widget.isVisible()]
+        right = min((widget.geometry().left() for widget in permanent), default=bar.width())
+        room = max(right - 2 * bar.style().pixelMetric(QStyle.PixelMetric.PM_LayoutHorizontalSpacing) - 12, 40)
+        shown = bar.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, room)
+        self.status_text = text
+        bar.setToolTip(text if shown != text else "")
+        bar.showMessage(shown, MESSAGE_MS)
 
     def _update_position(self) -> None:
         self.position_label.setText(self.controller.position_text())
