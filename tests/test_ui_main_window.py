@@ -312,7 +312,7 @@ def test_choices_and_layout_are_restored_next_time(qtbot, window, document):
 
 def test_default_size_and_docks(window):
     assert (window.width(), window.height()) == (1280, 800)
-    assert set(window.docks) == {"inspector", "loss_plot", "dataset", "settings", "structure"}
+    assert set(window.docks) == {"inspector", "loss_plot", "dataset", "settings", "structure", "metrics"}
     assert all(dock.objectName() for dock in window.docks.values())
     assert window.dockWidgetArea(window.docks["inspector"]) == Qt.DockWidgetArea.RightDockWidgetArea
 
@@ -361,3 +361,24 @@ def test_a_long_status_message_is_cut_before_the_position_text_and_whole_in_the_
     assert bar.fontMetrics().horizontalAdvance(shown) < position.left()
     window.show_message("Paused")
     assert bar.currentMessage() == "Paused" and bar.toolTip() == ""
+
+
+def test_enter_in_the_inline_editor_applies_and_closes_it_and_ctrl_z_then_undoes_the_edit(qtbot, window):
+    """In the window, Enter also means "edit the selected value": the editor must use it up, or a new
+    editor opens at once over the node and Ctrl+Z edits its text instead of undoing."""
+    view = window.view
+    view.edge_item(1, 1, 1).setSelected(True)
+    qtbot.keyClick(view, Qt.Key.Key_Return)
+    editor = view.editor()
+    editor.line_edit.selectAll()
+    qtbot.keyClicks(editor.line_edit, "0.5")
+    qtbot.keyClick(editor.line_edit, Qt.Key.Key_Return)
+    assert view.editor() is None and window.document.network.get("w111") == 0.5
+    qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert window.document.network.get("w111") == 0.1 and view.editor() is None
+    qtbot.keyClick(view, Qt.Key.Key_Enter)               # the keypad's Enter opens and applies too
+    editor = view.editor()
+    editor.line_edit.selectAll()
+    qtbot.keyClicks(editor.line_edit, "0.25")
+    qtbot.keyClick(editor.line_edit, Qt.Key.Key_Enter)
+    assert view.editor() is None and window.document.network.get("w111") == 0.25

@@ -39,7 +39,6 @@ class ValueEditor(QFrame):
         layout.setSpacing(2)
         layout.addWidget(self.line_edit)
         layout.addWidget(self.message_label)
-        self.line_edit.returnPressed.connect(lambda: self.committed.emit(self.line_edit.text()))
         self.line_edit.textEdited.connect(lambda _text: self.clear_error())
         self.line_edit.installEventFilter(self)
 
@@ -69,6 +68,12 @@ class ValueEditor(QFrame):
             if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent) \
                     and event.key() == Qt.Key.Key_Escape:
                 self.cancelled.emit()
+                return True
+            # Enter is used up here: a line edit passes it on to its parents after returnPressed, and
+            # the network view would take it as "edit the selected value" and open a new editor.
+            if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent) \
+                    and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                self.committed.emit(self.line_edit.text())
                 return True
             if event.type() == QEvent.Type.FocusOut and isinstance(event, QFocusEvent) and event.reason() in _LEAVING:
                 self.cancelled.emit()
