@@ -184,6 +184,7 @@ class LossPlotPanel(QWidget):
         self._held_out_bounds = Bounds()
         self._held_out = LogWatch()
         self.baseline = math.nan
+        self._emptied = False   # the ranges were set for an empty plot
         self._running = False    # training runs (see set_running)
         self._stepping = False   # the ranges grow in steps rather than being fitted every frame
         self._shown_ranges: tuple | None = None   # what the last step set, before padding
@@ -267,11 +268,29 @@ class LossPlotPanel(QWidget):
         if self.samples_box.isChecked():
             changed = self._refresh_samples() or changed
         if changed:
+            view = self.plot.getPlotItem().getViewBox()
             if self._epochs.count == 0:   # nothing of the last run is on screen: neither are its ranges
-                self._stepping, self._shown_ranges = False, None
-                self.plot.getPlotItem().getViewBox().enableAutoRange()
-            self._fit()
+                self._fit_empty()
+            else:
+                if self._emptied:   # the first points after an empty plot: follow the data again
+                    self._emptied = False
+                    view.enableAutoRange()
+                self._fit()
         self._update_status()
+
+    def _fit_empty(self) -> None:
+        """An empty plot shows the first epochs and the baseline (pyqtgraph would keep the old ranges:
+        a flat baseline alone gives it no height to fit)."""
+        self._stepping, self._shown_ranges, self._emptied = False, None, True
+        view = self.plot.getPlotItem().getViewBox()
+        epochs = min(self.document.training.config.epochs, 10)
+        baseline = self.baseline if math.isfinite(self.baseline) else 0.0
+        log = self.plot.getPlotItem().ctrl.logYCheck.isChecked()
+        if log and baseline > 0:
+            y_range = (math.log10(baseline) - 1, math.log10(baseline) + 1)
+        else:
+            y_range = grown_range(baseline, baseline, None)
+        view.setRange(xRange=(1, max(epochs, 2)), yRange=y_range)
 
     def _refresh_baseline(self) -> bool:
         """Draw the baseline loss across the epochs shown; True when it moved (other rows or targets)."""
