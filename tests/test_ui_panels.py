@@ -9,6 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox, QLineEdit
 
+from simulator.errors import SimulatorError
 from simulator.examples import load_example
 from simulator.formatting import factor_line, format_number, gradient_line, record_lines, running_product_line, update_line
 from simulator.loss_log import LossLog
@@ -615,3 +616,50 @@ def test_messages_go_away_after_an_undo(qtbot, doc):
     assert settings.epochs_spin.value() == 5
     doc.add_neuron(1)
     assert structure.error_label.isHidden()
+
+
+# -- multi-class classification ---------------------------------------------------------------------
+def test_softmax_is_offered_for_an_output_of_two_or_more_only(qtbot, qapp):
+    doc = Document(load_example("three-classes"))
+    panel = StructurePanel(doc)
+    qtbot.addWidget(panel)
+    hidden, output = (panel.rows.findChild(object, f"activation{layer}") for layer in (1, 2))
+    assert hidden.findData("softmax") == -1 and output.findData("softmax") >= 0
+    assert output.currentData() == "softmax" and panel.loss_combo.currentData() == "cross_entropy"
+    assert panel.loss_formula.text() == "L = −Σₖ yₖ·log(ŷₖ)"
+    doc = Document(load_example("classification"))     # one output: neither softmax nor cross-entropy
+    panel = StructurePanel(doc)
+    qtbot.addWidget(panel)
+    assert panel.rows.findChild(object, "activation2").findData("softmax") == -1
+    assert panel.loss_combo.findData("cross_entropy") == -1
+
+
+def test_choosing_cross_entropy_sets_the_softmax_output_in_one_undoable_edit(qtbot, qapp):
+    session = load_example("three-classes")
+    session.loss = "mse"
+    session.network.layers[-1].activation = "sigmoid"
+    doc = Document(session)
+    panel = StructurePanel(doc)
+    qtbot.addWidget(panel)
+    index = panel.loss_combo.findData("cross_entropy")
+    panel.loss_combo.setCurrentIndex(index)
+    panel.loss_combo.activated.emit(index)
+    assert doc.session.loss == "cross_entropy" and doc.network.layers[-1].activation == "softmax"
+    assert panel.error_label.isHidden()
+    output = panel.rows.findChild(object, "activation2")
+    output.setCurrentIndex(output.findData("tanh"))         # leaving softmax: the first loss that takes tanh
+    output.activated.emit(output.currentIndex())
+    assert doc.session.loss == "mse" and doc.network.layers[-1].activation == "tanh"
+    doc.undo_stack.undo()
+    assert doc.session.loss == "cross_entropy" and doc.network.layers[-1].activation == "softmax"
+    doc.undo_stack.undo()
+    assert doc.session.loss == "mse" and doc.network.layers[-1].activation == "sigmoid"
+
+
+def test_a_target_that_breaks_one_hot_is_refused_state_unchanged(qtbot, qapp):
+    doc = Document(load_example("three-classes"))
+    before = doc.session.dataset.rows.copy()
+    column = doc.session.dataset.columns.index("tier=mid")
+    with pytest.raises(SimulatorError, match="row 1: 2 targets are 1"):
+        doc.edit_cell(0, column, 1.0)
+    assert (doc.session.dataset.rows == before).all()

@@ -8,19 +8,49 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QApplication, QComboBox, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSizePolicy,
                                QToolButton, QVBoxLayout, QWidget)
 
-from simulator.activations import ACTIVATIONS, probability_activations
+from simulator.activations import ACTIVATIONS
 from simulator.errors import SimulatorError
 from simulator.losses import LOSSES, loss_formula
+from simulator.network import Layer, fitting_activations
 from .document import Change
 
 ERROR_STYLE = "color: #b00020;"
 
 
 def loss_tooltip() -> str:
-    """What the loss choice means, with the activations a loss of probabilities needs at the output."""
-    fitting = " or ".join(probability_activations())
-    needs = "".join(f"; {loss.title} needs a {fitting} output" for loss in LOSSES.values() if loss.needs_probabilities)
+    """What the loss choice means, with the output activations each particular loss needs."""
+    needs = "".join(f"; {loss.title} needs a {' or '.join(fitting_activations(loss))} output"
+                    for loss in LOSSES.values() if loss.needs_probabilities or loss.needs_activation)
     return "The loss L the network minimises" + needs
+
+
+def offered_activations(output: bool, n_outputs: int) -> list[str]:
+    """The activations a layer's chooser lists: one over the whole layer (softmax) only for an
+    output layer of two or more neurons."""
+    return [name for name, activation in ACTIVATIONS.items()
+            if not activation.over_layer or (output and n_outputs >= 2)]
+
+
+def offered_losses(n_outputs: int) -> list[str]:
+    """The losses the chooser lists: one that needs an activation over the layer only with 2+ outputs."""
+    return [name for name, loss in LOSSES.items()
+            if loss.needs_activation is None or not ACTIVATIONS[loss.needs_activation].over_layer or n_outputs >= 2]
+
+
+def paired_loss(activation: str, loss: str) -> str | None:
+    """The loss to switch to with the output activation `activation`, for a loss made for one
+    activation (cross-entropy and softmax change together: either alone would be refused); None
+    to keep `loss` (whose refusal, if any, is shown)."""
+    current = LOSSES[loss]
+    if current.needs_activation == activation:
+        return None
+    for name, candidate in LOSSES.items():
+        if candidate.needs_activation == activation and current.needs_probabilities:
+            return name     # softmax chosen after binary cross-entropy: cross-entropy
+    if current.needs_activation is not None:
+        # another output chosen after cross-entropy: the first loss that takes it
+        return next((name for name in LOSSES if activation in fitting_activations(name)), None)
+    return None
 
 
 class StructurePanel(QWidget):
@@ -41,8 +71,6 @@ class StructurePanel(QWidget):
                                          "(weights follow the initialisation; training restarts)")
         self.add_layer_button.clicked.connect(lambda: self._apply(lambda: document.add_layer(self._last_hidden())))
         self.loss_combo = QComboBox(self)
-        for name, loss in LOSSES.items():
-            self.loss_combo.addItem(loss.label, name)
         self.loss_combo.setToolTip(loss_tooltip())
         self.loss_combo.activated.connect(self._loss_chosen)
         loss_label = QLabel("L&oss:", self)
@@ -94,13 +122,36 @@ class StructurePanel(QWidget):
 
     def _loss_chosen(self) -> None:
         name = self.loss_combo.currentData()
-        if name != self.document.session.loss:
+        if name == self.document.session.loss:
+            return
+        needed = LOSSES[name].needs_activation
+        network = self.document.network
+        if needed is not None and network.layers[-1].activation != needed:
+            # Cross-entropy and its softmax output change together: either alone would be refused.
+            self._apply(lambda: self._set_output_and_loss(needed, name))
+        else:
             self._apply(lambda: self.document.set_loss(name))
 
     def _activation_chosen(self, layer: int, combo: QComboBox) -> None:
         name = combo.currentData()
-        if name != self.document.network.layers[layer - 1].activation:
+        network = self.document.network
+        if name == network.layers[layer - 1].activation:
+            return
+        loss = paired_loss(name, self.document.session.loss) if layer == len(network.layers) else None
+        if loss is not None:
+            self._apply(lambda: self._set_output_and_loss(name, loss))
+        else:
             self._apply(lambda: self.document.set_activation(layer, name))
+
+    def _set_output_and_loss(self, activation: str, loss: str) -> None:
+        """One undoable edit setting the output activation and the loss that goes with it."""
+        output = len(self.document.network.layers)
+
+        def change(session) -> None:
+            layer = session.network.layers[output - 1]
+            session.network.layers[output - 1] = Layer(layer.weights, layer.biases, activation)
+            session.loss = loss
+        self.document.edit_structure(f"Set the output activation to {activation} and the loss to {loss}", change)
 
     # -- building ------------------------------------------------------------------------------
     def rebuild(self) -> None:
@@ -122,6 +173,9 @@ class StructurePanel(QWidget):
         self._set_tab_order()
         for index in range(self.grid.count()):
             self.grid.itemAt(index).widget().show()   # now, not queued, so focus can return at once
+        self.loss_combo.clear()
+        for name in offered_losses(network.n_outputs):
+            self.loss_combo.addItem(LOSSES[name].label, name)
         self.loss_combo.setCurrentIndex(self.loss_combo.findData(self.document.session.loss))
         self.loss_formula.setText(loss_formula(LOSSES[self.document.session.loss], network.n_outputs))
         if focus_name:
@@ -148,7 +202,7 @@ class StructurePanel(QWidget):
         title = f"Hidden &{layer}" if hidden and layer < 10 else f"Hidden {layer}" if hidden else "O&utput"
         combo = QComboBox(self.rows)
         combo.setObjectName(f"activation{layer}")
-        for name in ACTIVATIONS:
+        for name in offered_activations(not hidden, network.n_outputs):
             combo.addItem(ACTIVATIONS[name].label, name)
         combo.setCurrentIndex(combo.findData(network.layers[layer - 1].activation))
         combo.setToolTip(f"Activation of {'hidden layer ' + str(layer) if hidden else 'the output layer'}: "
