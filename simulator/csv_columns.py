@@ -45,8 +45,8 @@ def default_roles(table: CsvTable) -> list[str]:
 def describe_column(column: CsvColumn) -> str:
     """What a column holds, in a few words: `numbers`, `3 whole numbers (0 to 2)`, `3 labels: a, b, c`…"""
     if column.kind == "numbers":
-        distinct = np.unique(column.values)
-        if column.whole_numbers() and len(distinct) <= MAX_CLASSES:
+        distinct = np.unique(column.values) if column.whole_numbers() else ()
+        if 0 < len(distinct) <= MAX_CLASSES:
             low, high = format_number(distinct[0]), format_number(distinct[-1])
             return f"{len(distinct)} whole number{'s' if len(distinct) > 1 else ''} ({low} to {high})"
         return "numbers"

@@ -10,7 +10,6 @@ named `COLUMN=LABEL`. Every problem is a DatasetError naming its line and column
 from __future__ import annotations
 
 import csv
-import io
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -115,7 +114,10 @@ class CsvColumn:
         return "labels" if len(self.texts) == len(self.values) else "mixed"
 
     def whole_numbers(self) -> bool:
-        return not self.texts and bool(np.all(self.values == np.round(self.values)))
+        if self.texts:
+            return False
+        head = self.values[:1000]   # most columns of measurements show a fraction early
+        return bool(np.all(head == np.round(head)) and np.all(self.values == np.round(self.values)))
 
 
 @dataclass(slots=True)
@@ -152,6 +154,8 @@ def decode(raw: bytes, name: str) -> tuple[str, str, list[str]]:
         notes = [f"not UTF-8 (byte {error.start + 1} cannot be decoded): read as Latin-1"]
     if "\x00" in text:
         raise DatasetError("the file is not a text CSV file (it contains binary data)")
+    if "\n" not in text and "\r" in text:   # lines ended by a carriage return alone (old Mac files)
+        text = text.replace("\r", "\n")
     return text, encoding, notes
 
 
@@ -161,8 +165,9 @@ def _after_lines(text: str, lines: int) -> str:
     for skipped in range(lines):
         found = text.find("\n", position)
         if found < 0:
-            raise DatasetError(f"lines to skip: the file has {skipped + 1} lines, so nothing is left after "
-                               f"skipping {lines}")
+            total = skipped + bool(text[position:])
+            raise DatasetError(f"lines to skip: the file has {total} line{'s' if total != 1 else ''}, so nothing "
+                               f"is left after skipping {lines}")
         position = found + 1
     return text[position:]
 
@@ -177,15 +182,28 @@ def _head(text: str, lines: int) -> str:
     return text[:position]
 
 
+def _lines(text: str) -> Iterator[str]:
+    """The lines of `text` with their endings, one at a time (a copy of a large file all at once would
+    keep the window waiting)."""
+    position, end_of_text = 0, len(text)
+    while position < end_of_text:
+        end = text.find("\n", position)
+        if end < 0:
+            yield text[position:]
+            return
+        yield text[position:end + 1]
+        position = end + 1
+
+
 def records(text: str, delimiter: str, first_line: int = 1) -> Iterator[tuple[int, list[str]]]:
     """(file line, cells) of each row that is not blank; `first_line` is the line `text` starts on."""
     if delimiter == WHITESPACE:
-        for number, line in enumerate(text.split("\n"), start=first_line):
+        for number, line in enumerate(_lines(text), start=first_line):
             cells = line.split()
             if cells:
                 yield number, cells
         return
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.reader(_lines(text), delimiter=delimiter)
     try:
         for cells in reader:
             if any(cell.strip() for cell in cells):

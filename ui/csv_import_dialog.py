@@ -27,9 +27,9 @@ PREVIEW_ROWS = 20
 NAME_COLUMN, ROLE_COLUMN, HOLDS_COLUMN = 0, 1, 2
 ERROR_STYLE = "color: #b00020;"
 #: Cells read before the dialog first shows itself: a file this small is read at once.
-FIRST_SLICE_CELLS = 50_000
+FIRST_SLICE_CELLS = 20_000
 #: Time one slice of a large file may take, so the window keeps answering between slices.
-SLICE_SECONDS = 0.03
+SLICE_SECONDS = 0.02
 AUTO = "auto"
 HEADER_ITEMS = (("auto", "auto"), ("yes", "yes"), ("no", "no"))
 DELIMITER_ITEMS = ((None, AUTO),) + tuple((char, name) for char, name in DELIMITERS.items())
@@ -254,7 +254,7 @@ class CsvImportDialog(QDialog):
         if reader is None:
             self._timer.stop()
             return
-        rows = max(1, FIRST_SLICE_CELLS // (4 * reader.layout.width))
+        rows = max(1, FIRST_SLICE_CELLS // (4 * reader.layout.width))   # a few ms each
         deadline = time.perf_counter() + SLICE_SECONDS
         try:
             while not reader.read(rows) and time.perf_counter() < deadline:
