@@ -11,8 +11,8 @@ import copy
 import html
 import re
 
-from .formatting import (describe, factor_line, format_number, gradient_line, record_lines,
-                         running_product_line)
+from .formatting import (describe, factor_line, format_number, gradient_line, record_lines, running_product_line,
+                         simplification_line)
 from .errors import ConfigError
 from .notation import shown_indices, subscript_indices
 from .records import EpochRecord, FactorRecord, GradientRecord, Record
@@ -101,6 +101,8 @@ def _lines(records: list[Record], digits: int) -> list[tuple[str, str]]:
             phase = title
         if isinstance(record, FactorRecord):
             lines.append(("factor", f"{factor_line(record, digits)}    ({running_product_line(record, digits)})"))
+            if record.simplification is not None:
+                lines.append(("factor", simplification_line(record, digits)))
         elif isinstance(record, GradientRecord):
             lines.append(("result", gradient_line(record, digits)))
         else:

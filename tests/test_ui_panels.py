@@ -663,3 +663,16 @@ def test_a_target_that_breaks_one_hot_is_refused_state_unchanged(qtbot, qapp):
     with pytest.raises(SimulatorError, match="row 1: 2 targets are 1"):
         doc.edit_cell(0, column, 1.0)
     assert (doc.session.dataset.rows == before).all()
+
+
+def test_the_inspector_states_the_softmax_simplification(qtbot, qapp):
+    doc = Document(load_example("three-classes"))
+    controller = Controller(doc)
+    panel = InspectorPanel(doc, controller)
+    qtbot.addWidget(panel)
+    stepper = doc.stepper
+    record = next(record for record in iter(stepper.next_record, None)
+                  if record.kind == "factor" and record.simplification is not None)
+    text = html_text(panel.record_html(record))
+    assert "ŷ1(1 − ŷ1)" in text.replace("\u200b", "") or "ŷ₁(1 − ŷ₁)" in text
+    assert "Softmax with categorical cross-entropy simplifies it" in text

@@ -8,7 +8,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QKeyEvent
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QSplitter, QTextBrowser, QVBoxLayout, QWidget
 
-from simulator.formatting import describe, factor_line, gradient_line, record_lines, running_product_line
+from simulator.formatting import (describe, factor_line, gradient_line, record_lines, running_product_line,
+                                  simplification_line)
 from simulator.records import FactorRecord, GradientRecord, Record
 from simulator.worked import to_html, to_unicode_subscripts
 
@@ -142,6 +143,8 @@ class InspectorPanel(QWidget):
         earlier = [other for other in chain if other.index < record.index]
         parts = [_paragraph(factor_line(other, digits)) for other in earlier]
         parts.append(_paragraph(factor_line(record, digits), "current"))
+        if record.simplification is not None:
+            parts.append(_paragraph(simplification_line(record, digits), "current"))
         policy = self.controller.step_policy     # practice mode asking for this gradient: not its answer
         if policy is None or not policy.hides(record):
             parts.append(_paragraph(running_product_line(record, digits), "note"))
