@@ -61,7 +61,7 @@ class CsvImportDialog(QDialog):
         self._timer.timeout.connect(self._read_slice)
         self._build_widgets()
         self._lay_out()
-        self.resize(760, 640)
+        self.resize(780, 700)
         self._set_ok(False)
         if path is not None:
             self.load(path)
@@ -153,7 +153,7 @@ class CsvImportDialog(QDialog):
         preview_label = QLabel("&Preview (the table that will be imported):", self)
         preview_label.setBuddy(self.preview)
         layout.addWidget(preview_label)
-        layout.addWidget(self.preview, 2)
+        layout.addWidget(self.preview, 1)
         layout.addWidget(self.error_label)
         layout.addWidget(self.buttons)
         self._show_progress(False)
