@@ -276,7 +276,10 @@ class Document(QObject):
             return
         text = "Change " + ", ".join(key.replace("_", " ") for key, value in new.to_dict().items()
                                      if old.to_dict()[key] != value)
-        self._edit(text, Change.SETTINGS | Change.RECORDS | Change.POSITION, lambda: self.run.set_config(new))
+        change = Change.SETTINGS | Change.RECORDS | Change.POSITION
+        if (new.validation, new.validation_seed) != (old.validation, old.validation_seed):
+            change |= Change.MOVE   # other rows held out: training starts again (Training.set_config)
+        self._edit(text, change, lambda: self.run.set_config(new))
 
     def edit_structure(self, text: str, change) -> None:
         """Apply `change(session_copy)` to a copy of the session as it is now (with the live parameters)

@@ -27,7 +27,7 @@ MISTAKE_WARNING = ("MISTAKEN UPDATE RULE: each layer is updated before the gradi
                    "through it, so earlier layers use already-updated weights. This is not gradient descent; "
                    "switch back to Simultaneous for correct training.")
 TRAINING_FIELDS = ("learning_rate", "epochs", "order", "seed", "batch_size", "tolerance", "convergence",
-                   "update_rule")
+                   "update_rule", "validation", "validation_seed")
 SCHEME_TITLES = {"constant": "Constant", "uniform": "Uniform random", "xavier": "Xavier (Glorot)", "he": "He"}
 
 
@@ -132,6 +132,16 @@ class SettingsPanel(QWidget):
         self.rule_warning.setStyleSheet(MISTAKE_STYLE)
         self.rule_warning.setVisible(False)
         form.addRow(self.rule_warning)
+        self.validation_edit = QLineEdit(self)
+        self._row(form, "Held out (fraction):", self.validation_edit, "validation",
+                  "The fraction of the rows kept out of training (0: none, up to but not including 1): their "
+                  "loss and metrics are measured every epoch. Changing it starts training again")
+        self.validation_edit.editingFinished.connect(self._validation_edited)
+        self.validation_seed_spin = self._spin(0, MAX_SEED)
+        self._row(form, "Held-out seed:", self.validation_seed_spin, "validation_seed",
+                  "Which rows are held out: the first of a random permutation of the rows from this seed")
+        self.validation_seed_spin.valueChanged.connect(
+            lambda value: self._edit("validation_seed", validation_seed=value))
         return group
 
     def _initialisation_group(self) -> QGroupBox:
@@ -220,6 +230,13 @@ class SettingsPanel(QWidget):
         if value is not None:
             self._edit("tolerance", tolerance=value)
 
+    def _validation_edited(self) -> None:
+        value = self._number(self.validation_edit, "validation", "validation fraction",
+                             lambda number: "must be from 0 (none) up to but not including 1"
+                             if not 0 <= number < 1 else "")
+        if value is not None:
+            self._edit("validation", validation=value)
+
     def reinitialise(self) -> None:
         """Build an Initialisation from the fields and apply it (undoable)."""
         for key in ("weight", "bias", "low", "high", "initialisation"):
@@ -255,7 +272,8 @@ class SettingsPanel(QWidget):
         """Show the training settings (without sending edits back)."""
         config = self.document.session.training
         widgets = (self.rate_edit, self.epochs_spin, self.order_combo, self.seed_spin, self.batch_spin,
-                   self.tolerance_edit, self.criterion_combo, self.rule_combo)
+                   self.tolerance_edit, self.criterion_combo, self.rule_combo, self.validation_edit,
+                   self.validation_seed_spin)
         for widget in widgets:
             widget.blockSignals(True)
         self.rate_edit.setText(exact(config.learning_rate))
@@ -269,6 +287,8 @@ class SettingsPanel(QWidget):
         self.criterion_combo.setEnabled(config.tolerance > 0)   # a tolerance of 0 never stops early
         self.rule_combo.setCurrentIndex(self.rule_combo.findData(config.update_rule))
         self.rule_warning.setVisible(config.update_rule == "in_place")
+        self.validation_edit.setText(exact(config.validation))
+        self.validation_seed_spin.setValue(config.validation_seed)
         for widget in widgets:
             widget.blockSignals(False)
 
