@@ -382,3 +382,23 @@ def test_enter_in_the_inline_editor_applies_and_closes_it_and_ctrl_z_then_undoes
     qtbot.keyClicks(editor.line_edit, "0.25")
     qtbot.keyClick(editor.line_edit, Qt.Key.Key_Enter)
     assert view.editor() is None and window.document.network.get("w111") == 0.25
+
+
+def test_the_three_class_example_opens_from_the_menu_and_steps_its_softmax(qtbot, window):
+    menu = window.window_actions.examples_menu
+    next(action for action in menu.actions() if action.data() == "three-classes").trigger()
+    document = window.document
+    assert document.network.layers[-1].activation == "softmax" and document.session.loss == "cross_entropy"
+    press(qtbot, window, F10, times=4)          # the three hidden neurons, then the first output
+    record = document.stepper.current
+    assert record.kind == "forward" and (record.layer, record.neuron) == (2, 1)
+    subscripts = str.maketrans("₁₂₃", "123")
+    assert "ŷ1 = exp(z21)/(exp(z21) + exp(z22) + exp(z23))" in window.inspector.plain_text().translate(subscripts)
+    scene = window.view.network_scene()
+    qtbot.waitUntil(lambda: not scene.refresh_pending())
+    assert f"z = {format_number(record.z, document.digits)}" in window.view.neuron_item(2, 1).label_text()
+    while document.stepper.current.kind != "factor":
+        press(qtbot, window, F10)
+    inspector = window.inspector.plain_text()
+    assert "simplifies it" in inspector
+    assert format_number(document.stepper.current.value, document.digits) in inspector
