@@ -320,7 +320,8 @@ class LossPlotPanel(QWidget):
                 self._held_out_bounds = Bounds()
             return
         if not listed:
-            self.legend.addItem(self.held_out_curve, f"held-out loss ({training.held_out_rows.size} rows)")
+            count = training.held_out_rows.size
+            self.legend.addItem(self.held_out_curve, f"held-out loss ({count} row{'s' if count != 1 else ''})")
         values = training.evaluation_series("held_out_loss")
         self.held_out_curve.setData(self._epoch_x.first(len(values)), values)
 
