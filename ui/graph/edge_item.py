@@ -14,7 +14,7 @@ from simulator.notation import weight_name
 
 from . import style
 from .item_state import EdgeState
-from .label_item import LabelItem
+from .label_item import LabelItem, measure
 from .neuron_item import NeuronItem
 
 #: Width of the band around the line that reacts to the mouse (scene units).
@@ -124,6 +124,18 @@ class EdgeItem(QGraphicsItem):
     def state(self) -> EdgeState | None:
         return self._state
 
+    def largest_label(self, sample: float) -> tuple[float, float]:
+        """The largest (width, height) the label takes in any phase, `sample` standing for the numbers
+        not revealed yet (a gradient, a new value)."""
+        state = self._state
+        if state is None:
+            return (0.0, 0.0)
+        old = state.value if state.update is None else state.update[0]
+        # An update changes a weight a little: the new value is about as wide as the old one.
+        variants = (state, state._replace(gradient=sample, update=None), state._replace(update=(old, old)))
+        sizes = [measure(self._lines(variant)) for variant in variants]
+        return (max(width for width, _ in sizes), max(height for _, height in sizes))
+
     def _write_label(self) -> None:
         """Bring the label's text up to date (before it can be shown: set_state, selection, hover)."""
         if not self._label_written and self._state is not None:
@@ -132,13 +144,19 @@ class EdgeItem(QGraphicsItem):
 
     def _lines(self, state: EdgeState) -> list[tuple[str, str]]:
         """`w111 = 0.1`, then `∂L/∂w111 = −5.888` once revealed, replaced by `→ 0.105888` once updated."""
-        # In a large network the label is kept narrow: names and numbers on lines of their own.
+        # In a large network the label is kept narrow: names and numbers on lines of their own; where
+        # every label shows in little room, the value alone (the name is in the tooltip).
         name, digits, update, gradient = self.parameter_name(), state.digits, state.update, state.gradient
         shown = format_number(state.value if update is None else update[0], digits)
-        lines = [(name, "muted"), (shown, "plain")] if state.compact else [(f"{name} = {shown}", "plain")]
+        if state.narrow:
+            lines = [(shown, "plain")]
+        elif state.compact:
+            lines = [(name, "muted"), (shown, "plain")]
+        else:
+            lines = [(f"{name} = {shown}", "plain")]
         if update is not None:
             lines.append((f"→ {format_number(update[1], digits)}", "updated"))
-        elif gradient is not None and state.compact:
+        elif gradient is not None and (state.compact or state.narrow):
             lines += [("∂L/∂w =", "muted"), (format_number(gradient, digits), "plain")]
         elif gradient is not None:
             lines.append((f"∂L/∂{name} = {format_number(gradient, digits)}", "plain"))

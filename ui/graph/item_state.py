@@ -31,6 +31,7 @@ class NeuronState(NamedTuple):
     compact: bool                                # a large network: short labels
     single_output: bool
     standardised: bool                           # the inputs training sees are standardised
+    narrow: bool = False                         # every label shows but space is short: labels kept narrow
 
 
 class EdgeState(NamedTuple):
@@ -46,9 +47,11 @@ class EdgeState(NamedTuple):
     faded: bool                                  # drawn faintly: a large network's step is about other edges
     digits: int
     compact: bool
+    narrow: bool = False                         # every label shows but space is short: the value, not the name
 
 
-def neuron_states(document, overlay: Overlay, compact: bool) -> dict[tuple[int, int], NeuronState]:
+def neuron_states(document, overlay: Overlay, compact: bool,
+                  narrow: bool = False) -> dict[tuple[int, int], NeuronState]:
     """Every neuron's state keyed by (layer, neuron), layer 0 the inputs."""
     network, digits = document.network, document.digits
     n_layers, single_output = len(network.layers), network.n_outputs == 1
@@ -70,12 +73,13 @@ def neuron_states(document, overlay: Overlay, compact: bool) -> dict[tuple[int, 
                 layer.activation, float(layer.biases[neuron - 1]), overlay.bias_update(layer_index, neuron),
                 overlay.bias_gradients.get((layer_index, neuron)), overlay.neurons.get((layer_index, neuron)), None,
                 target, overlay.loss if is_output and neuron == 1 else None,
-                ("neuron", layer_index, neuron) in overlay.highlight, digits, compact, single_output, standardised)
+                ("neuron", layer_index, neuron) in overlay.highlight, digits, compact, single_output, standardised,
+                narrow)
     return states
 
 
-def edge_states(document, overlay: Overlay, compact: bool,
-                labels: dict[tuple[int, int], str]) -> dict[tuple[int, int, int], EdgeState]:
+def edge_states(document, overlay: Overlay, compact: bool, labels: dict[tuple[int, int], str],
+                narrow: bool = False) -> dict[tuple[int, int, int], EdgeState]:
     """Every weight's state keyed by (layer, source, target); `labels` are the neurons' (x1, o11, ŷ)."""
     network, digits = document.network, document.digits
     largest = max((float(abs(layer.weights).max()) for layer in network.layers), default=0.0)
@@ -92,5 +96,5 @@ def edge_states(document, overlay: Overlay, compact: bool,
                     overlay.edge_gradients.get((layer_index, source, target)),
                     overlay.edge_update(layer_index, source, target),
                     labels[(layer_index - 1, source)], labels[(layer_index, target)], highlighted,
-                    compact and any_highlight and not highlighted, digits, compact)
+                    compact and any_highlight and not highlighted, digits, compact, narrow)
     return states

@@ -15,6 +15,19 @@ PADDING_Y = 1.5
 ROLES = ("plain", "updated", "title", "muted")
 
 
+def measure(lines: list[tuple[str, str]]) -> tuple[float, float]:
+    """The (width, height) a label of `lines` takes, padding included; (0, 0) without lines."""
+    if not lines:
+        return (0.0, 0.0)
+    width = max(_metrics(role).horizontalAdvance(text) for text, role in lines)
+    height = sum(_metrics(role).height() for _text, role in lines)
+    return (width + 2 * PADDING_X, height + 2 * PADDING_Y)
+
+
+def _metrics(role: str) -> QFontMetricsF:
+    return style.label_metrics(bold=role in ("updated", "title"))
+
+
 class LabelItem(QGraphicsItem):
     """Lines of text `[(text, role), ...]`; clicks select the owner, a double-click edits it."""
 
@@ -37,9 +50,7 @@ class LabelItem(QGraphicsItem):
         for _text, role in lines:
             if role not in ROLES:
                 raise ValueError(f"unknown label role {role!r}")
-        width = max((self._metrics(role).horizontalAdvance(text) for text, role in lines), default=0.0)
-        height = sum(self._metrics(role).height() for _text, role in lines)
-        size = (width + 2 * PADDING_X, height + 2 * PADDING_Y) if lines else (0.0, 0.0)
+        size = measure(lines)
         if size != self._size:   # new text of the same size (a run's next weights) keeps its place in the scene
             self.prepareGeometryChange()
             self._size = size
@@ -66,12 +77,11 @@ class LabelItem(QGraphicsItem):
     def height(self) -> float:
         return self._size[1]
 
+    def size(self) -> tuple[float, float]:
+        return self._size
+
     def place(self, top_left: QPointF) -> None:
         self.setPos(top_left)
-
-    @staticmethod
-    def _metrics(role: str) -> QFontMetricsF:
-        return style.label_metrics(bold=role in ("updated", "title"))
 
     # -- Qt overrides --------------------------------------------------------------------------
     def boundingRect(self) -> QRectF:
@@ -92,7 +102,7 @@ class LabelItem(QGraphicsItem):
             painter.setFont(style.label_font(bold))
             colour = {"updated": style.UPDATED, "muted": style.MUTED_TEXT}.get(role, style.TEXT)
             painter.setPen(colour)
-            height = self._metrics(role).height()
+            height = _metrics(role).height()
             line_rect = QRectF(PADDING_X, y, rect.width() - 2 * PADDING_X, height)
             painter.drawText(line_rect, self.alignment | Qt.AlignmentFlag.AlignVCenter, text)
             y += height

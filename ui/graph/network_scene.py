@@ -11,7 +11,7 @@ from simulator.formatting import format_number
 from ui.overlay import Overlay, overlay_from
 
 from ..document import Change
-from . import style
+from . import full_layout, style
 from .edge_item import EdgeItem
 from .item_state import edge_states, neuron_states
 from .label_item import PADDING_X, PADDING_Y, LabelItem
@@ -19,10 +19,17 @@ from .label_layout import LabelRequest, place_labels
 from .legend_item import LegendItem
 from .neuron_item import NeuronItem
 
-#: Networks with more weights than this between two layers, or more layers, show weights only for
-#: the current step, the selection and the item under the mouse: all of them at once cannot be read.
-FULL_LABELS_MAX_EDGES = 6
-FULL_LABELS_MAX_LAYERS = 2
+#: Networks with at most this many neurons in every layer and this many hidden layers show every label
+#: at once; larger ones show weights only for the current step, the selection and the item under the
+#: mouse: all of them at once cannot be read.
+FULL_LABELS_MAX_NEURONS = 4
+FULL_LABELS_MAX_HIDDEN = 3
+#: With more weights than this between two layers, a weight's label is its value (its name is in its
+#: tooltip): labels as wide as `w111 = −0.123457` do not fit side by side on the edges.
+NARROW_LABELS_ABOVE = 6
+#: Width over height of the graph in the main window at its default size: a network that needs more
+#: room than the nominal area grows toward these proportions.
+VIEW_ASPECT = 1.85
 #: In a large network the current step's weights are labelled when there are at most this many; a
 #: forward step into a wide layer shows its neuron's values and leaves the weights to the formula.
 COMPACT_HIGHLIGHT_LABELS = 4
@@ -41,8 +48,12 @@ BESIDE_FRACTIONS = (0.5, 0.35, 0.65, 0.25, 0.75)
 
 def is_large(sizes: list[int]) -> bool:
     """Whether a network of `sizes` is too large to label every weight at once."""
-    widest_gap = max(a * b for a, b in zip(sizes, sizes[1:]))
-    return widest_gap > FULL_LABELS_MAX_EDGES or len(sizes) - 1 > FULL_LABELS_MAX_LAYERS
+    return max(sizes) > FULL_LABELS_MAX_NEURONS or len(sizes) - 2 > FULL_LABELS_MAX_HIDDEN
+
+
+def is_crowded(sizes: list[int]) -> bool:
+    """Whether weight labels must be short (the value alone) for every label to show at once."""
+    return max(a * b for a, b in zip(sizes, sizes[1:])) > NARROW_LABELS_ABOVE
 
 
 class NetworkScene(QGraphicsScene):
@@ -55,12 +66,16 @@ class NetworkScene(QGraphicsScene):
         super().__init__(parent)
         self.document = document
         self.compact = False
+        self.narrow = False
         self._neurons: dict[tuple[int, int], NeuronItem] = {}
         self._edges: dict[tuple[int, int, int], EdgeItem] = {}
         self._legend: LegendItem | None = None
         self._busy = False
         self._overlay = Overlay()
         self._placed: tuple | None = None   # what the labels were last placed for (None: place them)
+        #: When every label shows: the largest size of each label and its edge labels' centres.
+        self._reserved: full_layout.Reserved | None = None
+        self._anchors: dict[tuple[int, int, int], full_layout.Anchor] = {}
         self.setBackgroundBrush(style.SCENE_BACKGROUND)
         document.changed.connect(self._document_changed)
         # One refresh per turn of the event loop however many changes arrive (stepping in a loop makes
@@ -128,6 +143,7 @@ class NetworkScene(QGraphicsScene):
         sizes = self.document.network.sizes
         n_layers = len(sizes) - 1
         self.compact = is_large(sizes)
+        self.narrow = not self.compact and is_crowded(sizes)
         radius = 16.0 if self.compact else 24.0
         for layer, size in enumerate(sizes):
             for neuron in range(1, size + 1):
@@ -143,6 +159,8 @@ class NetworkScene(QGraphicsScene):
         self._legend = LegendItem()
         self.addItem(self._legend)
         self._busy = False
+        self._reserved = None
+        self._push_states()   # the labels' texts first: a layout that shows them all is sized by them
         self._layout(sizes, radius)
         self.refresh()
         self.rebuilt.emit()
@@ -150,6 +168,8 @@ class NetworkScene(QGraphicsScene):
     def relayout(self) -> None:
         """Lay the items out again (the display precision changes how wide labels get)."""
         if self._neurons:
+            self._reserved = None
+            self._push_states()
             self._layout(self.document.network.sizes, self.neuron_items()[0].radius)
             self.refresh()
 
@@ -167,18 +187,66 @@ class NetworkScene(QGraphicsScene):
         output_margin = COMPACT_OUTPUT_MARGIN if self.compact else OUTPUT_MARGIN
         dx = max(min_dx, (NOMINAL_WIDTH - INPUT_MARGIN - output_margin) / n_layers)
         dy = self._row_spacing(max(sizes), radius)
+        dxs = [dx] * n_layers
+        if not self.compact:
+            self._reserved = self._largest_labels()
+            plan = full_layout.plan(sizes, radius, self._reserved, INPUT_MARGIN, dx, dy, VIEW_ASPECT)
+            dxs, dy, self._anchors = list(plan.dxs), plan.dy, plan.anchors
         for (layer, neuron), item in self._neurons.items():
-            item.setPos(INPUT_MARGIN + layer * dx, (neuron - (sizes[layer] + 1) / 2) * dy)
+            item.setPos(*full_layout.position(sizes, layer, neuron, INPUT_MARGIN, dxs, dy))
         for edge in self._edges.values():
             edge.update_geometry()
-        width = max(NOMINAL_WIDTH, INPUT_MARGIN + n_layers * dx + output_margin)
+        width = max(NOMINAL_WIDTH, INPUT_MARGIN + sum(dxs) + output_margin)
         height = (max(sizes) - 1) * dy + 2 * radius + 2 * self._label_room()
         network_rect = QRectF(0, -height / 2, width, height)
-        self._legend.fit_width(width)
+        if not self.compact:
+            network_rect = network_rect.united(self._reserved_rect())
+        self._legend.fit_width(network_rect.width())
         legend_size = self._legend.boundingRect()
-        self._legend.setPos((width - legend_size.width()) / 2, network_rect.bottom() + LEGEND_GAP)
+        self._legend.setPos(network_rect.center().x() - legend_size.width() / 2, network_rect.bottom() + LEGEND_GAP)
         self._extent = network_rect.united(self._legend.sceneBoundingRect()).adjusted(-8, -8, 8, 8)
         self.setSceneRect(self._extent)
+
+    def _largest_labels(self) -> full_layout.Reserved:
+        """Every label's largest size in any phase (and never less than it was reserved at before)."""
+        sample = -0.123456789   # stands for numbers not revealed yet: as wide as most of them
+        edges = {key: edge.largest_label(sample) for key, edge in self._edges.items()}
+        tops, bottoms, sides = {}, {}, {}
+        for key, neuron in self._neurons.items():
+            largest = neuron.largest_labels(sample)
+            for label, store in ((neuron.top_label, tops), (neuron.bottom_label, bottoms), (neuron.side_label, sides)):
+                if largest.get(label, (0.0, 0.0)) != (0.0, 0.0):
+                    store[key] = largest[label]
+        old = self._reserved
+        if old is not None:
+            for new, before in ((edges, old.edges), (tops, old.tops), (bottoms, old.bottoms), (sides, old.sides)):
+                for key, size in before.items():
+                    known = new.get(key, (0.0, 0.0))
+                    new[key] = (max(known[0], size[0]), max(known[1], size[1]))
+        return full_layout.Reserved(edges, tops, bottoms, sides)
+
+    def _reserved_rect(self) -> QRectF:
+        """Everything a network that shows every label may draw: circles and every reserved box."""
+        rect = QRectF()
+        for box in self._reserved_boxes():
+            rect = rect.united(QRectF(box[0], box[1], box[2] - box[0], box[3] - box[1]))
+        return rect
+
+    def _reserved_boxes(self) -> list[full_layout.Box]:
+        reserved, radius = self._reserved, self.neuron_items()[0].radius
+        boxes = []
+        for key, neuron in self._neurons.items():
+            centre = (neuron.pos().x(), neuron.pos().y())
+            boxes.append((centre[0] - radius, centre[1] - radius, centre[0] + radius, centre[1] + radius))
+            if key in reserved.tops:
+                boxes.append(full_layout.top_box(centre, radius, reserved.tops[key]))
+            if key in reserved.bottoms:
+                boxes.append(full_layout.bottom_box(centre, radius, reserved.bottoms[key]))
+            if key in reserved.sides:
+                boxes.append(full_layout.side_box(centre, radius, reserved.sides[key], neuron.is_input))
+        for key, anchor in self._anchors.items():
+            boxes.append(full_layout.label_box(anchor, reserved.edges[key], reserved.edges[key]))
+        return boxes
 
     def _compact_column_spacing(self, radius: float) -> float:
         """Wide enough for a neuron's values to fit between two columns of circles."""
@@ -220,15 +288,20 @@ class NetworkScene(QGraphicsScene):
         if document.network.sizes != self._sizes():
             self.rebuild()
             return
+        self._push_states()
+        if self._placement_inputs() != self._placed:   # a run's next weights usually take the same room
+            self.place_labels()
+
+    def _push_states(self) -> None:
+        """Give every item its state as the document has it now."""
+        document = self.document
         overlay = self._overlay = overlay_from(document.stepper.shown)
-        states = neuron_states(document, overlay, self.compact)
+        states = neuron_states(document, overlay, self.compact, self.narrow)
         for key, neuron in self._neurons.items():
             neuron.set_state(states[key])
         labels = {key: state.label for key, state in states.items()}
-        for key, state in edge_states(document, overlay, self.compact, labels).items():
+        for key, state in edge_states(document, overlay, self.compact, labels, self.narrow).items():
             self._edges[key].set_state(state)
-        if self._placement_inputs() != self._placed:   # a run's next weights usually take the same room
-            self.place_labels()
 
     def _sizes(self) -> list[int]:
         sizes = [0] * (1 + max(layer for layer, _ in self._neurons))
@@ -250,6 +323,9 @@ class NetworkScene(QGraphicsScene):
 
     def place_labels(self) -> None:
         """Position every label; hide those that are empty, not wanted, or would overlap another."""
+        if not self.compact:
+            self._place_every_label()
+            return
         self._placed = self._placement_inputs()
         obstacles = [item.circle_rect() for item in self._neurons.values()]
         obstacles.append(self._legend.sceneBoundingRect())
@@ -276,6 +352,41 @@ class NetworkScene(QGraphicsScene):
         # The rectangle only grows between layouts, so the view does not shift while stepping.
         self._extent = self._extent.united(self._visible_label_rect())
         self.setSceneRect(self._extent)
+
+    def _place_every_label(self) -> None:
+        """A network that shows every label: each goes in the box reserved for it at the last layout.
+        A label grown past its box (a weight edited to a long number) lays the network out again."""
+        if self._outgrown():
+            self._layout(self.document.network.sizes, self.neuron_items()[0].radius)
+        self._placed = self._placement_inputs()
+        for neuron in self._neurons.values():
+            centre, r = (neuron.pos().x(), neuron.pos().y()), neuron.radius
+            boxes = ((neuron.top_label, full_layout.top_box(centre, r, neuron.top_label.size())),
+                     (neuron.bottom_label, full_layout.bottom_box(centre, r, neuron.bottom_label.size())),
+                     (neuron.side_label, full_layout.side_box(centre, r, neuron.side_label.size(), neuron.is_input)))
+            for label, box in boxes:
+                label.setVisible(not label.is_empty())
+                label.place(QPointF(box[0], box[1]))
+        for key, edge in self._edges.items():
+            label, anchor = edge.label, self._anchors.get(key)
+            label.setVisible(anchor is not None and not label.is_empty())
+            if anchor is not None:
+                box = full_layout.label_box(anchor, self._reserved.edges[key], label.size())
+                label.place(QPointF(box[0], box[1]))
+
+    def _outgrown(self) -> bool:
+        """Whether a label is larger than the box reserved for it."""
+        reserved = self._reserved
+        if reserved is None:
+            return True
+        pairs = [(edge.label, reserved.edges.get(key)) for key, edge in self._edges.items()]
+        for key, neuron in self._neurons.items():
+            pairs += [(neuron.top_label, reserved.tops.get(key)), (neuron.bottom_label, reserved.bottoms.get(key)),
+                      (neuron.side_label, reserved.sides.get(key))]
+        for label, size in pairs:
+            if not label.is_empty() and (size is None or label.width() > size[0] or label.height() > size[1]):
+                return True
+        return False
 
     def _place_fixed(self, neuron: NeuronItem) -> list[QRectF]:
         """Put the labels that always sit in the same place; their rectangles become obstacles."""

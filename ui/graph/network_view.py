@@ -24,6 +24,9 @@ ZOOM_STEP = 1.25
 MIN_ZOOM, MAX_ZOOM = 0.2, 6.0
 #: Fitting never magnifies beyond this: a small network in a big window stays at a sensible size.
 MAX_FIT_ZOOM = 1.75
+#: Nor shrinks below this, where labels would be too small to read: a larger network scrolls instead
+#: (Ctrl+− still zooms out further, for an overview).
+MIN_FIT_ZOOM = 0.7
 FIT_MARGIN = 6
 _EDIT_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_F2)
 _ARROWS = (Qt.Key.Key_Left, Qt.Key.Key_Right, Qt.Key.Key_Up, Qt.Key.Key_Down)
@@ -96,7 +99,7 @@ class NetworkView(QGraphicsView):
         viewport = self.viewport().rect().adjusted(FIT_MARGIN, FIT_MARGIN, -FIT_MARGIN, -FIT_MARGIN)
         if rect.isEmpty() or viewport.isEmpty():
             return
-        factor = min(viewport.width() / rect.width(), viewport.height() / rect.height(), MAX_FIT_ZOOM)
+        factor = max(MIN_FIT_ZOOM, min(viewport.width() / rect.width(), viewport.height() / rect.height(), MAX_FIT_ZOOM))
         self.setTransform(QTransform.fromScale(factor, factor))
         self.centerOn(rect.center())
 

@@ -13,7 +13,7 @@ from simulator.formatting import format_number
 from simulator.notation import bias_name, subscripted
 from . import style
 from .item_state import NeuronState
-from .label_item import LabelItem
+from .label_item import LabelItem, measure
 
 RING = 7.0
 
@@ -79,21 +79,54 @@ class NeuronItem(QGraphicsItem):
     def state(self) -> NeuronState | None:
         return self._state
 
-    # -- texts ---------------------------------------------------------------------------------
     def _show_input(self, state: NeuronState) -> None:
+        self.side_label.set_lines(self._input_lines(state))
+
+    def _show_neuron(self, state: NeuronState) -> None:
+        top, bottom, side = self._neuron_lines(state)
+        self.top_label.set_lines(top)
+        self.bottom_label.set_lines(bottom)
+        self.side_label.set_lines(side)
+
+    def largest_labels(self, sample: float) -> dict[LabelItem, tuple[float, float]]:
+        """The largest (width, height) each label takes in any phase, `sample` standing for the numbers
+        not revealed yet (values, gradients, targets, the loss)."""
+        state = self._state
+        if state is None:
+            return {}
+        if self.is_input:
+            return {self.side_label: measure(self._input_lines(state._replace(input_value=sample)))}
+        shown = state.bias if state.bias_update is None else state.bias_update[0]
+        revealed = state._replace(values=(sample, sample), bias_gradient=sample, loss=sample,
+                                  target=(state.target[0] if state.target else state.label.replace("ŷ", "y"), sample))
+        # An update changes a bias a little: the new value is about as wide as the old one.
+        variants = (state, revealed, revealed._replace(bias_update=(shown, shown)))
+        largest: dict[LabelItem, tuple[float, float]] = {}
+        for variant in variants:
+            for label, lines in zip((self.top_label, self.bottom_label, self.side_label), self._neuron_lines(variant)):
+                width, height = measure(lines)
+                known = largest.get(label, (0.0, 0.0))
+                largest[label] = (max(known[0], width), max(known[1], height))
+        return largest
+
+    # -- texts ---------------------------------------------------------------------------------
+    def _input_lines(self, state: NeuronState) -> list[tuple[str, str]]:
         lines = [(state.column, "title")]
         if state.input_value is not None:
             lines.append((f"x = {format_number(state.input_value, state.digits)}", "plain"))
             if state.standardised:   # the data table shows the raw value; training sees this one
                 lines.append(("standardised", "muted"))
-        self.side_label.set_lines(lines)
+        return lines
 
-    def _show_neuron(self, state: NeuronState) -> None:
+    def _neuron_lines(self, state: NeuronState) -> tuple[list, list, list]:
+        """The lines of the (top, bottom, side) labels of a hidden or output neuron."""
         name, digits, update = bias_name(self.layer, self.neuron), state.digits, state.bias_update
         shown = state.bias if update is None else update[0]
         top = [(f"{name} = {format_number(shown, digits)}", "plain")]
         if update is not None:
             top.append((f"→ {format_number(update[1], digits)}", "updated"))
+        elif state.bias_gradient is not None and state.narrow and not self.is_output:
+            top += [(f"∂L/∂{name} =", "muted"), (format_number(state.bias_gradient, digits), "plain")]
         elif state.bias_gradient is not None:
             top.append((f"∂L/∂{name} = {format_number(state.bias_gradient, digits)}", "plain"))
         forward = self._forward_lines(state)
@@ -101,15 +134,10 @@ class NeuronItem(QGraphicsItem):
             # The output's right-hand side is free, so everything goes there, clear of the edges; when
             # many outputs sit close together only the name, target and loss do.
             beside = not state.compact or state.single_output
-            self.side_label.set_lines(self._output_lines(state, top + forward if beside else []))
-            self.top_label.set_lines([])
-            self.bottom_label.set_lines([] if beside else top + forward)
-        elif state.compact:
-            self.top_label.set_lines([])
-            self.bottom_label.set_lines(top + forward)
-        else:
-            self.top_label.set_lines(top)
-            self.bottom_label.set_lines(forward)
+            return [], ([] if beside else top + forward), self._output_lines(state, top + forward if beside else [])
+        if state.compact:
+            return [], top + forward, []
+        return top, forward, []
 
     def _forward_lines(self, state: NeuronState) -> list[tuple[str, str]]:
         if state.values is None:
