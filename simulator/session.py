@@ -328,6 +328,9 @@ def from_dict(data: Any) -> Session:
             layers.append(Layer(matrix, biases, activation))
             if get_activation(activation).over_layer and index < len(layer_data) - 1:
                 raise SessionError(f"{activation} is for the output layer only (this layer is hidden)")
+            if get_activation(activation).over_layer and n_out < 2:
+                raise SessionError(f"{activation} needs at least two outputs, one per class (with one output "
+                                   "it is always 1); for a yes/no target use a sigmoid output with binary cross-entropy")
         except SimulatorError as error:
             raise SessionError(f"{where}.activation: {error}" if isinstance(error, SessionError)
                                else f"{where}: {error}") from None
