@@ -136,6 +136,8 @@ class Activation:
     #: elementwise one, whose ∂L/∂z is ∂L/∂o·f′(z). Such an activation is for the output layer only,
     #: with at least two neurons; `factor` and `gradient_into` then give the Jacobian's diagonal.
     vector_jacobian_into: Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], None] | None = None
+    #: For an activation over the layer, each neuron's share in `{0}`: o = term(z)/(term(z1) + … + term(zm)).
+    layer_term: str = ""
 
     def __repr__(self) -> str:
         return f"Activation({self.name!r})"
@@ -257,4 +259,4 @@ register_activation(Activation(
     "softmax", "Softmax (output, 2+ classes)", _softmax_into, _softmax_diagonal_into,
     "ŷk = e^zk/Σj e^zj", applied="softmax({0})", factor="{o}(1 − {o})", kernel_lines=None,
     torch_function=lambda torch: lambda z: torch.softmax(z, dim=-1), output_range=(0.0, 1.0),
-    vector_jacobian_into=_softmax_vector_jacobian_into))
+    vector_jacobian_into=_softmax_vector_jacobian_into, layer_term="exp({0})"))
