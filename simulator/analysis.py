@@ -133,11 +133,12 @@ def flat_gradient(network: Network, inputs: np.ndarray, targets: np.ndarray, los
 
 
 def focus_rows(training: Training, batch: BatchResult | None, scope: str) -> np.ndarray:
-    """Dataset rows a view looks at: the batch under way (or the next one) for `sample`, all for `dataset`."""
+    """Dataset rows a view looks at: the batch under way (or the next one) for `sample`, the rows training
+    visits for `dataset` (all of them, less any held out)."""
     if scope not in SCOPES:
         raise ConfigError(f"scope must be one of {', '.join(SCOPES)}, not {scope!r}")
     if scope == "dataset":
-        return np.arange(training.n_samples)
+        return training.training_rows
     if batch is not None:
         return batch.indices
     return training.current_batch()

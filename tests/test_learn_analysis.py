@@ -358,3 +358,14 @@ def test_compare_without_torch_explains_how_to_install_it(window, qtbot, monkeyp
     assert "compare" not in window.learn_tools.dialogs
     [text] = dialogs.texts("information")
     assert "make reference" in text and "pip install -e '.[reference]'" in text
+
+
+def test_the_dataset_loss_of_the_learn_tools_is_over_the_training_rows_when_some_are_held_out():
+    from simulator.analysis import focus_rows
+    from simulator.examples import load_example
+    session = load_example("regression")
+    session.training = session.training.with_changes(validation=0.5, validation_seed=3)
+    training = session.make_training()
+    rows = focus_rows(training, None, "dataset")
+    assert len(rows) == 2 and not set(rows) & set(training.held_out_rows.tolist())
+    assert sorted(set(rows) | set(training.held_out_rows.tolist())) == [0, 1, 2, 3]
