@@ -33,6 +33,10 @@ VIEW_ASPECT = 1.85
 #: In a large network the current step's weights are labelled when there are at most this many; a
 #: forward step into a wide layer shows its neuron's values and leaves the weights to the formula.
 COMPACT_HIGHLIGHT_LABELS = 4
+#: An input layer larger than this is drawn compactly: small circles close together, and the inputs'
+#: labels shown where there is room (always for the current step, the selection and the hovered input).
+LARGE_INPUT_LAYER = 8
+COMPACT_INPUT_RADIUS, COMPACT_INPUT_SPACING = 11.0, 28.0
 #: The area the network is laid out in (scene units, about pixels at 100 % zoom).
 NOMINAL_WIDTH, NOMINAL_HEIGHT = 780.0, 420.0
 INPUT_MARGIN, OUTPUT_MARGIN, COMPACT_OUTPUT_MARGIN = 120.0, 160.0, 140.0
@@ -67,6 +71,7 @@ class NetworkScene(QGraphicsScene):
         self.document = document
         self.compact = False
         self.narrow = False
+        self.compact_inputs = False
         self._neurons: dict[tuple[int, int], NeuronItem] = {}
         self._edges: dict[tuple[int, int, int], EdgeItem] = {}
         self._legend: LegendItem | None = None
@@ -145,9 +150,11 @@ class NetworkScene(QGraphicsScene):
         self.compact = is_large(sizes)
         self.narrow = not self.compact and is_crowded(sizes)
         radius = 16.0 if self.compact else 24.0
+        self.compact_inputs = sizes[0] > LARGE_INPUT_LAYER
         for layer, size in enumerate(sizes):
             for neuron in range(1, size + 1):
-                item = NeuronItem(layer, neuron, n_layers, radius)
+                item = NeuronItem(layer, neuron, n_layers, COMPACT_INPUT_RADIUS if layer == 0 and self.compact_inputs
+                                  else radius)
                 self._neurons[(layer, neuron)] = item
                 self._add_with_labels(item, item.labels())
         for layer in range(1, len(sizes)):
@@ -170,7 +177,7 @@ class NetworkScene(QGraphicsScene):
         if self._neurons:
             self._reserved = None
             self._push_states()
-            self._layout(self.document.network.sizes, self.neuron_items()[0].radius)
+            self._layout(self.document.network.sizes, self._radius())
             self.refresh()
 
     def _add_with_labels(self, item: QGraphicsItem, labels: list[LabelItem]) -> None:
@@ -193,11 +200,14 @@ class NetworkScene(QGraphicsScene):
             plan = full_layout.plan(sizes, radius, self._reserved, INPUT_MARGIN, dx, dy, VIEW_ASPECT)
             dxs, dy, self._anchors = list(plan.dxs), plan.dy, plan.anchors
         for (layer, neuron), item in self._neurons.items():
-            item.setPos(*full_layout.position(sizes, layer, neuron, INPUT_MARGIN, dxs, dy))
+            row_dy = COMPACT_INPUT_SPACING if layer == 0 and self.compact_inputs else dy
+            item.setPos(*full_layout.position(sizes, layer, neuron, INPUT_MARGIN, dxs, row_dy))
         for edge in self._edges.values():
             edge.update_geometry()
         width = max(NOMINAL_WIDTH, INPUT_MARGIN + sum(dxs) + output_margin)
-        height = (max(sizes) - 1) * dy + 2 * radius + 2 * self._label_room()
+        rows = [(size - 1) * (COMPACT_INPUT_SPACING if layer == 0 and self.compact_inputs else dy)
+                for layer, size in enumerate(sizes)]
+        height = max(rows) + 2 * radius + 2 * self._label_room()
         network_rect = QRectF(0, -height / 2, width, height)
         if not self.compact:
             network_rect = network_rect.united(self._reserved_rect())
@@ -206,6 +216,10 @@ class NetworkScene(QGraphicsScene):
         self._legend.setPos(network_rect.center().x() - legend_size.width() / 2, network_rect.bottom() + LEGEND_GAP)
         self._extent = network_rect.united(self._legend.sceneBoundingRect()).adjusted(-8, -8, 8, 8)
         self.setSceneRect(self._extent)
+
+    def _radius(self) -> float:
+        """The radius of the neurons (a large input layer's circles are smaller)."""
+        return self._neurons[(1, 1)].radius
 
     def _largest_labels(self) -> full_layout.Reserved:
         """Every label's largest size in any phase (and never less than it was reserved at before)."""
@@ -233,7 +247,7 @@ class NetworkScene(QGraphicsScene):
         return rect
 
     def _reserved_boxes(self) -> list[full_layout.Box]:
-        reserved, radius = self._reserved, self.neuron_items()[0].radius
+        reserved, radius = self._reserved, self._radius()
         boxes = []
         for key, neuron in self._neurons.items():
             centre = (neuron.pos().x(), neuron.pos().y())
@@ -329,9 +343,13 @@ class NetworkScene(QGraphicsScene):
         self._placed = self._placement_inputs()
         obstacles = [item.circle_rect() for item in self._neurons.values()]
         obstacles.append(self._legend.sceneBoundingRect())
+        requests = []
         for neuron in self._neurons.values():
-            obstacles += self._place_fixed(neuron)
-        requests = [request for neuron in self._neurons.values() if (request := self._neuron_request(neuron))]
+            if neuron.is_input and self.compact_inputs:
+                requests += self._input_requests(neuron)
+            else:
+                obstacles += self._place_fixed(neuron)
+        requests += [request for neuron in self._neurons.values() if (request := self._neuron_request(neuron))]
         few = sum(edge.highlighted for edge in self._edges.values()) <= COMPACT_HIGHLIGHT_LABELS
         wanted = [edge for edge in self._edges.values()
                   if not edge.label.is_empty() and edge.wants_label(self.compact, few)]
@@ -357,7 +375,7 @@ class NetworkScene(QGraphicsScene):
         """A network that shows every label: each goes in the box reserved for it at the last layout.
         A label grown past its box (a weight edited to a long number) lays the network out again."""
         if self._outgrown():
-            self._layout(self.document.network.sizes, self.neuron_items()[0].radius)
+            self._layout(self.document.network.sizes, self._radius())
         self._placed = self._placement_inputs()
         for neuron in self._neurons.values():
             centre, r = (neuron.pos().x(), neuron.pos().y()), neuron.radius
@@ -404,6 +422,19 @@ class NetworkScene(QGraphicsScene):
             label.place(QPointF(anchor.x() - label.width() / 2, anchor.y() - label.height() / 2))
             rects.append(label.sceneBoundingRect())
         return rects
+
+    def _input_requests(self, neuron: NeuronItem) -> list[LabelRequest]:
+        """A large input layer's labels are placed like the others: they show where there is room, and
+        always for the current step's inputs, the selection and the input under the mouse."""
+        label = neuron.side_label
+        if label.is_empty():
+            label.hide()
+            return []
+        centre = self._side_anchor(neuron)
+        shift = COMPACT_INPUT_SPACING / 2
+        anchors = [centre, QPointF(centre.x(), centre.y() - shift), QPointF(centre.x(), centre.y() + shift)]
+        urgent = neuron.highlighted or neuron.isSelected() or neuron.hovered
+        return [LabelRequest(label, (label.width(), label.height()), anchors, urgent=urgent, base=True)]
 
     def _side_anchor(self, neuron: NeuronItem) -> QPointF:
         label, centre = neuron.side_label, neuron.pos()
