@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Iterator, Sequence
 
 import numpy as np
@@ -11,6 +12,7 @@ from .activations import ACTIVATIONS, DEFAULT_ACTIVATION, get_activation, probab
 from .errors import ConfigError
 from .losses import LOSSES, Loss, get_loss
 from .notation import ParameterRef, parse_parameter
+from .row_blocks import in_row_blocks
 
 
 @dataclass
@@ -232,10 +234,10 @@ class Network:
             for layer, z, out, scratch, mask in zip(self.layers, buffers.z, buffers.out, buffers.scratch,
                                                     buffers.masks):
                 np.matmul(activations, layer.weights, out=z)
-                np.add(z, layer.biases, out=z)
+                in_row_blocks(partial(_biased_activation, layer.biases, get_activation(layer.activation)),
+                              (z, out, scratch, mask))
                 cache.inputs.append(activations)
                 cache.z.append(z)
-                get_activation(layer.activation).function_into(z, out, scratch, mask)
                 cache.out.append(out)
                 activations = out
         return cache
@@ -266,12 +268,13 @@ class Network:
                 layer = self.layers[index]
                 act_grad, delta = buffers.act_grad[index], buffers.delta[index]
                 activation = get_activation(layer.activation)
-                activation.gradient_into(cache.z[index], cache.out[index], act_grad)
                 if index == n_layers - 1 and loss.gradient_of_z is not None \
                         and loss.simplifies_with == activation.name:
+                    in_row_blocks(activation.gradient_into, (cache.z[index], cache.out[index], act_grad))
                     delta[...] = loss.gradient_of_z(targets, cache.prediction)   # softmax + cross-entropy: ŷ − y
                 else:
-                    activation.backward_into(cache.z[index], cache.out[index], d_out, act_grad, delta)
+                    in_row_blocks(partial(_chain_factors, activation),
+                                  (cache.z[index], cache.out[index], d_out, act_grad, delta))
                 result.d_out[index] = d_out
                 result.act_grad[index] = act_grad
                 result.delta[index] = delta
@@ -295,6 +298,19 @@ class Network:
         loss = get_loss(loss) if isinstance(loss, str) else loss
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             return loss.value(np.asarray(targets, dtype=float), self.predict(inputs))
+
+
+def _biased_activation(biases: np.ndarray, activation, z: np.ndarray, out: np.ndarray, scratch, mask) -> None:
+    """z += b, then o = f(z), for some rows of a layer: `biases: (n_out,)`, the arrays `(rows, n_out)`."""
+    np.add(z, biases, out=z)
+    activation.function_into(z, out, scratch, mask)
+
+
+def _chain_factors(activation, z: np.ndarray, a: np.ndarray, d_out: np.ndarray, act_grad: np.ndarray,
+                   delta: np.ndarray) -> None:
+    """∂o/∂z into `act_grad`, then ∂L/∂z into `delta`, for some rows of a layer (all `(rows, n_out)`)."""
+    activation.gradient_into(z, a, act_grad)
+    activation.backward_into(z, a, d_out, act_grad, delta)
 
 
 class BatchBuffers:

@@ -1,0 +1,151 @@
+"""Full batch split into blocks of rows on several threads: the same bits as one plain pass.
+
+`Network.forward` and `backward` compute the row-wise work of a large batch (z + b, o = f(z), ∂o/∂z,
+∂L/∂z) in blocks of rows at once (`simulator/row_blocks.py`). These tests hold every array of a
+split pass to a plain numpy pass over the whole arrays, for tanh, sigmoid, relu and softmax networks,
+and check that the blocks really were split, keep numpy's error state, and report their errors.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from simulator import row_blocks
+from simulator.activations import get_activation
+from simulator.losses import get_loss
+from simulator.network import Layer, Network
+
+from helpers import make_training
+
+ROWS = 10_000
+
+
+@pytest.fixture
+def blocks():
+    """Set the number of blocks for one test; the machine's own count comes back after it."""
+    before = row_blocks.block_count()
+    yield row_blocks.set_block_count
+    row_blocks.set_block_count(before)
+
+
+def random_case(sizes, activations, loss, seed=3):
+    rng = np.random.default_rng(seed)
+    layers = [Layer(rng.normal(0, 1.5 / np.sqrt(n_in), (n_in, n_out)), rng.normal(0, 0.3, n_out), activation)
+              for n_in, n_out, activation in zip(sizes[:-1], sizes[1:], activations)]
+    X = rng.uniform(-3, 3, (ROWS, sizes[0]))
+    if loss == "cross_entropy":
+        Y = np.eye(sizes[-1])[rng.integers(0, sizes[-1], ROWS)]
+    elif loss == "bce":
+        Y = (rng.uniform(size=(ROWS, sizes[-1])) > 0.5).astype(float)
+    else:
+        Y = rng.normal(size=(ROWS, sizes[-1]))
+    return Network(layers), X, Y
+
+
+def plain_pass(network: Network, X: np.ndarray, Y: np.ndarray, loss_name: str) -> dict[str, list[np.ndarray]]:
+    """One whole-array numpy call per operation, fresh arrays, the documented order."""
+    loss = get_loss(loss_name)
+    zs, outs = [], [X]
+    for layer in network.layers:
+        z = np.matmul(outs[-1], layer.weights)
+        z = np.add(z, layer.biases)
+        zs.append(z)
+        outs.append(get_activation(layer.activation).function(z))
+    d_out = loss.gradient(Y, outs[-1])
+    arrays = {"z": zs, "out": outs[1:], "act_grad": [], "delta": [], "grad_weights": [], "grad_biases": []}
+    for index in range(len(network.layers) - 1, -1, -1):
+        layer = network.layers[index]
+        activation = get_activation(layer.activation)
+        act_grad = activation.gradient(zs[index], outs[index + 1])
+        if index == len(network.layers) - 1 and loss.gradient_of_z is not None \
+                and loss.simplifies_with == activation.name:
+            delta = loss.gradient_of_z(Y, outs[-1])
+        elif activation.over_layer:
+            delta = np.empty_like(act_grad)
+            activation.vector_jacobian_into(zs[index], outs[index + 1], d_out, delta)
+        else:
+            delta = d_out * act_grad
+        arrays["act_grad"].insert(0, act_grad)
+        arrays["delta"].insert(0, delta)
+        arrays["grad_weights"].insert(0, outs[index].T @ delta / ROWS)
+        arrays["grad_biases"].insert(0, delta.sum(axis=0) / ROWS)
+        d_out = delta @ layer.weights.T
+    return arrays
+
+
+CASES = [
+    ((2, 16, 16, 1), ["tanh", "tanh", "linear"], "mse"),
+    ((2, 16, 16, 1), ["sigmoid", "sigmoid", "sigmoid"], "bce"),
+    ((3, 16, 8, 1), ["relu", "tanh", "linear"], "half_sse"),
+    ((2, 16, 16, 3), ["tanh", "sigmoid", "softmax"], "cross_entropy"),
+]
+
+
+@pytest.mark.parametrize("sizes, activations, loss", CASES, ids=[case[2] for case in CASES])
+@pytest.mark.parametrize("count", [2, 3, 4])
+def test_a_batch_split_into_row_blocks_gives_the_bits_of_one_plain_pass(blocks, sizes, activations, loss, count):
+    network, X, Y = random_case(sizes, activations, loss)
+    blocks(count)
+    assert len(row_blocks.row_slices(ROWS, 16)) == count, "the batch was not split"
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        expected = plain_pass(network, X, Y, loss)
+    forward = network.forward(X)
+    backward = network.backward(forward, Y, loss)
+    got = {"z": forward.z, "out": forward.out, "act_grad": backward.act_grad, "delta": backward.delta,
+           "grad_weights": backward.grad_weights, "grad_biases": backward.grad_biases}
+    for name, arrays in expected.items():
+        for layer, (want, have) in enumerate(zip(arrays, got[name]), start=1):
+            assert have.shape == want.shape
+            differing = np.count_nonzero(want.view(np.int64) != have.view(np.int64))
+            assert differing == 0, f"{name} of layer {layer}: {differing} values differ in their bits"
+
+
+def test_a_full_batch_run_on_blocks_gives_the_bits_of_a_run_on_one_thread(blocks):
+    histories, parameters = [], []
+    for count in (1, 2):
+        blocks(count)
+        training = make_training(rows=ROWS, sizes=(2, 16, 16, 1), epochs=3, rate=0.05)
+        training.run()
+        histories.append(training.history.tolist() + training.sample_losses.tolist())
+        parameters.append(training.network.flat_parameters())
+    assert histories[0] == histories[1]
+    assert parameters[0].tobytes() == parameters[1].tobytes()
+
+
+def test_small_batches_stay_on_the_calling_thread():
+    assert row_blocks.row_slices(4, 16) == [slice(0, 4)]
+    assert row_blocks.row_slices(1, 10_000) == [slice(0, 1)]
+    assert len(row_blocks.row_slices(row_blocks.MIN_BLOCK_VALUES // 16 - 1, 16)) == 1
+
+
+def test_blocks_cover_every_row_once(blocks):
+    blocks(3)
+    slices = row_blocks.row_slices(10_001, 16)
+    assert [part.start for part in slices[1:]] == [part.stop for part in slices[:-1]]
+    assert slices[0].start == 0 and slices[-1].stop == 10_001 and len(slices) == 3
+
+
+def test_the_blocks_keep_the_callers_error_state(blocks):
+    """z + b overflows in every block of a diverging batch: ignored there as on the calling thread (no
+    warning, which the test settings would turn into an error)."""
+    blocks(2)
+    network = Network([Layer(np.full((2, 16), 1e308), np.full(16, 1e308), "linear"),
+                       Layer(np.ones((16, 1)), np.zeros(1), "tanh")])
+    forward = network.forward(np.full((ROWS, 2), 0.5))
+    assert np.isinf(forward.z[0]).all()
+    assert (forward.out[1] == 1.0).all()
+
+
+def test_an_error_in_any_block_is_raised_to_the_caller(blocks):
+    blocks(2)
+    values = np.zeros((ROWS, 16))
+
+    def fail_in_the_last_rows(block):
+        if block.base is values and np.shares_memory(block, values[-1]):
+            raise FloatingPointError("the last block")
+        block += 1.0
+
+    with pytest.raises(FloatingPointError, match="the last block"):
+        row_blocks.in_row_blocks(fail_in_the_last_rows, (values,))
+    assert (values[:ROWS // 2] == 1.0).all()
