@@ -30,7 +30,7 @@ from .limits import MAX_CELL_MAGNITUDE, MAX_PARAMETER_MAGNITUDE
 from .session import Session
 from .stepper import Stepper
 from .timeline import Timeline, batch_index
-from .training import Training, TrainingConfig, TrainingState
+from .training import Training, TrainingConfig, TrainingState, split_of
 
 
 def _checked(where: str, value: float, limit: float) -> float:
@@ -133,7 +133,15 @@ class Run:
         self._edited()
 
     def set_config(self, config: TrainingConfig) -> None:
-        """New training settings; the run goes on from where it is."""
+        """New training settings; the run goes on from where it is. Raises ConfigError (state unchanged)
+        for fewer epochs than training has begun."""
+        training = self.training
+        begun = training.epoch + (1 if training.position else 0)
+        if config.epochs < begun and split_of(config) == split_of(training.config):
+            raise ConfigError(f"epochs must be at least {begun:,}: training has begun epoch {begun:,} "
+                              "(Reset, Ctrl+R, to train fewer)" if training.position else
+                              f"epochs must be at least {begun:,}: {begun:,} epochs are trained "
+                              "(Reset, Ctrl+R, to train fewer)")
         self.session = replace(self.session, training=config)
         self.training.set_config(config)
         self._edited()

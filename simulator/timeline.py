@@ -44,9 +44,8 @@ def batches_per_epoch(training: Training) -> int:
 
 
 def batch_index(training: Training) -> int:
-    """Batches committed since the start: epoch·(batches per epoch) + this epoch's; a divergence counts one."""
-    done = training.epoch * batches_per_epoch(training) + training.position // training.batch_size
-    return done + (1 if training.status == "diverged" else 0)
+    """Batches committed since the start; a divergence counts one."""
+    return training.batches + (1 if training.status == "diverged" else 0)
 
 
 @dataclass(frozen=True)
@@ -63,11 +62,13 @@ class Snapshot:
     epoch_start: np.ndarray
     status: str
     message: str
+    batches: int
 
     @classmethod
     def of(cls, training: Training) -> "Snapshot":
         return cls(training.network.flat_parameters(), training.epoch, training.position, len(training.history),
-                   len(training.sample_losses), training._epoch_start, training.status, training.message)
+                   len(training.sample_losses), training._epoch_start, training.status, training.message,
+                   training.batches)
 
     def matches(self, training: Training) -> bool:
         return (self.epoch == training.epoch and self.position == training.position
@@ -77,7 +78,7 @@ class Snapshot:
 
     def apply(self, training: Training) -> None:
         training.network.set_flat_parameters(self.parameters)
-        training.epoch, training.position = self.epoch, self.position
+        training.epoch, training.position, training.batches = self.epoch, self.position, self.batches
         # Cut back in place: a log counts its cuts, so the views see that it changed.
         training.history.truncate(self.history_length)
         training.sample_losses.truncate(self.samples_length)
@@ -200,6 +201,20 @@ def _boundary(records: Sequence[Record], revealed: int, granularity: str) -> boo
     return before.sample != after.sample
 
 
+def last_epoch_end(timeline: Timeline, batch: int) -> int | None:
+    """The batch index at which the last epoch ending at or before `batch` ended, counted from the base
+    (the settings are the same since: an edit rebases); None if none has ended since the base. The base
+    may sit mid-epoch with batches that do not line up with the epoch's start (a batch size changed)."""
+    training = timeline.training
+    base = timeline.snapshots[timeline.base]
+    size, rows = training.batch_size, training.n_samples
+    first = base.batches + math.ceil((rows - base.position) / size)     # the end of the base's epoch
+    if batch < first:
+        return None
+    per_epoch = math.ceil(rows / size)
+    return first + (batch - first) // per_epoch * per_epoch
+
+
 def back_target(stepper: Stepper, timeline: Timeline, granularity: str) -> tuple[int, int] | None:
     """The position one step back at `granularity` (a position a forward step could have stopped at);
     None when already at the earliest reachable one (the start, or the last edit)."""
@@ -208,9 +223,9 @@ def back_target(stepper: Stepper, timeline: Timeline, granularity: str) -> tuple
     if (batch, revealed) <= floor:
         return None
     if granularity == "epoch":
-        epochs = batch // batches_per_epoch(timeline.training)
-        if epochs >= 1 and epochs * batches_per_epoch(timeline.training) - 1 >= timeline.base:
-            return epochs * batches_per_epoch(timeline.training) - 1, END
+        end = last_epoch_end(timeline, batch)
+        if end is not None and end - 1 >= timeline.base:
+            return end - 1, END
         return floor
     for shown in range(revealed - 1, 0, -1):
         if _boundary(stepper.records, shown, granularity):

@@ -138,6 +138,7 @@ class TrainingState:
     X: np.ndarray
     Y: np.ndarray
     evaluations: tuple[tuple[str, FrozenLog], ...] = ()
+    batches: int = 0
 
     def __repr__(self) -> str:
         return f"TrainingState(epoch={self.epoch + 1}, position={self.position}, status={self.status!r})"
@@ -194,6 +195,9 @@ class Training:
         self.Y = self.dataset.Y
         self.epoch = 0
         self.position = 0
+        #: Batches committed since the start (a batch size changed mid-epoch makes it more than
+        #: position // batch size would say).
+        self.batches = 0
         #: The mean loss of every completed epoch, and every sample's loss before its update: 8 bytes
         #: each (a long run keeps millions), read as lists of floats or as numpy views.
         self.history = LossLog()
@@ -213,19 +217,19 @@ class Training:
         return TrainingState(self.network.flat_parameters(), self.epoch, self.position, self.history.freeze(),
                              self.sample_losses.freeze(), tuple(self._epoch_losses), self._epoch_start,
                              self.status, self.message, self.config, self.dataset, self.X, self.Y,
-                             tuple((name, log.freeze()) for name, log in self.evaluation_logs.items()))
+                             tuple((name, log.freeze()) for name, log in self.evaluation_logs.items()),
+                             self.batches)
 
     def restore(self, state: TrainingState) -> None:
         """Put the training back exactly as it was when `state` was taken."""
         self.network.set_flat_parameters(state.parameters)
-        self.epoch, self.position = state.epoch, state.position
+        self.epoch, self.position, self.batches = state.epoch, state.position, state.batches
         self.history.restore(state.history)
         self.sample_losses.restore(state.sample_losses)
         self._epoch_losses = list(state.epoch_losses)
         self._epoch_start = state.epoch_start
         self.status, self.message = state.status, state.message
-        if _split_of(state.config) != _split_of(self.config):
-            self._orders = {}   # orders made for the other split's rows
+        self._orders = {}   # orders made for other settings
         self.config, self.dataset, self.X, self.Y = state.config, state.dataset, state.X, state.Y
         for name, frozen in state.evaluations:
             self.evaluation_logs[name].restore(frozen)
@@ -236,15 +240,25 @@ class Training:
         self.Y = self.dataset.Y
 
     def set_config(self, config: TrainingConfig) -> None:
-        """New settings; the order of epochs already begun is kept. A new held-out split starts training
-        again: the epochs so far were trained on other rows."""
-        split_changed = _split_of(config) != _split_of(self.config)
+        """New settings, in force from the next sample (the rest of an epoch under way follows the new
+        order). A new held-out split starts training again: the epochs so far were trained on other rows.
+        A stop the new settings undo is undone: more epochs after the last, another tolerance or
+        criterion after converging, another learning rate after diverging."""
+        old = self.config
+        split_changed = split_of(config) != split_of(old)
         self.config = config
+        self._orders = {}       # orders made for the old settings
         if split_changed:
             self.reset()
             return
-        if self.status == "epochs" and self.epoch < config.epochs:
-            self.status, self.message = "running", ""
+        going_on = "ready" if self.at_start else "running"
+        if (self.status == "epochs" and self.epoch < config.epochs
+                or self.status == "converged" and (config.tolerance, config.convergence) != (old.tolerance, old.convergence)
+                or self.status == "diverged" and config.learning_rate != old.learning_rate):
+            self.status, self.message = going_on, ""
+        if self.status in ("ready", "running") and self.epoch >= config.epochs:
+            self.status = "epochs"
+            self.message = f"Finished {self.epoch} epoch{'s' if self.epoch != 1 else ''}."
 
     @property
     def at_start(self) -> bool:
@@ -477,6 +491,7 @@ class Training:
         # A large batch's losses go to the log as one array copy, a sample's as a list append.
         self.sample_losses.extend(result.losses if len(losses) > 64 else losses)
         self.position += len(result.indices)
+        self.batches += 1
         self.status = "running"
         if self.position >= self.n_samples:
             self._end_epoch()
@@ -588,6 +603,7 @@ class Training:
             budget -= end - start
             if end > start:
                 self.position, self.status = end, "running"
+                self.batches += end - start     # a sample a batch
             if diverged:
                 break
             if self.position >= self.n_samples:
@@ -613,7 +629,8 @@ class Training:
         }
 
 
-def _split_of(config: TrainingConfig) -> tuple[float, int]:
+def split_of(config: TrainingConfig) -> tuple[float, int]:
+    """The settings that decide which rows are held out."""
     return config.validation, config.validation_seed
 
 

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QApplication
 from helpers import open_window
 from simulator.examples import load_example
 from simulator.formatting import format_number
+from simulator.run import Run
 from simulator.session import load
 from simulator.training import Training
 from ui.document import Document
@@ -290,3 +291,100 @@ def test_step_back_stops_at_an_edit_and_undo_goes_behind_it(regression):
     assert not controller.step_back("sample")                          # stops at the edit
     document.undo_stack.undo()
     assert fingerprint(document) == trained                             # behind it: the state before the edit
+
+
+# -- settings changed mid-run (found by review) ------------------------------------------------------
+def test_step_back_by_epoch_after_a_batch_size_change_mid_epoch_lands_on_an_epochs_end(regression):
+    document, controller = regression.document, regression.controller
+    document.edit_config(epochs=5)
+    controller.step("sample")                       # one sample: batches of 3 now start at samples 2, 5, …
+    document.edit_config(batch_size=3)
+    while not document.training.finished:
+        document.train_for(1.0)
+    assert controller.step_back("epoch")             # the records of epoch 5's last batch
+    assert controller.step_back("epoch")             # epoch 4's end
+    assert document.stepper.current.kind == "epoch" and document.training.epoch == 4
+    replay = Run(load_example("regression"))
+    replay.set_config(replay.session.training.with_changes(epochs=5))
+    replay.stepper.step("sample")
+    replay.set_config(replay.session.training.with_changes(epochs=5, batch_size=3))
+    while replay.training.epoch < 4:
+        replay.training.step()
+    assert document.network.flat_parameters().tolist() == replay.training.network.flat_parameters().tolist()
+    assert document.training.history == replay.training.history
+
+
+def test_a_shuffled_order_chosen_before_training_applies_to_the_first_epoch(regression):
+    document, controller = regression.document, regression.controller
+    regression.position_label.text()                 # the window has shown "sample 1 of 4 (row …)"
+    controller.position_text()
+    document.edit_config(order="shuffled", seed=3)
+    rows = [controller.step("sample")[0].row for _ in range(4)]
+    assert rows == (np.random.default_rng([3, 0]).permutation(4) + 1).tolist()
+    fresh = Run(document.run.current_session())       # the same settings from a file give the same numbers
+    fresh_session = load_example("regression")
+    fresh_session.training = document.session.training
+    again = Run(fresh_session)
+    for _ in range(4):
+        again.stepper.step("sample")
+    assert again.training.network.flat_parameters().tolist() == document.network.flat_parameters().tolist()
+    assert fresh.training.at_start
+
+
+def test_undoing_an_order_change_goes_back_to_the_order_it_had(regression):
+    document, controller = regression.document, regression.controller
+    document.edit_config(order="shuffled", seed=3)
+    controller.step("sample")
+    document.undo_stack.undo()
+    document.undo_stack.redo()                        # shuffled again, one sample in
+    document.edit_config(order="sequential")
+    document.undo_stack.undo()                        # back to shuffled: the rest of epoch 1 follows it
+    rows = [controller.step("sample")[0].row for _ in range(3)]
+    assert rows == (np.random.default_rng([3, 0]).permutation(4) + 1).tolist()[1:]
+
+
+def test_changing_the_order_mid_epoch_keeps_stepping_and_the_fast_path_together(regression):
+    document, controller = regression.document, regression.controller
+    document.edit_config(order="shuffled", seed=3, epochs=3)
+    controller.step("sample")                         # the shuffled order of epoch 1 is made
+    document.edit_config(order="sequential")
+    run = document.run
+    edited = run.snapshot()
+    for _ in range(3):
+        run.training.step()                           # the phase stepper's way: one batch at a time
+    stepped = run.training.network.flat_parameters().tolist()
+    run.restore(edited)
+    run.training.run(max_steps=3)                     # the fast path (the kernel), as Run to End and Step Back
+    assert run.training.network.flat_parameters().tolist() == stepped
+
+
+def test_fewer_epochs_than_training_has_begun_are_refused_and_nothing_changes(regression):
+    from simulator.errors import ConfigError
+    document, controller = regression.document, regression.controller
+    for _ in range(3):
+        controller.step("epoch")
+    controller.step("sample")
+    before = fingerprint(document)
+    with pytest.raises(ConfigError, match="epochs must be at least 4"):
+        document.edit_config(epochs=2)
+    assert fingerprint(document) == before and document.undo_stack.count() == 0
+    document.edit_config(epochs=4)                    # the epoch under way may be the last
+    assert regression.position_label.text().startswith("Epoch 4 of 4")
+
+
+def test_settings_that_undo_a_stop_let_training_go_on(regression):
+    document, controller = regression.document, regression.controller
+    document.edit_config(tolerance=0.5)
+    controller.step("epoch")
+    assert document.training.status == "converged"
+    document.edit_config(tolerance=0.0)
+    assert document.training.status == "running" and controller.step("sample")
+    document.edit_config(learning_rate=1e308)
+    while document.training.status != "diverged":
+        controller.step("sample")
+    document.edit_config(learning_rate=0.001)         # the message said: try a smaller learning rate
+    assert document.training.status == "running" and not document.training.message
+    assert controller.step("sample") and np.isfinite(document.network.flat_parameters()).all()
+    controller.step("epoch")                          # to the end of the epoch under way
+    document.edit_config(epochs=document.training.epoch)   # no more epochs: finished at once
+    assert document.training.status == "epochs" and regression.position_label.text().endswith("Finished")
