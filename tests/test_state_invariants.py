@@ -388,3 +388,47 @@ def test_settings_that_undo_a_stop_let_training_go_on(regression):
     controller.step("epoch")                          # to the end of the epoch under way
     document.edit_config(epochs=document.training.epoch)   # no more epochs: finished at once
     assert document.training.status == "epochs" and regression.position_label.text().endswith("Finished")
+
+
+def test_every_action_is_one_notification_with_the_modified_flag_in_it(regression, tmp_path):
+    from ui.document import Change
+    document, controller = regression.document, regression.controller
+    told = []
+    document.changed.connect(told.append)
+
+    def once(action) -> Change:
+        told.clear()
+        action()
+        assert len(told) == 1, told
+        return told[0]
+
+    assert once(lambda: document.edit_parameter("w111", 0.5)) & Change.FILE        # now modified
+    assert once(lambda: controller.step("sample")) & Change.PARAMETERS
+    assert once(lambda: document.save(tmp_path / "a.json")) & Change.FILE
+    assert once(lambda: controller.step("sample")) & Change.FILE                   # differs from the file now
+    assert once(document.undo_stack.undo) & Change.PARAMETERS
+    assert once(document.undo_stack.redo) & Change.POSITION
+
+
+def test_stepping_back_or_resetting_after_a_save_marks_the_document_modified(regression, tmp_path):
+    document, controller = regression.document, regression.controller
+    controller.step("epoch")
+    controller.step("epoch")
+    document.save(tmp_path / "trained.json")
+    assert not document.modified
+    controller.step_back("epoch")
+    assert document.modified and regression.isWindowModified()       # Save would now write other numbers
+    document.save(tmp_path / "trained.json")
+    controller.reset()
+    assert document.modified
+    document.save(tmp_path / "start.json")
+    controller.reset()                                                # at the start already: nothing moved
+    assert not document.modified
+
+
+def test_the_undo_history_is_bounded():
+    from ui.document import UNDO_LIMIT
+    document = Document(load_example("regression"))
+    for index in range(UNDO_LIMIT + 5):
+        document.edit_parameter("w111", index + 1.0)
+    assert document.undo_stack.count() == UNDO_LIMIT

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import enum
 import time
+from contextlib import contextmanager
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -36,6 +37,8 @@ from simulator.training import Training
 #: Longest stretch of training work done in one call of `train_for` is the caller's; the number of
 #: steps per `Training.run` call starts here and grows while calls are short.
 FIRST_CHUNK = 32
+#: Edits the undo stack keeps.
+UNDO_LIMIT = 200
 
 
 class Change(enum.Flag):
@@ -73,9 +76,18 @@ class Document(QObject):
     def __init__(self, session: Session, path: str | Path | None = None, parent: QObject | None = None):
         super().__init__(parent)
         self.undo_stack = QUndoStack(self)
-        self.undo_stack.cleanChanged.connect(self._clean_changed)
+        # Each edit keeps a snapshot of the run (shared arrays and frozen logs, not copies); a limit
+        # keeps a long session's memory bounded.
+        self.undo_stack.setUndoLimit(UNDO_LIMIT)
+        self.undo_stack.cleanChanged.connect(self._stack_changed)
+        self.undo_stack.indexChanged.connect(self._stack_changed)
         self.digits = 6
         self._trained_since_save = False
+        #: The modified flag the views were last told of, and what an undo or redo changed (told once the
+        #: stack has moved, with the flag, in one notification).
+        self._shown_modified = False
+        self._deferred = Change(0)
+        self._holding = False
         self._chunk = FIRST_CHUNK
         self.run = Run(session)
         self.path: Path | None = Path(path) if path else None
@@ -114,10 +126,28 @@ class Document(QObject):
         return self.session.title or "Untitled"
 
     def _emit(self, change: Change) -> None:
-        self.changed.emit(change)
+        """Tell the views, once, everything `change` holds, and FILE if the modified flag changed."""
+        modified = self.modified
+        if modified != self._shown_modified:
+            self._shown_modified = modified
+            change |= Change.FILE
+        if change:
+            self.changed.emit(change)
 
-    def _clean_changed(self, _clean: bool) -> None:
-        self._emit(Change.FILE)
+    def _stack_changed(self, *_args) -> None:
+        """The undo stack moved (undo, redo) or became clean: one notification with what moved."""
+        if not self._holding:
+            change, self._deferred = self._deferred, Change(0)
+            self._emit(change)
+
+    @contextmanager
+    def _stack_held(self):
+        """Change the undo stack without a notification of its own: the caller tells the views."""
+        self._holding = True
+        try:
+            yield
+        finally:
+            self._holding = False
 
     # -- whole documents -------------------------------------------------------------------------
     def replace_session(self, session: Session, path: str | Path | None = None) -> None:
@@ -125,23 +155,24 @@ class Document(QObject):
         self.run = Run(session)
         self.path = Path(path) if path else None
         self._trained_since_save = False
-        self.undo_stack.clear()
-        self.undo_stack.setClean()
+        with self._stack_held():
+            self.undo_stack.clear()
+            self.undo_stack.setClean()
         self._emit(Change.ALL)
 
     def save(self, path: str | Path) -> None:
         """Save atomically what is shown (the live parameters); raises SimulatorError, state unchanged."""
         self.run.current_session().save(path)
         self.path = Path(path)
-        self.undo_stack.setClean()
         self._trained_since_save = False
+        with self._stack_held():
+            self.undo_stack.setClean()
         self._emit(Change.FILE)
 
     def mark_trained(self) -> None:
         """The parameters moved: the document now differs from its file."""
-        if not self._trained_since_save:
-            self._trained_since_save = True
-            self._emit(Change.FILE)
+        self._trained_since_save = True
+        self._emit(Change(0))
 
     def set_digits(self, digits: int) -> None:
         self.digits = max(2, min(int(digits), 17))
@@ -152,9 +183,18 @@ class Document(QObject):
         change = Change.RECORDS | Change.POSITION
         if trained:
             change |= Change.PARAMETERS | Change.HISTORY
+            self._trained_since_save = True     # Save writes the live parameters: they differ now
         self._emit(change)
-        if change & Change.PARAMETERS:
-            self.mark_trained()
+
+    def _went_back(self, before: tuple) -> None:
+        """After Step Back, Back to Start or Reset: the live parameters may differ from the file."""
+        if before != self._where():
+            self._trained_since_save = True
+        self._emit(Change.MOVE)
+
+    def _where(self) -> tuple:
+        training = self.training
+        return training.batches, training.status, training.network.flat_parameters().tobytes()
 
     def step(self, granularity: str) -> list[Record]:
         """Reveal the next factor, phase, sample or epoch of training (applying updates as they come)."""
@@ -196,28 +236,32 @@ class Document(QObject):
         target = back_target(self.stepper, self.timeline, granularity)
         if target is None:
             return False
+        before = self._where()
         go_to(self.stepper, self.timeline, target)
-        self._emit(Change.MOVE)
+        self._went_back(before)
         return True
 
     def back_to_start(self) -> bool:
         """Back to the start of training, or to the last edit if there was one since."""
         if back_target(self.stepper, self.timeline, "factor") is None:
             return False
+        before = self._where()
         go_to(self.stepper, self.timeline, (self.timeline.base, 0))
-        self._emit(Change.MOVE)
+        self._went_back(before)
         return True
 
     def reset(self) -> None:
         """Back to the start of training: the session's starting parameters, no history."""
+        before = self._where()
         self.run.reset()
-        self._emit(Change.MOVE)
+        self._went_back(before)
 
     # -- snapshots (undo) ----------------------------------------------------------------------------
     def _snapshot(self) -> tuple[Run, RunState]:
         return self.run, self.run.snapshot()
 
-    def _restore(self, state: tuple[Run, RunState]) -> None:
+    def _restore(self, state: tuple[Run, RunState]) -> Change:
+        """Put the run back to `state`; returns what changed (the undo stack's move tells the views)."""
         run, run_state = state
         old_session = self.session
         self.run = run
@@ -229,7 +273,7 @@ class Document(QObject):
             change |= Change.DATA
         if old_session.training != self.session.training:
             change |= Change.SETTINGS
-        self._emit(change)
+        return change
 
     def _trained_samples(self, state: tuple[Run, RunState]) -> int:
         """How many samples the current run trained beyond `state` (what returning to it discards)."""
@@ -246,7 +290,8 @@ class Document(QObject):
             self.run = before[0]
             self.run.restore(before[1])
             raise
-        self.undo_stack.push(_Edit(self, text, before, self._snapshot()))
+        with self._stack_held():
+            self.undo_stack.push(_Edit(self, text, before, self._snapshot()))
         self._emit(change)
 
     # -- edits (each one undoable) -------------------------------------------------------------
@@ -402,7 +447,7 @@ class _Edit(QUndoCommand):
     def _go(self, state: tuple[Run, RunState], verb: str) -> None:
         document = self.document
         discarded = document._trained_samples(state)
-        document._restore(state)
+        document._deferred |= document._restore(state)
         text = f"{verb}: {self.text()}"
         if discarded:
             text += (f" — the training done since ({discarded:,} sample{'s' if discarded != 1 else ''})"
