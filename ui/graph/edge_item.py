@@ -131,8 +131,7 @@ class EdgeItem(QGraphicsItem):
         if state is None:
             return (0.0, 0.0)
         old = state.value if state.update is None else state.update[0]
-        # An update changes a weight a little: the new value is about as wide as the old one.
-        variants = (state, state._replace(gradient=sample, update=None), state._replace(update=(old, old)))
+        variants = (state, state._replace(gradient=sample, update=None), state._replace(update=(old, sample)))
         sizes = [measure(self._lines(variant)) for variant in variants]
         return (max(width for width, _ in sizes), max(height for _, height in sizes))
 

@@ -223,7 +223,9 @@ class NetworkScene(QGraphicsScene):
 
     def _largest_labels(self) -> full_layout.Reserved:
         """Every label's largest size in any phase (and never less than it was reserved at before)."""
-        sample = -0.123456789   # stands for numbers not revealed yet: as wide as most of them
+        # Stands for numbers not revealed yet (gradients, new values): as wide as nearly all of them, so a
+        # label rarely outgrows its spot and the network is rarely laid out again while stepping.
+        sample = -0.00123456789
         edges = {key: edge.largest_label(sample) for key, edge in self._edges.items()}
         tops, bottoms, sides = {}, {}, {}
         for key, neuron in self._neurons.items():

@@ -99,8 +99,7 @@ class NeuronItem(QGraphicsItem):
         shown = state.bias if state.bias_update is None else state.bias_update[0]
         revealed = state._replace(values=(sample, sample), bias_gradient=sample, loss=sample,
                                   target=(state.target[0] if state.target else state.label.replace("ŷ", "y"), sample))
-        # An update changes a bias a little: the new value is about as wide as the old one.
-        variants = (state, revealed, revealed._replace(bias_update=(shown, shown)))
+        variants = (state, revealed, revealed._replace(bias_update=(shown, sample)))
         largest: dict[LabelItem, tuple[float, float]] = {}
         for variant in variants:
             for label, lines in zip((self.top_label, self.bottom_label, self.side_label), self._neuron_lines(variant)):
