@@ -20,7 +20,7 @@ import numpy as np
 
 from .dataset import Dataset
 from .errors import SessionError, SimulatorError
-from .files import check_path, read_regular_file
+from .files import check_path, not_regular, read_regular_file
 from .activations import get_activation
 from .initialisation import Initialisation
 from .limits import MAX_CELL_MAGNITUDE, MAX_HIDDEN_LAYERS, MAX_LAYER_SIZE
@@ -118,6 +118,12 @@ def write_atomically(path: Path, text: str) -> None:
                            "which cannot be written as UTF-8") from None
     if path.is_symlink():
         path = Path(os.path.realpath(path))
+    try:
+        kind = not_regular(os.stat(path).st_mode)
+    except OSError:         # nothing there yet (or unreadable): the write below says what is wrong
+        kind = None
+    if kind:
+        raise SessionError(f"cannot save over {path.name}: it is {kind}, not a file")
     folder = path.parent if str(path.parent) else Path(".")
     try:
         handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)

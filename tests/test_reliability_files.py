@@ -6,6 +6,7 @@ import errno
 import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -493,3 +494,23 @@ def test_saving_to_a_name_with_a_nul_from_the_window_says_so(window, dialogs, tm
     (message,) = dialogs.texts("critical")
     assert "a file name cannot contain a NUL character" in message
     assert window.document.modified and window.document.path is None and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("kind", ["fifo", "folder"])
+def test_saving_over_something_that_is_not_a_file_is_refused_and_leaves_it(tmp_path, capsys, kind):
+    """Reading refuses non-regular files; so does writing: a FIFO or a device node (as root, even
+    /dev/null) would otherwise be replaced by a regular file."""
+    from simulator import cli
+    from simulator.errors import SessionError
+    target = tmp_path / "target"
+    if kind == "fifo":
+        os.mkfifo(target)
+    else:
+        target.mkdir()
+    session = load_example("regression")
+    with pytest.raises(SessionError, match="cannot save over target: it is .*, not a file"):
+        session.save(target)
+    assert cli.main(["train", "--example", "regression", "--epochs", "1", "--save", str(target)]) == 2
+    assert "not a file" in capsys.readouterr().err
+    assert (stat.S_ISFIFO if kind == "fifo" else stat.S_ISDIR)(os.lstat(target).st_mode)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["target"]      # no temporary file left
