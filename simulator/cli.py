@@ -405,12 +405,22 @@ def _silence_stdout() -> None:
         pass
 
 
+def _escape_unwritable_text() -> None:
+    """Write what the terminal cannot (a file name that is not UTF-8 reaches Python as an unpaired
+    surrogate) as a backslash escape, instead of failing in the middle of the output."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
+
+
 def main(argv: Sequence[str] | None = None, open_app: AppOpener | None = None) -> int:
     """Run the command line; returns the exit status (0 ok, 1 the app cannot start, 2 bad input).
 
     Arguments without a command go to `open_app`; without one, they are refused as a usage error.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
+    _escape_unwritable_text()
     try:
         if argv and argv[0] in COMMANDS + ("-h", "--help"):
             args = build_parser().parse_args(argv)

@@ -16,6 +16,7 @@ from .activations import get_activation
 from .csv_columns import build_dataset, default_roles, describe_column, suggested_session
 from .csv_import import HEADER_CHOICES, CsvOptions, CsvTable, delimiter_from_text, read_table
 from .errors import ConfigError, DatasetError
+from .files import title_of
 from .formatting import format_number
 from .limits import MAX_HIDDEN_LAYERS, MAX_LAYER_SIZE
 from .losses import get_loss
@@ -133,7 +134,7 @@ def run_import(args: argparse.Namespace) -> int:
     table = read_table(args.file, CsvOptions(args.header, args.skip, args.delimiter, decimal))
     roles = choose_roles(table, args.target, args.class_column, args.inputs)
     dataset = build_dataset(table, roles)
-    session = suggested_session(dataset, Path(args.file).stem, "class" in roles, args.hidden, args.activation)
+    session = suggested_session(dataset, title_of(args.file), "class" in roles, args.hidden, args.activation)
     session.save(args.save)
     print("\n".join(report_lines(table, roles, session) + [f"Saved the session to {args.save}"]))
     return 0

@@ -21,6 +21,14 @@ def check_path(path: str | Path, error: type[SimulatorError], verb: str = "read"
     return Path(path)
 
 
+def title_of(path: str | Path) -> str:
+    """A file's name without its extension, as text that can be saved: bytes of the name that are not
+    UTF-8 (which Python carries as unpaired surrogates) become U+FFFD, so a title taken from it never
+    makes the session unsaveable."""
+    stem = Path(path).stem
+    return stem.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def not_regular(mode: int) -> str | None:
     """What a file of stat mode `mode` is if it is not a regular file (`a folder`, …), else None."""
     if stat.S_ISREG(mode):

@@ -105,3 +105,22 @@ def test_a_file_with_a_problem_exits_2_naming_line_and_column(capsys, tmp_path):
     assert status == 2 and "line 3 (row 2), column 'b': 'x' is not a number" in err
     status, _out, err = run(capsys, "import", tmp_path / "d.csv")
     assert status == 2 and "--save" in err
+
+
+def test_a_file_name_that_is_not_utf8_gives_a_title_that_can_be_saved(capsys, tmp_path):
+    """A Latin-1 name such as café.csv reaches Python as an unpaired surrogate; a title holding one
+    could never be saved (nor autosaved). The byte that is not UTF-8 becomes U+FFFD."""
+    import os
+    name = os.fsdecode(b"caf\xe9.csv")
+    source = write(tmp_path / name, "a,b,y\n1,2,3\n2,3,5\n3,1,4\n")
+    status, out, err = run(capsys, "import", source, "--save", tmp_path / "out.json")
+    assert status == 0, err
+    session = load(tmp_path / "out.json")
+    assert session.title == "caf\ufffd"
+    session.save(tmp_path / "again.json")              # and it saves again
+
+
+def test_title_of_keeps_a_good_name_and_mends_a_bad_one():
+    from simulator.files import title_of
+    assert title_of("/data/Übung 1.csv") == "Übung 1"
+    assert title_of("x/" + "bad\udcff.csv") == "bad\ufffd"

@@ -19,6 +19,7 @@ from simulator.csv_columns import build_dataset, default_roles, describe_column
 from simulator.csv_import import DELIMITERS, ROLES, CsvOptions, CsvReader, CsvTable
 from simulator.dataset import Dataset
 from simulator.errors import SimulatorError
+from simulator.files import title_of
 from simulator.formatting import format_number
 
 from .spin_box import RefusingSpinBox
@@ -165,7 +166,7 @@ class CsvImportDialog(QDialog):
 
     def title(self) -> str:
         """The session's title after an import: the file's name without its extension."""
-        return self.path.stem if self.path else ""
+        return title_of(self.path) if self.path else ""
 
     def error_text(self) -> str:
         return self.error_label.text()
