@@ -8,6 +8,8 @@ and check that the blocks really were split, keep numpy's error state, and repor
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 
@@ -22,11 +24,11 @@ ROWS = 10_000
 
 
 @pytest.fixture
-def blocks():
-    """Set the number of blocks for one test; the machine's own count comes back after it."""
-    before = row_blocks.block_count()
-    yield row_blocks.set_block_count
-    row_blocks.set_block_count(before)
+def threads():
+    """Set the number of threads for one test; the machine's own count comes back after it."""
+    before = row_blocks.thread_count()
+    yield row_blocks.set_thread_count
+    row_blocks.set_thread_count(before)
 
 
 def random_case(sizes, activations, loss, seed=3):
@@ -83,11 +85,13 @@ CASES = [
 
 
 @pytest.mark.parametrize("sizes, activations, loss", CASES, ids=[case[2] for case in CASES])
-@pytest.mark.parametrize("count", [2, 3, 4])
-def test_a_batch_split_into_row_blocks_gives_the_bits_of_one_plain_pass(blocks, sizes, activations, loss, count):
+@pytest.mark.parametrize("count, block_values", [(2, 16_384), (3, 1_000), (4, 70_000)])
+def test_a_batch_split_into_row_blocks_gives_the_bits_of_one_plain_pass(threads, monkeypatch, sizes, activations,
+                                                                        loss, count, block_values):
     network, X, Y = random_case(sizes, activations, loss)
-    blocks(count)
-    assert len(row_blocks.row_slices(ROWS, 16)) == count, "the batch was not split"
+    threads(count)
+    monkeypatch.setattr(row_blocks, "MIN_BLOCK_VALUES", block_values)
+    assert len(row_blocks.row_slices(ROWS, 16)) > 1, "the batch was not split"
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         expected = plain_pass(network, X, Y, loss)
     forward = network.forward(X)
@@ -101,10 +105,10 @@ def test_a_batch_split_into_row_blocks_gives_the_bits_of_one_plain_pass(blocks, 
             assert differing == 0, f"{name} of layer {layer}: {differing} values differ in their bits"
 
 
-def test_a_full_batch_run_on_blocks_gives_the_bits_of_a_run_on_one_thread(blocks):
+def test_a_full_batch_run_on_blocks_gives_the_bits_of_a_run_on_one_thread(threads):
     histories, parameters = [], []
     for count in (1, 2):
-        blocks(count)
+        threads(count)
         training = make_training(rows=ROWS, sizes=(2, 16, 16, 1), epochs=3, rate=0.05)
         training.run()
         histories.append(training.history.tolist() + training.sample_losses.tolist())
@@ -119,17 +123,51 @@ def test_small_batches_stay_on_the_calling_thread():
     assert len(row_blocks.row_slices(row_blocks.MIN_BLOCK_VALUES // 16 - 1, 16)) == 1
 
 
-def test_blocks_cover_every_row_once(blocks):
-    blocks(3)
+def test_blocks_cover_every_row_once():
     slices = row_blocks.row_slices(10_001, 16)
     assert [part.start for part in slices[1:]] == [part.stop for part in slices[:-1]]
-    assert slices[0].start == 0 and slices[-1].stop == 10_001 and len(slices) == 3
+    assert slices[0].start == 0 and slices[-1].stop == 10_001
+    assert len(slices) == 10_001 * 16 // row_blocks.MIN_BLOCK_VALUES
 
 
-def test_the_blocks_keep_the_callers_error_state(blocks):
+def test_every_block_is_done_once_whichever_thread_takes_it(threads):
+    threads(4)
+    values = np.zeros((ROWS, 16))
+    rows_done = []
+
+    def add_one(block):
+        rows_done.append(block.shape[0])
+        block += 1.0
+
+    for _ in range(20):
+        row_blocks.in_row_blocks(add_one, (values,))
+    assert (values == 20.0).all()
+    assert sorted(rows_done) == sorted(20 * [part.stop - part.start for part in row_blocks.row_slices(ROWS, 16)])
+
+
+def test_a_helper_thread_works_under_the_callers_error_state(threads):
+    """The first two blocks wait for each other, so that a second thread surely does one: its overflow
+    is ignored as the caller asks (a warning would be an error under the test settings)."""
+    threads(2)
+    values = np.full((ROWS, 16), 1e308)
+    both = threading.Barrier(2, timeout=10)
+    threads_seen = set()
+
+    def overflow(block):
+        if len(threads_seen) < 2:
+            threads_seen.add(threading.get_ident())
+            both.wait()
+        np.multiply(block, 10.0, out=block)
+
+    with np.errstate(over="ignore"):
+        row_blocks.in_row_blocks(overflow, (values,))
+    assert len(threads_seen) == 2 and np.isinf(values).all()
+
+
+def test_the_blocks_keep_the_callers_error_state(threads):
     """z + b overflows in every block of a diverging batch: ignored there as on the calling thread (no
     warning, which the test settings would turn into an error)."""
-    blocks(2)
+    threads(2)
     network = Network([Layer(np.full((2, 16), 1e308), np.full(16, 1e308), "linear"),
                        Layer(np.ones((16, 1)), np.zeros(1), "tanh")])
     forward = network.forward(np.full((ROWS, 2), 0.5))
@@ -137,8 +175,8 @@ def test_the_blocks_keep_the_callers_error_state(blocks):
     assert (forward.out[1] == 1.0).all()
 
 
-def test_an_error_in_any_block_is_raised_to_the_caller(blocks):
-    blocks(2)
+def test_an_error_in_any_block_is_raised_to_the_caller(threads):
+    threads(2)
     values = np.zeros((ROWS, 16))
 
     def fail_in_the_last_rows(block):
@@ -148,4 +186,5 @@ def test_an_error_in_any_block_is_raised_to_the_caller(blocks):
 
     with pytest.raises(FloatingPointError, match="the last block"):
         row_blocks.in_row_blocks(fail_in_the_last_rows, (values,))
-    assert (values[:ROWS // 2] == 1.0).all()
+    last = row_blocks.row_slices(ROWS, 16)[-1]
+    assert (values[:last.start] == 1.0).all() and (values[last] == 0.0).all()   # every other block was done
