@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-#: Largest magnitude of a weight or bias: beyond it every activation saturates or overflows and the
-#: lesson is lost.
-MAX_PARAMETER_MAGNITUDE = 1e6
+# A weight or bias may be any finite number, typed or read from a file: training itself can carry one
+# far beyond any bound a field could set, and what Save wrote must open again. A value too large for
+# the lesson shows itself at once: the next step overflows and training stops, saying so.
 #: Largest |value| of a dataset cell.
 MAX_CELL_MAGNITUDE = 1e12
 #: Most neurons in one layer (inputs, hidden or outputs).

@@ -26,7 +26,7 @@ import math
 
 from .errors import ConfigError
 from .formatting import format_number
-from .limits import MAX_CELL_MAGNITUDE, MAX_PARAMETER_MAGNITUDE
+from .limits import MAX_CELL_MAGNITUDE
 from .session import Session
 from .stepper import Stepper
 from .timeline import Timeline, batch_index
@@ -108,7 +108,7 @@ class Run:
         the live value only: returns this run."""
         network = self.training.network
         ref = network.resolve(name)
-        number = _checked(ref.name, value, MAX_PARAMETER_MAGNITUDE)
+        number = _checked(ref.name, value, math.inf)
         if self.training.at_start and not self.training.finished:
             start = self.session.network.copy()
             start.set(ref, number)

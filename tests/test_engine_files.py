@@ -14,7 +14,7 @@ import pytest
 from simulator.dataset import load_csv, read_csv_text
 from simulator.errors import ConfigError, DatasetError, SessionError
 from simulator.examples import EXAMPLES_DIR, load_example
-from simulator.limits import MAX_CELL_MAGNITUDE, MAX_HIDDEN_LAYERS, MAX_LAYER_SIZE, MAX_PARAMETER_MAGNITUDE
+from simulator.limits import MAX_CELL_MAGNITUDE, MAX_HIDDEN_LAYERS, MAX_LAYER_SIZE
 from simulator.session import FORMAT, load, loads
 from simulator.training import Training
 
@@ -399,13 +399,16 @@ def test_a_cell_beyond_the_apps_limit_is_refused_in_a_file_and_a_csv(regression_
         read_csv_text("a,y\n2e12,1\n")
 
 
-def test_a_weight_beyond_the_typing_limit_still_opens(regression_data, tmp_path):
-    """Training and initialisation move weights past what may be typed; what Save wrote must open again."""
-    assert MAX_PARAMETER_MAGNITUDE == 1e6
+def test_a_huge_trained_weight_still_opens_and_may_be_typed_too(regression_data, tmp_path):
+    """Training and initialisation move weights far; what Save wrote must open again, and the app takes
+    the same values by hand (one rule for files, the command line and the app)."""
+    from simulator.run import Run
     session = loads(json.dumps(edited(regression_data,
                                       lambda d: d["network"]["layers"][0]["weights"][0].__setitem__(0, 1e200))))
     session.save(tmp_path / "trained.json")
     assert load(tmp_path / "trained.json").network.get("w111") == 1e200
+    run = Run(load(tmp_path / "trained.json")).set_parameter("w121", 1e200)
+    assert run.training.network.get("w121") == 1e200
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions")

@@ -81,8 +81,7 @@ def dataset_panel(qtbot, document, controller):
 
 
 # -- weight and bias editors in the graph ----------------------------------------------------------
-PARAMETER_CASES = NOT_NUMBERS + [("1e7", "too large"), ("-1e7", "too large"), ("1e300", "too large"),
-                                 ("１e400", "too large")]
+PARAMETER_CASES = NOT_NUMBERS + [("１e400", "too large"), ("-1e400", "too large")]
 
 
 @pytest.mark.parametrize("name", ["w111", "b21"])
@@ -103,7 +102,7 @@ def test_parameter_editor_refuses(qtbot, view, controller, name, text, reason):
 
 @pytest.mark.parametrize("name, value, reason", [
     ("w111", math.nan, "finite"), ("w111", math.inf, "finite"), ("b21", -math.inf, "finite"),
-    ("w111", 1e6 + 1, "too large"), ("w999", 1.0, "w999"), ("x1", 1.0, "parameter name"), ("", 1.0, "parameter name"),
+    ("w999", 1.0, "w999"), ("x1", 1.0, "parameter name"), ("", 1.0, "parameter name"),
 ])
 def test_document_refuses_parameter_values(document, name, value, reason):
     before = snapshot(document)
@@ -689,9 +688,8 @@ def test_the_epochs_field_shows_every_count_the_engine_accepts(settings_panel):
 
 def test_too_large_values_are_named_with_the_apps_minus_and_bounds(document):
     from simulator.errors import ConfigError
-    with pytest.raises(ConfigError) as refused:
-        document.edit_parameter("w111", -2e6)
-    assert str(refused.value) == "w111: −2e+06 is too large; use a value between −1,000,000 and 1,000,000"
+    document.edit_parameter("w111", -2e6)            # any finite weight, as files may hold (see limits.py)
+    assert document.network.get("w111") == -2e6
     with pytest.raises(ConfigError) as refused:
         document.edit_cell(1, 0, -1e13)
     assert str(refused.value) == ("row 2, column 'cgpa': −1e+13 is too large; use a value between "
