@@ -402,3 +402,22 @@ def test_the_three_class_example_opens_from_the_menu_and_steps_its_softmax(qtbot
     inspector = window.inspector.plain_text()
     assert "simplifies it" in inspector
     assert format_number(document.stepper.current.value, document.digits) in inspector
+
+
+def test_a_layout_remembered_by_an_earlier_version_is_not_used(qtbot):
+    """A layout saved before a panel existed would leave the new panel wherever Qt puts it (the Metrics
+    panel squeezed beside the table); the window keeps its own layout instead."""
+    from helpers import open_window
+    from simulator.examples import load_example
+    first = open_window(qtbot, load_example("regression"))
+    first.splitDockWidget(first.docks["dataset"], first.docks["metrics"], Qt.Orientation.Horizontal)
+    QSettings().setValue("window/state", first.saveState())          # an unversioned (older) layout
+    first.close()
+    window = open_window(qtbot, load_example("regression"))
+    window.restore_settings()
+    assert window.docks["metrics"] in window.tabifiedDockWidgets(window.docks["dataset"])
+    window.docks["loss_plot"].hide()
+    window.save_settings()                                             # this version's layout is kept
+    again = open_window(qtbot, load_example("regression"))
+    again.restore_settings()
+    assert not again.docks["loss_plot"].isVisible() and again.docks["dataset"].isVisible()

@@ -34,6 +34,9 @@ APP_TITLE = "Backprop Simulator"
 SESSION_FILTER = "Backprop sessions (*.json)"
 MAX_RECENT = 8
 MESSAGE_MS = 6000
+#: The version of the panel layout a window saves: raised when panels come or go, so that a layout
+#: remembered from an earlier version (which would leave a new panel wherever Qt puts it) is dropped.
+LAYOUT_VERSION = 2
 
 
 class MainWindow(QMainWindow):
@@ -346,7 +349,7 @@ class MainWindow(QMainWindow):
         if geometry is not None:
             self.restoreGeometry(geometry)
         if state is not None:
-            self.restoreState(state)
+            self.restoreState(state, LAYOUT_VERSION)   # a layout saved for other panels is not used
         granularity = str(settings.value("simulation/granularity", self.controller.granularity))
         self.set_granularity(granularity if granularity in self.window_actions.granularity else "factor")
         speed = _int_setting(settings, "simulation/speed", self.controller.speed)
@@ -356,7 +359,7 @@ class MainWindow(QMainWindow):
     def save_settings(self) -> None:
         settings = QSettings()
         settings.setValue("window/geometry", self.saveGeometry())
-        settings.setValue("window/state", self.saveState())
+        settings.setValue("window/state", self.saveState(LAYOUT_VERSION))
         settings.setValue("simulation/granularity", self.controller.granularity)
         settings.setValue("simulation/speed", self.controller.speed)
         settings.setValue("display/digits", self.document.digits)
