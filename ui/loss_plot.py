@@ -283,20 +283,24 @@ class LossPlotPanel(QWidget):
         a flat baseline alone gives it no height to fit)."""
         self._stepping, self._shown_ranges, self._emptied = False, None, True
         view = self.plot.getPlotItem().getViewBox()
-        epochs = min(self.document.training.config.epochs, 10)
+        epochs = self._first_epochs()
         baseline = self.baseline if math.isfinite(self.baseline) else 0.0
         log = self.plot.getPlotItem().ctrl.logYCheck.isChecked()
         if log and baseline > 0:
             y_range = (math.log10(baseline) - 1, math.log10(baseline) + 1)
         else:
             y_range = grown_range(baseline, baseline, None)
-        view.setRange(xRange=(1, max(epochs, 2)), yRange=y_range)
+        view.setRange(xRange=(1, epochs), yRange=y_range)
+
+    def _first_epochs(self) -> int:
+        """How many epochs an empty plot shows (its baseline runs across them)."""
+        return max(min(self.document.training.config.epochs, 10), 2)
 
     def _refresh_baseline(self) -> bool:
         """Draw the baseline loss across the epochs shown; True when it moved (other rows or targets)."""
         training = self.document.training
         baseline = training.baseline()
-        last = max(self._epochs.count, 2)
+        last = max(self._epochs.count, self._first_epochs())   # across the empty plot's epochs too
         x = self.baseline_curve.xData
         if baseline == self.baseline and x is not None and x[-1] == last:
             return False

@@ -93,7 +93,8 @@ class MainWindow(QMainWindow):
         self.docks["inspector"].raise_()
         self.resizeDocks([self.docks["inspector"]], [400], Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["loss_plot"]], [250], Qt.Orientation.Vertical)
-        self.resizeDocks([self.docks["loss_plot"], self.docks["dataset"]], [520, 360], Qt.Orientation.Horizontal)
+        # The table has the predictions and each row's loss beside the data: it gets the larger share.
+        self.resizeDocks([self.docks["loss_plot"], self.docks["dataset"]], [400, 480], Qt.Orientation.Horizontal)
 
     def _dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title.replace("&", ""), self)
