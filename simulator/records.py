@@ -39,7 +39,14 @@ class ForwardRecord:
 
     @property
     def phase(self) -> tuple:
+        """What one step by "Layer or gradient" reveals together: a layer's forward pass, the loss, one
+        parameter's gradient, the updates (the granularity's key is still "phase")."""
         return (self.sample, "forward", self.layer)
+
+    @property
+    def stage(self) -> tuple:
+        """The phase of training this record belongs to (a step by Phase stops where it changes)."""
+        return (self.sample, "forward")
 
     @property
     def highlight(self) -> tuple[Highlight, ...]:
@@ -65,6 +72,11 @@ class LossRecord:
 
     @property
     def phase(self) -> tuple:
+        return (self.sample, "loss")
+
+    @property
+    def stage(self) -> tuple:
+        """See ForwardRecord.stage."""
         return (self.sample, "loss")
 
     @property
@@ -103,6 +115,11 @@ class FactorRecord:
     @property
     def phase(self) -> tuple:
         return (self.sample, "gradient", self.parameter)
+
+    @property
+    def stage(self) -> tuple:
+        """See ForwardRecord.stage."""
+        return (self.sample, "backward")
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +162,11 @@ class GradientRecord:
     def phase(self) -> tuple:
         return (self.sample, "gradient", self.parameter)
 
+    @property
+    def stage(self) -> tuple:
+        """See ForwardRecord.stage."""
+        return (self.sample, "backward")
+
 
 @dataclass(frozen=True, slots=True)
 class UpdateRecord:
@@ -172,6 +194,11 @@ class UpdateRecord:
     def phase(self) -> tuple:
         return (self.sample, "update")
 
+    @property
+    def stage(self) -> tuple:
+        """See ForwardRecord.stage."""
+        return (self.sample, "update")
+
 
 @dataclass(frozen=True, slots=True)
 class EpochRecord:
@@ -187,6 +214,11 @@ class EpochRecord:
 
     @property
     def phase(self) -> tuple:
+        return (self.sample, "epoch")
+
+    @property
+    def stage(self) -> tuple:
+        """See ForwardRecord.stage."""
         return (self.sample, "epoch")
 
     @property

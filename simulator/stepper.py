@@ -25,7 +25,10 @@ from .records import (EpochRecord, FactorRecord, ForwardRecord, GradientRecord, 
                       Simplification, UpdateRecord)
 from .training import BatchResult, Training
 
-GRANULARITIES = ("factor", "phase", "sample", "epoch")
+#: From finest to coarsest: one chain-rule factor; "phase", a layer's forward pass, the loss, one
+#: gradient or the updates (shown as "Layer or gradient"); "stage", a whole phase of training (the
+#: forward pass, the loss, the backward pass, the updates; shown as "Phase"); a sample; an epoch.
+GRANULARITIES = ("factor", "phase", "stage", "sample", "epoch")
 
 
 def out_label(network: Network, layer: int, neuron: int) -> str:
@@ -155,6 +158,8 @@ class Stepper:
             if upcoming is None:
                 break
             if granularity == "phase" and upcoming.phase != first.phase:
+                break
+            if granularity == "stage" and upcoming.stage != first.stage:
                 break
             if granularity == "sample" and upcoming.sample != first.sample:
                 break

@@ -198,6 +198,8 @@ def _boundary(records: Sequence[Record], revealed: int, granularity: str) -> boo
     before, after = records[revealed - 1], records[revealed]
     if granularity == "phase":
         return before.phase != after.phase
+    if granularity == "stage":
+        return before.stage != after.stage
     return before.sample != after.sample
 
 

@@ -114,6 +114,8 @@ def test_every_granularity_visits_the_same_records_and_ends_like_the_fast_path(m
             assert all(len(group) == 1 for group in groups)
         elif granularity == "phase":
             assert all(len({record.phase for record in group}) == 1 for group in groups)
+        elif granularity == "stage":
+            assert all(len({record.stage for record in group}) == 1 for group in groups)
         elif granularity == "sample":
             assert all(len({record.sample for record in group}) == 1 for group in groups)
         else:
@@ -220,3 +222,26 @@ def test_converges_when_the_epoch_loss_stops_changing():
 def test_no_convergence_test_when_tolerance_is_zero():
     training = make_regression(tolerance=0.0, epochs=30)
     assert training.run() == "epochs" and training.epoch == 30 and training.message == "Finished 30 epochs."
+
+
+def test_a_step_by_phase_reveals_a_whole_phase_of_training():
+    """Forward pass, loss, backward pass (every factor and gradient), updates: four steps a sample."""
+    from simulator.examples import load_example
+    from simulator.stepper import Stepper
+    training = load_example("regression").make_training()
+    stepper = Stepper(training)
+    kinds = [{record.kind for record in stepper.step("stage")} for _ in range(4)]
+    assert kinds == [{"forward"}, {"loss"}, {"factor", "gradient"}, {"update"}]
+    assert training.position == 1 and stepper.current.kind == "update"
+    assert len([r for r in stepper.revealed if r.kind == "gradient"]) == 9
+
+
+def test_a_step_by_layer_or_gradient_reveals_a_layer_or_one_gradient():
+    from simulator.examples import load_example
+    from simulator.stepper import Stepper
+    stepper = Stepper(load_example("regression").make_training())
+    assert [r.kind for r in stepper.step("phase")] == ["forward", "forward"]       # the hidden layer
+    assert [r.kind for r in stepper.step("phase")] == ["forward"]                  # the output
+    stepper.step("phase")                                                          # the loss
+    chain = stepper.step("phase")
+    assert {r.kind for r in chain} == {"factor", "gradient"} and len({r.parameter for r in chain}) == 1

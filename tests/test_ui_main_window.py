@@ -421,3 +421,14 @@ def test_a_layout_remembered_by_an_earlier_version_is_not_used(qtbot):
     again = open_window(qtbot, load_example("regression"))
     again.restore_settings()
     assert not again.docks["loss_plot"].isVisible() and again.docks["dataset"].isVisible()
+
+
+def test_the_step_by_box_names_what_each_step_shows(window):
+    from ui.controller import GRANULARITY_LABELS
+    assert list(GRANULARITY_LABELS.values()) == ["Chain-rule factor", "Layer or gradient", "Phase", "Sample", "Epoch"]
+    window.set_granularity("stage")
+    window.controller.step()
+    assert {record.kind for record in window.document.stepper.revealed} == {"forward"}
+    window.controller.step_into()                     # one finer: the loss alone
+    assert window.document.stepper.current.kind == "loss"
+    assert window.controller.step_back("stage") and window.document.stepper.current.kind == "forward"

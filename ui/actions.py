@@ -16,7 +16,9 @@ from .learn.worked_export import export_worked_solution
 
 GRANULARITY_TIPS = {
     "factor": "Each step shows one factor of the chain rule (and one neuron of the forward pass)",
-    "phase": "Each step shows one phase: a layer's forward pass, the loss, one gradient, the updates",
+    "phase": "Each step shows a layer's forward pass, the loss, one parameter's gradient, or the updates",
+    "stage": "Each step shows one phase of training: the forward pass, the loss, the backward pass (every "
+             "gradient), the updates",
     "sample": "Each step trains on one whole sample",
     "epoch": "Each step trains one whole epoch",
 }

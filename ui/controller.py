@@ -29,7 +29,8 @@ FRAME_MS = 0
 #: it take a turn each, and a zero-interval timer would otherwise start the next slice first.
 REDRAW_TURNS = 1
 #: Each granularity's name in the toolbar's Step by box (and, in lower case, in status messages).
-GRANULARITY_LABELS = {"factor": "Chain-rule factor", "phase": "Phase", "sample": "Sample", "epoch": "Epoch"}
+GRANULARITY_LABELS = {"factor": "Chain-rule factor", "phase": "Layer or gradient", "stage": "Phase",
+                      "sample": "Sample", "epoch": "Epoch"}
 #: Shown wherever the in-place update rule (a common mistake, for demonstration) is in effect.
 MISTAKEN_RULE_MARK = "MISTAKEN UPDATE RULE (in place)"
 

@@ -20,7 +20,7 @@ weight sits on its connection and every bias under its neuron.</li>
 the loss, then every factor of the chain rule for every weight and bias, then the updates.
 The <b>Inspector</b> on the right shows the formula with the engine's numbers.</li>
 <li><b>Choose how much one step shows</b> with <i>Step by</i> in the toolbar: one chain-rule factor,
-one phase, one sample or one epoch. F11 steps at a finer level, Shift+F11 finishes the sample.</li>
+one layer or gradient, one phase of training (forward, loss, backward, updates), one sample or one epoch. F11 steps at a finer level, Shift+F11 finishes the sample.</li>
 <li><b>Run</b> with F5 at the speed chosen in the toolbar; Shift+F5 pauses, Ctrl+F5 trains to the end.
 The <b>Loss plot</b> below draws the mean loss of every epoch.</li>
 <li><b>Change anything</b>: double-click a weight or bias (or select it and press F2), edit the dataset
