@@ -106,6 +106,12 @@ class FactorRecord:
     note: str = ""
     #: The same derivative written more simply (∂L/∂z = ŷ − y for softmax with cross-entropy), if any.
     simplification: "Simplification | None" = None
+    #: On the factor whose running product is ∂L/∂z of the parameter's neuron: that δ under its own name.
+    delta: "Delta | None" = None
+    #: On a factor that is a sum over the next layer (∂L/∂o11 = Σk ∂L/∂z2k·w21k): its terms, in order.
+    terms: "tuple[PathTerm, ...]" = ()
+    #: How many paths lead from the parameter to the loss.
+    paths: int = 1
     kind: str = "factor"
 
     @property
@@ -141,6 +147,51 @@ class Simplification:
 
 
 @dataclass(frozen=True, slots=True)
+class Delta:
+    """δ = ∂L/∂z of one neuron under its own name, e.g. δ11 = (δ21·w211 + δ22·w212)·∂o11/∂z11; `value`
+    is the engine's backward delta, `template` filled with `arguments` gives it to rounding.
+    `introduced` is True on the chain that reaches the neuron first (its first weight)."""
+
+    name: str
+    z_label: str
+    template: str
+    symbols: tuple[str, ...]
+    arguments: tuple[float, ...]
+    value: float
+    introduced: bool
+
+    @property
+    def label(self) -> str:
+        return f"∂L/∂{self.z_label}"
+
+
+@dataclass(frozen=True, slots=True)
+class PathTerm:
+    """One term of ∂L/∂o = Σk ∂L/∂zk·wk: the `paths` paths through `z_label`; `value` = delta·weight."""
+
+    z_label: str
+    delta_name: str
+    delta: float
+    weight_name: str
+    weight: float
+    value: float
+    paths: int
+    highlight: tuple[Highlight, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PathProduct:
+    """One path from a parameter to the loss: its chain-rule factors and their product (left to right);
+    `route` names the neurons it passes, `w111 → z11 → z21 → z31 → L`."""
+
+    route: str
+    labels: tuple[str, ...]
+    values: tuple[float, ...]
+    value: float
+    highlight: tuple[Highlight, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class GradientRecord:
     """A parameter's gradient for one sample: the product of its chain-rule factors."""
 
@@ -151,6 +202,9 @@ class GradientRecord:
     factors: tuple[FactorRecord, ...]
     value: float
     highlight: tuple[Highlight, ...]
+    #: How many paths lead from the parameter to the loss, and each path's product when there are few.
+    paths: int = 1
+    path_products: tuple[PathProduct, ...] = ()
     kind: str = "gradient"
 
     @property

@@ -17,6 +17,7 @@ import numpy as np
 
 from .activations import get_activation, positional
 from .batch_records import BatchRecords
+from .chain_paths import PathPlan, build_path_plan
 from .formatting import format_number
 from .losses import Loss
 from .network import Network
@@ -226,6 +227,7 @@ class _BatchContext:
 
     names: "_Names"
     plans: dict
+    path_plans: dict
     columns: tuple
     targets: np.ndarray
     propagated: list[float]
@@ -238,7 +240,7 @@ def batch_records(training: Training, batch: BatchResult) -> BatchRecords:
     network = training.network
     names, plans = _names(network), _chain_plans(training)
     context = _BatchContext(
-        names, plans,
+        names, plans, _path_plans(training),
         tuple((layer.weights.T.tolist(), layer.biases.tolist(), layer.activation) for layer in network.layers),
         np.take(training.Y, batch.indices, axis=0),
         [value for weights in batch.backward.propagated_weights for value in weights.ravel().tolist()],
@@ -264,12 +266,14 @@ def _sample_records(context: _BatchContext, batch: BatchResult, s: int) -> list[
     records.append(LossRecord(
         epoch, sample, row, context.loss.name, names.targets, tuple(values["y"]), names.predictions,
         tuple(values["out"][-1]), float(batch.losses[s]), len(columns)))
-    plans = context.plans
+    plans, path_plans, flat = context.plans, context.path_plans, values["flat"]
     for ref, name, highlight in names.backward:
-        factors = _chain(name, (epoch, sample, row), values["flat"], plans[ref], context.loss)
+        path_plan = path_plans[ref]
+        factors = _chain(name, (epoch, sample, row), flat, plans[ref], context.loss, path_plan)
         value = factors[-1].running_product
         records.extend(factors)
-        records.append(GradientRecord(epoch, sample, row, name, tuple(factors), value, highlight))
+        records.append(GradientRecord(epoch, sample, row, name, tuple(factors), value, highlight,
+                                      path_plan.paths, path_plan.products_of(flat)))
     return records
 
 
@@ -312,16 +316,18 @@ def _param_highlight(ref: ParameterRef) -> tuple:
     return (("edge", ref.layer, ref.source, ref.target),)
 
 
-def _chain(name: str, where: tuple, flat: list[float], plan: tuple, loss: Loss) -> list[FactorRecord]:
+def _chain(name: str, where: tuple, flat: list[float], plan: tuple, loss: Loss,
+           path_plan: PathPlan) -> list[FactorRecord]:
     """The chain-rule factors of ∂L/∂`name` for one sample, with the values the engine computed:
     `plan` is `_chain_plans(training)[ref]`, `flat` is `_sample_values(...)["flat"]` of the sample
-    and `loss` the training's loss.
+    and `loss` the training's loss; `path_plan` adds the neuron's δ and a sum's terms.
 
     When the neuron reaches the loss by one path (every later layer has one neuron, as in the
     lectures' 2-2-1 network) the chain is written out in full; otherwise it starts from ∂L/∂o of the
     parameter's neuron, which is the sum over the paths.
     """
     factors, running = [], None
+    delta, terms = path_plan.delta_of(flat), path_plan.terms_of(flat)
     for index, (num, den, template, symbols, argument_places, value_place, highlight, clipped_note, simple) \
             in enumerate(plan, start=1):
         value = flat[value_place]
@@ -342,7 +348,9 @@ def _chain(name: str, where: tuple, flat: list[float], plan: tuple, loss: Loss) 
                                                 flat[s_value_place], s_reason)
         running = value if running is None else running * value
         factors.append(FactorRecord(*where, name, index, len(plan), num, den, template, symbols,
-                                    arguments, value, running, highlight, note, simplification))
+                                    arguments, value, running, highlight, note, simplification,
+                                    delta if index == path_plan.delta_index else None,
+                                    terms if index == 1 else (), path_plan.paths))
     return factors
 
 
@@ -390,14 +398,20 @@ def _flat_place(sizes: tuple[int, ...], source: tuple) -> int:
     raise ValueError(f"unknown value source {source!r}")
 
 
-#: Chain-rule plans by network shape, activations, loss and update rule: only the numbers change per step.
-_PLANS: dict[tuple, dict[ParameterRef, tuple]] = {}
+#: Chain-rule and path plans by network shape, activations, loss and update rule: only the numbers
+#: change per step.
+_PLANS: dict[tuple, tuple[dict[ParameterRef, tuple], dict[ParameterRef, PathPlan]]] = {}
 
 
 def _chain_plans(training: Training) -> dict[ParameterRef, tuple]:
     """Per parameter, the factors of ∂L/∂parameter without their numbers: (numerator, denominator,
     template, symbols, argument places, value place, highlight, note if ŷ is clipped) each, where a
     place is an index into `_sample_values(...)["flat"]`."""
+    return _plans(training)[0]
+
+
+def _plans(training: Training) -> tuple[dict[ParameterRef, tuple], dict[ParameterRef, PathPlan]]:
+    """The chain plans and the path plans of every parameter, made once per network shape."""
     network = training.network
     key = (tuple(network.sizes), tuple(get_activation(layer.activation) for layer in network.layers),
            training.loss, training.config.update_rule)
@@ -405,11 +419,18 @@ def _chain_plans(training: Training) -> dict[ParameterRef, tuple]:
     if plans is None:
         if len(_PLANS) > 64:
             _PLANS.clear()
-        plans = _PLANS[key] = {ref: _build_chain_plan(training, ref) for ref in network.parameters()}
+        built = {ref: _build_chain_plan(training, ref) for ref in network.parameters()}
+        plans = _PLANS[key] = ({ref: chain for ref, (chain, _) in built.items()},
+                               {ref: paths for ref, (_, paths) in built.items()})
     return plans
 
 
-def _build_chain_plan(training: Training, ref: ParameterRef) -> tuple:
+def _path_plans(training: Training) -> dict[ParameterRef, PathPlan]:
+    """Per parameter, where its paths' numbers are (see `chain_paths.PathPlan`)."""
+    return _plans(training)[1]
+
+
+def _build_chain_plan(training: Training, ref: ParameterRef) -> tuple[tuple, PathPlan]:
     network = training.network
     n_layers = len(network.layers)
     l, j = ref.layer, ref.target
@@ -515,9 +536,12 @@ def _build_chain_plan(training: Training, ref: ParameterRef) -> tuple:
         return (num, den, template, symbols, places(sources), _flat_place(sizes, value_source), why,
                 None if prediction is None else _flat_place(sizes, prediction))
 
-    return tuple((num, den, template, symbols, places(argument_sources), _flat_place(sizes, value_source),
-                  highlight, note, simple_places(simple))
-                 for num, den, template, symbols, argument_sources, value_source, highlight, note, simple in plan)
+    chain = tuple((num, den, template, symbols, places(argument_sources), _flat_place(sizes, value_source),
+                   highlight, note, simple_places(simple))
+                  for num, den, template, symbols, argument_sources, value_source, highlight, note, simple in plan)
+    path_plan = build_path_plan(network, ref, plan, lambda layer, neuron: out_label(network, layer, neuron),
+                                lambda source: _flat_place(sizes, source))
+    return chain, path_plan
 
 
 def _update_records(training: Training, batch: BatchResult) -> list[UpdateRecord]:
