@@ -11,6 +11,7 @@ import re
 import numpy as np
 
 from .activations import get_activation
+from .arithmetic import NotArithmetic, evaluate
 from .losses import get_loss
 from .notation import z_name
 from .records import (EpochRecord, FactorRecord, ForwardRecord, GradientRecord, LossRecord, Record,
@@ -19,6 +20,8 @@ from .records import (EpochRecord, FactorRecord, ForwardRecord, GradientRecord, 
 DEFAULT_DIGITS = 6
 #: Typographic minus sign used for negative numbers (number parsers in the app accept it too).
 MINUS = "\u2212"
+#: The most significant digits a number is ever shown with: enough to tell any two floats apart.
+MAX_DIGITS = 17
 
 
 def format_number(value: float, digits: int = DEFAULT_DIGITS) -> str:
@@ -52,19 +55,31 @@ def fill(template: str, values: tuple) -> str:
 _SLOT = re.compile(r"\{(\d+)\}")
 
 
-def fill_numbers(template: str, values: tuple, digits: int = DEFAULT_DIGITS) -> str:
+def fill_numbers(template: str, values: tuple, digits: int = DEFAULT_DIGITS, result: float | None = None) -> str:
     """`template` with `values` substituted: a negative number in parentheses unless it stands alone as
     the first term of a bracket or an argument, `(−2.8 − 0.59)²` rather than `((−2.8) − 0.59)²`,
-    `max(0, −1.9)` but `0.01·(−1.9)`."""
+    `max(0, −1.9)` but `0.01·(−1.9)`.
+
+    Given the `result` the line prints after the numbers, every number gets more digits (at most 17)
+    until the numbers as printed, evaluated as printed, round to the result as printed: where a
+    difference cancels, `1 − 0.99999999996²` rather than `1 − 1²` beside `7.55e−11`."""
+    text = _substituted(template, values, digits)
+    if result is None:
+        return text
+    shown = format_number(result, digits)
+    for grown in range(digits, max(digits, MAX_DIGITS) + 1):
+        text = _substituted(template, values, grown)
+        try:
+            printed_value = evaluate(text)
+        except NotArithmetic:   # a formula the evaluator does not read: as it is
+            return text
+        if format_number(printed_value, digits) == shown:
+            return text
+    return text
+
+
+def _substituted(template: str, values: tuple, digits: int) -> str:
     parts = _SLOT.split(template)   # text, slot index, text, slot index, …, text
-    precision = {int(slot): _digits_beside_one(values[int(slot)], digits)
-                 for place, slot in enumerate(parts) if place % 2 and parts[place - 1].endswith("1 − ")}
-    for place in range(1, len(parts) - 2, 2):
-        if parts[place + 1] == " − ":   # `{1} − {0}`: ŷ − y = 0.9999997 − 1, not 1 − 1
-            pair = (int(parts[place]), int(parts[place + 2]))
-            needed = _digits_apart(values[pair[0]], values[pair[1]], digits)
-            for slot in pair:
-                precision[slot] = max(precision.get(slot, digits), needed)
     pieces = []
     for place, part in enumerate(parts):
         if place % 2 == 0:
@@ -73,22 +88,15 @@ def fill_numbers(template: str, values: tuple, digits: int = DEFAULT_DIGITS) -> 
         before, after = parts[place - 1], parts[place + 1]
         alone = before.endswith(("(", "[", ", ")) or (before == "" and place == 1)
         alone = alone and (after == "" or after.startswith((" ", ")", "]", ",")))
-        value, shown_digits = values[int(part)], precision.get(int(part), digits)
-        pieces.append(format_number(value, shown_digits) if alone else operand(value, shown_digits))
+        value = values[int(part)]
+        pieces.append(format_number(value, digits) if alone else operand(value, digits))
     return "".join(pieces)
 
 
-def _digits_apart(first: float, second: float, digits: int) -> int:
-    """Digits enough that two different values do not read alike: `0.9999997 − 1`, not `1 − 1`."""
-    while digits < 17 and first != second and format_number(first, digits) == format_number(second, digits):
-        digits += 1
-    return digits
-
-
-def _digits_beside_one(value: float, digits: int) -> int:
-    """Digits enough that a value subtracted from 1 does not read ±1 unless it is: `1 − 0.9999997`
-    rather than `1 − 1` next to a result that is not 0."""
-    while digits < 17 and abs(value) != 1 and format_number(abs(value), digits) == "1":
+def digits_apart(first: float, second: float, digits: int = DEFAULT_DIGITS) -> int:
+    """Digits enough (at most 17) that two different values do not read alike: 0.0099999 and 0.01,
+    not 0.01 and 0.01."""
+    while digits < MAX_DIGITS and first != second and format_number(first, digits) == format_number(second, digits):
         digits += 1
     return digits
 
@@ -97,10 +105,11 @@ def _digits_beside_one(value: float, digits: int) -> int:
 def forward_lines(record: ForwardRecord, digits: int = DEFAULT_DIGITS) -> list[str]:
     """`z11 = w111·x1 + w121·x2 + b11 = 0.1·8 + 0.1·8 + 0 = 1.6` and `o11 = z11 = 1.6`."""
     symbolic = " + ".join(f"{w}·{a}" for w, a in zip(record.weight_names, record.input_names))
-    numbers = " + ".join(f"{operand(w, digits)}·{operand(a, digits)}"
-                         for w, a in zip(record.weights, record.inputs))
-    z_line = (f"{record.z_label} = {symbolic} + {record.bias_name} = {numbers} + "
-              f"{operand(record.bias, digits)} = {format_number(record.z, digits)}")
+    count = len(record.weights)
+    sum_template = " + ".join(f"{{{2 * k}}}·{{{2 * k + 1}}}" for k in range(count)) + f" + {{{2 * count}}}"
+    sum_values = (*(value for pair in zip(record.weights, record.inputs) for value in pair), record.bias)
+    z_line = (f"{record.z_label} = {symbolic} + {record.bias_name} = "
+              f"{fill_numbers(sum_template, sum_values, digits, record.z)} = {format_number(record.z, digits)}")
     activation = get_activation(record.activation)
     shape = activation.applied
     if activation.over_layer:
@@ -110,13 +119,13 @@ def forward_lines(record: ForwardRecord, digits: int = DEFAULT_DIGITS) -> list[s
         slots = " + ".join(term.format(f"{{{k}}}") for k in range(1, len(labels) + 1))
         template = f"{term.format('{0}')}/({slots})"
         out_line = (f"{record.out_label} = {template.format(record.z_label, *labels)} = "
-                    f"{fill_numbers(template, (record.z, *record.layer_z), digits)} = "
+                    f"{fill_numbers(template, (record.z, *record.layer_z), digits, record.out)} = "
                     f"{format_number(record.out, digits)}")
     elif activation.is_identity:
         out_line = f"{record.out_label} = {record.z_label} = {format_number(record.out, digits)}"
     else:
         out_line = (f"{record.out_label} = {shape.format(record.z_label)} = "
-                    f"{fill_numbers(shape, (record.z,), digits)} = {format_number(record.out, digits)}")
+                    f"{fill_numbers(shape, (record.z,), digits, record.out)} = {format_number(record.out, digits)}")
     return [z_line, out_line]
 
 
@@ -127,19 +136,21 @@ def loss_formula_text(loss: str, labels: list[tuple[str, str]]) -> str:
 
 
 def loss_lines(record: LossRecord, digits: int = DEFAULT_DIGITS) -> list[str]:
-    """`L = (y − ŷ)² = (4 − 0.32)² = 13.5424`."""
+    """`L = (y − ŷ)² = (4 − 0.32)² = 13.5424`; a clipped ŷ is written as the clipped value the loss uses."""
     symbolic = loss_formula_text(record.loss, list(zip(record.target_labels, record.prediction_labels)))
     slots = [(f"{{{2 * k}}}", f"{{{2 * k + 1}}}") for k in range(len(record.targets))]
-    values = tuple(value for pair in zip(record.targets, record.predictions) for value in pair)
-    numbers = fill_numbers(loss_formula_text(record.loss, slots), values, digits)
-    lines = [f"L = {symbolic} = {numbers} = {format_number(record.value, digits)}"]
     clip = get_loss(record.loss).clip
-    clipped = [] if clip is None else [label for label, p in zip(record.prediction_labels, record.predictions)
-                                       if p <= clip or p >= 1 - clip]
+    used = [p if clip is None else min(max(p, clip), 1.0 - clip) for p in record.predictions]
+    values = tuple(value for pair in zip(record.targets, used) for value in pair)
+    numbers = fill_numbers(loss_formula_text(record.loss, slots), values, digits, record.value)
+    lines = [f"L = {symbolic} = {numbers} = {format_number(record.value, digits)}"]
+    clipped = [f"{label} = {format_number(p, digits)} is clipped to "
+               + (format_number(clip, digits) if p <= clip else
+                  f"1 − {format_number(clip, digits)} = {format_number(1.0 - clip, MAX_DIGITS)}")
+               for label, p in zip(record.prediction_labels, record.predictions)
+               if clip is not None and (p <= clip or p >= 1 - clip)]
     if clipped:
-        epsilon = format_number(clip, digits)
-        names = " and ".join(clipped) + (" are" if len(clipped) > 1 else " is")
-        lines.append(f"({names} clipped to [{epsilon}, 1 − {epsilon}] before the logarithm)")
+        lines.append(f"({' and '.join(clipped)} before the logarithm)")
     return lines
 
 
@@ -147,7 +158,7 @@ def loss_lines(record: LossRecord, digits: int = DEFAULT_DIGITS) -> list[str]:
 def factor_line(record: FactorRecord, digits: int = DEFAULT_DIGITS) -> str:
     """`∂L/∂ŷ = −2(y − ŷ) = −2(4 − 0.32) = −7.36`; the middle part is left out when it adds nothing."""
     symbolic = fill(record.template, record.symbols)
-    numbers = fill_numbers(record.template, record.arguments, digits)
+    numbers = fill_numbers(record.template, record.arguments, digits, record.value)
     value = format_number(record.value, digits)
     parts = [record.label, symbolic]
     if numbers != symbolic and numbers not in (value, f"({value})"):
@@ -164,7 +175,7 @@ def simplification_line(record: FactorRecord, digits: int = DEFAULT_DIGITS) -> s
     if simple is None:
         return ""
     return (f"{simple.reason[:1].upper()}{simple.reason[1:]} simplifies it: {simple.label} = "
-            f"{fill(simple.template, simple.symbols)} = {fill_numbers(simple.template, simple.arguments, digits)} = "
+            f"{fill(simple.template, simple.symbols)} = {fill_numbers(simple.template, simple.arguments, digits, simple.value)} = "
             f"{format_number(simple.value, digits)}")
 
 
@@ -180,7 +191,8 @@ def running_product_line(record: FactorRecord, digits: int = DEFAULT_DIGITS) -> 
 
 def gradient_line(record: GradientRecord, digits: int = DEFAULT_DIGITS) -> str:
     """`∂L/∂w111 = ∂L/∂ŷ · ∂ŷ/∂z21 · … = (−7.36)·1·0.1·1·8 = −5.888`."""
-    numbers = "·".join(operand(factor.value, digits) for factor in record.factors)
+    template = "·".join(f"{{{k}}}" for k in range(len(record.factors)))
+    numbers = fill_numbers(template, tuple(factor.value for factor in record.factors), digits, record.value)
     return f"{record.chain} = {numbers} = {format_number(record.value, digits)}"
 
 
@@ -188,17 +200,20 @@ def update_line(record: UpdateRecord, digits: int = DEFAULT_DIGITS) -> str:
     """`w111 ← w111 − η·∂L/∂w111 = 0.1 − 0.001·(−5.888) = 0.105888`."""
     name = record.parameter
     mean = f" (∂L/∂{name} is the mean over a batch of {record.batch_size})" if record.batch_size > 1 else ""
-    return (f"{name} ← {name} − η·∂L/∂{name} = {format_number(record.old, digits)} − "
-            f"{operand(record.learning_rate, digits)}·{operand(record.gradient, digits)} = "
-            f"{format_number(record.new, digits)}{mean}")
+    numbers = fill_numbers("{0} − {1}·{2}", (record.old, record.learning_rate, record.gradient), digits, record.new)
+    return f"{name} ← {name} − η·∂L/∂{name} = {numbers} = {format_number(record.new, digits)}{mean}"
 
 
 def epoch_lines(record: EpochRecord, digits: int = DEFAULT_DIGITS) -> list[str]:
     if record.status == "diverged":
         return [record.message]
     count = len(record.losses)
-    shown = " + ".join(operand(value, digits) for value in record.losses) if count <= 8 else "…"
-    lines = [f"epoch {record.epoch}: mean loss = ({shown})/{count} = {format_number(record.mean_loss, digits)}"]
+    if count <= 8:
+        template = "(" + " + ".join(f"{{{k}}}" for k in range(count)) + f")/{count}"
+        shown = fill_numbers(template, tuple(record.losses), digits, record.mean_loss)
+    else:
+        shown = f"(…)/{count}"
+    lines = [f"epoch {record.epoch}: mean loss = {shown} = {format_number(record.mean_loss, digits)}"]
     if record.message:
         lines.append(record.message)
     return lines

@@ -72,8 +72,10 @@ def test_no_written_number_ends_its_mantissa_with_a_point(digits):
 
 
 # -- bce where the clip is active -----------------------------------------------------------------
-@pytest.mark.parametrize("weight, prediction", [(50.0, "1"), (-50.0, "7.34346e−37")])
-def test_a_clipped_bce_derivative_says_why_it_is_zero(weight, prediction):
+@pytest.mark.parametrize("weight, prediction, note", [
+    (50.0, "0.9999999", "(ŷ = 1 is clipped to 1 − 1e−07 = 0.9999999 before the logarithm)"),
+    (-50.0, "1e−07", "(ŷ = 7.34346e−37 is clipped to 1e−07 before the logarithm)")])
+def test_a_clipped_bce_derivative_says_why_it_is_zero(weight, prediction, note):
     session = load_example("classification")
     session.network.set("w211", weight)
     session.network.set("w221", weight)
@@ -81,13 +83,14 @@ def test_a_clipped_bce_derivative_says_why_it_is_zero(weight, prediction):
     records = stepper.step("sample")
     loss = next(record for record in records if record.kind == "loss")
     assert loss.predictions[0] in (1.0, pytest.approx(7.34346e-37, rel=1e-5))
-    assert record_lines(loss)[1] == "(ŷ is clipped to [1e−07, 1 − 1e−07] before the logarithm)"
+    assert record_lines(loss)[1] == note
     first = next(record for record in records if record.kind == "factor")
     assert first.value == 0.0
     # Before: "−1/1 + (1 − 1)/(1 − 1) = 0" or "−1/7.34346e−37 + … = 0", numbers that do not give 0.
     assert record_lines(first) == [
         "∂L/∂ŷ = 0 (ŷ is outside [1e−07, 1 − 1e−07], where the clipped loss is flat)"]
-    assert prediction in record_lines(loss)[0]
+    # The loss line writes the clipped value it uses: "log(1 − 1)" would be infinite.
+    assert f"log(1 − {prediction})" in record_lines(loss)[0] or f"log({prediction})" in record_lines(loss)[0]
 
 
 def test_an_unclipped_bce_derivative_shows_its_numbers():
@@ -95,7 +98,7 @@ def test_an_unclipped_bce_derivative_shows_its_numbers():
     first = next(record for record in stepper.step("sample") if record.kind == "factor")
     assert first.note == ""
     assert record_lines(first) == [
-        "∂L/∂ŷ = −y/ŷ + (1 − y)/(1 − ŷ) = −1/0.541505 + (1 − 1)/(1 − 0.541505) = −1.8467"]
+        "∂L/∂ŷ = −y/ŷ + (1 − y)/(1 − ŷ) = −1/0.5415052 + (1 − 1)/(1 − 0.5415052) = −1.8467"]   # 0.541505 gives −1.84671
 
 
 # -- updates name their rows --------------------------------------------------------------------
@@ -294,7 +297,7 @@ def test_the_clip_note_names_the_outputs_it_applies_to():
     training.network.layers[1].weights[:, 1] = 60.0   # ŷ2 saturates at 1, ŷ1 does not
     records = Stepper(training).step("sample")
     loss = next(record for record in records if record.kind == "loss")
-    assert record_lines(loss)[1] == "(ŷ2 is clipped to [1e−07, 1 − 1e−07] before the logarithm)"   # was "ŷ is"
+    assert record_lines(loss)[1] == "(ŷ2 = 1 is clipped to 1 − 1e−07 = 0.9999999 before the logarithm)"
     factor = next(record for record in records if record.kind == "factor" and record.denominator == "ŷ2")
     assert factor.note == "ŷ2 is outside [1e−07, 1 − 1e−07], where the clipped loss is flat"
 
@@ -305,11 +308,12 @@ def test_a_value_next_to_one_keeps_the_digits_that_make_the_difference():
     session.network.set("w221", 9.0)        # ŷ = σ(14.98) = 0.9999997
     records = Stepper(session.make_training()).step("sample")
     factor = next(record for record in records if record.kind == "factor" and record.denominator == "z21")
-    # Was "ŷ(1 − ŷ) = 1(1 − 1) = 3.13e−07": the numbers shown gave 0.
+    # Was "ŷ(1 − ŷ) = 1(1 − 1) = 3.13e−07": the numbers shown gave 0; then 0.9999997(1 − 0.9999997),
+    # which gives 3e−07: the digits grow until the numbers as printed give the result as printed.
     assert record_lines(factor) == [
-        f"∂ŷ/∂z21 = ŷ(1 − ŷ) = 0.9999997(1 − 0.9999997) = {format_number(factor.value)}",
+        f"∂ŷ/∂z21 = ŷ(1 − ŷ) = 0.999999686771(1 − 0.999999686771) = {format_number(factor.value)}",
         # ∂L/∂ŷ·∂ŷ/∂z simplified; was nothing, then "ŷ − y = 1 − 1 = −3.13229e−07"
-        "Sigmoid with binary cross-entropy simplifies it: ∂L/∂z21 = ŷ − y = 0.9999997 − 1 = −3.13229e−07"]
+        "Sigmoid with binary cross-entropy simplifies it: ∂L/∂z21 = ŷ − y = 0.999999686771 − 1 = −3.13229e−07"]
     loss = next(record for record in records if record.kind == "loss")
-    assert "log(1 − 0.9999997)" in record_lines(loss)[0]
+    assert "log(1 − 0.999999686771)" in record_lines(loss)[0]
     assert close(evaluate(record_lines(factor, 17)[0].split(" = ")[2]), factor.value, 1e-12)
