@@ -18,7 +18,7 @@ import numpy as np
 
 from .dataset import MAX_ROWS, Dataset
 from .errors import ConfigError
-from .formatting import format_number
+from .formatting import digits_apart, format_number
 from .kernel import Kernel, kernel_for
 from .loss_log import FrozenLog, LossLog
 from .losses import Loss, get_loss
@@ -502,12 +502,13 @@ class Training:
                                                     for weights, biases in result.new_parameters):
             return ""
         bad_losses = result.losses[~np.isfinite(result.losses)]
-        loss_text = f"the loss became {bad_losses[0]}" if bad_losses.size else ""
-        for ref in self.network.parameters():
+        loss_text = f"the loss became {format_number(bad_losses[0])}" if bad_losses.size else ""
+        # In the order backpropagation reaches them, last layer first, as the updates are listed.
+        for ref in sorted(self.network.parameters(), key=lambda ref: -ref.layer):
             weights, biases = result.new_parameters[ref.layer - 1]
             value = biases[ref.target - 1] if ref.is_bias else weights[ref.source - 1, ref.target - 1]
             if not np.isfinite(value):
-                return f"{ref.name} would become {value}" + (f" ({loss_text})" if loss_text else "")
+                return f"{ref.name} would become {format_number(value)}" + (f" ({loss_text})" if loss_text else "")
         return loss_text
 
     def _end_epoch(self, parameters: np.ndarray | None = None) -> None:
@@ -529,16 +530,16 @@ class Training:
             change = float(np.abs(parameters - epoch_start).max())
             if self.config.convergence == "parameters" and change < tolerance:
                 self.status = "converged"
-                self.message = (f"Converged after epoch {self.epoch}: the largest parameter change "
-                                f"over the epoch, {format_number(change, 3)}, is below the tolerance "
-                                f"{format_number(tolerance)}.")
+                shown, limit = _told_apart(change, tolerance)
+                self.message = (f"Converged after epoch {self.epoch}: the largest parameter change over the epoch, "
+                                f"{shown}, is below the tolerance {limit}.")
                 return
-            if (self.config.convergence == "loss" and len(self.history) >= 2
-                    and abs(self.history[-1] - self.history[-2]) < tolerance):
+            loss_change = abs(self.history[-1] - self.history[-2]) if len(self.history) >= 2 else math.inf
+            if self.config.convergence == "loss" and loss_change < tolerance:
                 self.status = "converged"
-                self.message = (f"Converged after epoch {self.epoch}: the epoch loss changed by "
-                                f"{format_number(abs(self.history[-1] - self.history[-2]), 3)}, below the tolerance "
-                                f"{format_number(tolerance)}.")
+                shown, limit = _told_apart(loss_change, tolerance)
+                self.message = (f"Converged after epoch {self.epoch}: the epoch loss changed by {shown}, below the "
+                                f"tolerance {limit}.")
                 return
         if self.epoch >= self.config.epochs:
             self.status = "epochs"
@@ -652,6 +653,12 @@ def split_flat(network: Network, values: list[float]) -> list[tuple[np.ndarray, 
         parts.append((np.ascontiguousarray(block[:-1]), block[-1].copy()))
         offset += size
     return parts
+
+
+def _told_apart(change: float, tolerance: float) -> tuple[str, str]:
+    """A change and the tolerance it is below, with digits enough to tell them apart: 0.0099999 and 0.01."""
+    digits = digits_apart(change, tolerance)
+    return format_number(change, digits), format_number(tolerance, digits)
 
 
 def epoch_mean(losses: list[float]) -> float:

@@ -113,7 +113,7 @@ def test_train_stops_on_convergence(capsys):
 def test_train_reports_divergence(capsys):
     code, out, _ = run(capsys, "train", "--example", "regression", "--lr", "1e308")
     assert code == 0
-    assert "Training diverged in epoch 1 at sample 1 (row 1): w111 would become inf" in out
+    assert "Training diverged in epoch 1 at sample 1 (row 1): w211 would become inf" in out
     assert "No epoch was completed." in out and "mean loss" not in out
     _, out, _ = run(capsys, "train", "--example", "regression", "--lr", "1e308", "--json")
     data = json.loads(out)
@@ -199,7 +199,7 @@ def test_trace_of_a_diverging_step_says_so(capsys, tmp_path):
     path = tmp_path / "huge.json"
     session.save(path)
     code, out, _ = run(capsys, "trace", "--session", str(path))
-    assert code == 0 and "\nTraining stopped\n" in out and "w111 would become inf" in out
+    assert code == 0 and "\nTraining stopped\n" in out and "w211 would become inf" in out
     _, out, _ = run(capsys, "trace", "--session", str(path), "--json")
     last = json.loads(out)[-1]
     assert last["kind"] == "epoch" and last["status"] == "diverged" and last["mean_loss"] is None

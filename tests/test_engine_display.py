@@ -264,7 +264,7 @@ def test_training_messages_write_numbers_like_everything_else():
     training = session.make_training()
     assert training.run() == "converged"
     # Was "changed by 9.76e-06, below the tolerance 1e-05." with ASCII minus signs.
-    assert training.message.endswith("changed by 9.76e−06, below the tolerance 1e−05.")
+    assert training.message.endswith("changed by 9.76161e−06, below the tolerance 1e−05.")
     session = load_example("regression")
     session.training = session.training.with_changes(epochs=1)
     training = session.make_training()

@@ -32,7 +32,7 @@ def headless(session: Session) -> Training:
 
 
 # -- numerical faults ------------------------------------------------------------------------------
-@pytest.mark.parametrize("rate, epoch, where", [(1e308, 1, "sample 1 (row 1): w111 would become"),
+@pytest.mark.parametrize("rate, epoch, where", [(1e308, 1, "sample 1 (row 1): w211 would become"),
                                                 (0.5, 2, "sample 2 (row 2)"), (0.05, None, "")])
 def test_an_overflowing_learning_rate_stops_as_documented_and_the_window_stays_usable(qtbot, rate, epoch, where):
     session = load_example("regression")
