@@ -5,13 +5,14 @@ from __future__ import annotations
 import html
 from typing import Callable
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, QSettings, Qt
 from PySide6.QtGui import QAction, QActionGroup, QIcon, QKeySequence
 from PySide6.QtWidgets import QComboBox, QLabel, QStyle, QToolBar
 
 from simulator.stepper import GRANULARITIES
 
 from .controller import GRANULARITY_LABELS, SPEEDS
+from .inspector import DELTA_NOTATION_KEY
 from .learn.worked_export import export_worked_solution
 
 GRANULARITY_TIPS = {
@@ -128,6 +129,11 @@ class WindowActions:
         self.sample_losses = self._mirror(window.loss_plot.samples_box, "Loss per &Sample",
                                           "Also plot the loss of every sample")
         self.log_scale = self._mirror(window.loss_plot.log_box, "&Logarithmic Loss Axis", "Plot the loss on a log scale")
+        self.delta_notation = act(window, "&δ Notation", tip="Write ∂L/∂z as δ, each neuron's δ shown where the "
+                                  "backward pass reaches it, and gradients as δ times the input", checkable=True)
+        self.delta_notation.setChecked(bool(QSettings().value(DELTA_NOTATION_KEY, False, type=bool)))
+        # The inspector is made after the actions: looked up when the option changes.
+        self.delta_notation.toggled.connect(lambda on: window.inspector.set_delta_notation(on))
         # Help
         self.getting_started = act(window, "&Getting Started", window.show_getting_started, (keys.HelpContents,))
         self.shortcuts = act(window, "&Keyboard Shortcuts", window.show_shortcuts)
@@ -191,6 +197,8 @@ class WindowActions:
         view.addActions([self.zoom_in, self.zoom_out, self.fit])
         view.addSeparator()
         view.addActions([self.sample_losses, self.log_scale])
+        view.addSeparator()
+        view.addAction(self.delta_notation)
         simulation = bar.addMenu("&Simulation")
         simulation.addActions([self.step, self.step_into, self.step_out, self.step_back, self.back_to_start])
         simulation.addSeparator()

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QFont, QKeyEvent
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QSplitter, QTextBrowser, QVBoxLayout, QWidget
 
 from simulator.formatting import (describe, factor_line, gradient_line, record_lines, running_product_line,
                                   simplification_line)
+from simulator.path_text import (delta_gradient_line, delta_lines, describe_with_paths, factor_line_in_deltas,
+                                 path_product_lines, paths_line, term_lines)
 from simulator.records import FactorRecord, GradientRecord, Record
 from simulator.worked import to_html, to_unicode_subscripts
 
@@ -32,6 +34,8 @@ p { margin: 0 0 6px 0; }
 .mistake { color: #b00020; font-weight: bold; font-size: small; }
 """
 #: Shown on every backward and update record while the in-place update rule is in effect.
+#: The QSettings key of the δ notation option (off: the lectures' full chains).
+DELTA_NOTATION_KEY = "display/delta_notation"
 MISTAKE_NOTE = ("MISTAKEN UPDATE RULE (in place): later layers were updated before the gradient passed "
                 "through them. This is not gradient descent.")
 
@@ -95,11 +99,20 @@ class InspectorPanel(QWidget):
         self._history_records: list[Record] = []
         self._history_digits: int | None = None
         self._shown_html: str | None = None   # what the formula view holds, when it shows the current step
+        self.delta_notation = bool(QSettings().value(DELTA_NOTATION_KEY, False, type=bool))
         document.changed.connect(self._document_changed)
         self.refresh()
 
     def _document_changed(self, change: Change) -> None:
         if change & (Change.MODEL | Change.DISPLAY):
+            self.refresh()
+
+    def set_delta_notation(self, on: bool) -> None:
+        """Write ∂L/∂z as δ, each δ introduced where the backward pass reaches its neuron; remembered."""
+        QSettings().setValue(DELTA_NOTATION_KEY, bool(on))
+        if bool(on) != self.delta_notation:
+            self.delta_notation = bool(on)
+            self._shown_html = None
             self.refresh()
 
     # -- content -------------------------------------------------------------------------------
@@ -122,12 +135,17 @@ class InspectorPanel(QWidget):
     def record_html(self, record: Record, shown_as_current: bool = True) -> str:
         """HTML of one record: the phase in words, then its formula lines."""
         digits = self.document.digits
-        parts = [_paragraph(describe(record), "phase")]
+        parts = [_paragraph(describe_with_paths(record), "phase")]
         if isinstance(record, FactorRecord):
             parts += self._chain_html(record, digits)
         elif isinstance(record, GradientRecord):
             parts.append(_paragraph(gradient_line(record, digits), "current"))
-            parts += [_paragraph(factor_line(factor, digits), "note") for factor in record.factors]
+            if self.delta_notation and (line := delta_gradient_line(record, digits)):
+                parts.append(_paragraph(line, "current"))
+            if record.paths > 1:
+                parts.append(_paragraph(paths_line(record), "note"))
+            parts += [_paragraph(line) for line in path_product_lines(record, digits)]
+            parts += [_paragraph(self._factor_line(factor, digits), "note") for factor in record.factors]
         else:
             parts += [_paragraph(line) for line in record_lines(record, digits)]
         if record.kind in ("factor", "gradient", "update") and self.document.training.config.update_rule == "in_place":
@@ -141,9 +159,13 @@ class InspectorPanel(QWidget):
         # Only the record's own sample is read: a full batch's records are made when they are read.
         chain = self._factors_of(record, self.document.stepper.sample_records(record))
         earlier = [other for other in chain if other.index < record.index]
-        parts = [_paragraph(factor_line(other, digits)) for other in earlier]
-        parts.append(_paragraph(factor_line(record, digits), "current"))
-        if record.simplification is not None:
+        parts = [_paragraph(paths_line(record), "note")] if record.paths > 1 else []
+        parts += [_paragraph(self._factor_line(other, digits)) for other in earlier]
+        parts.append(_paragraph(self._factor_line(record, digits), "current"))
+        parts += [_paragraph(line, "current") for line in term_lines(record, digits, self.delta_notation)]
+        if self.delta_notation and record.delta is not None:
+            parts += [_paragraph(line, "current") for line in delta_lines(record, digits)]
+        elif record.simplification is not None:
             parts.append(_paragraph(simplification_line(record, digits), "current"))
         policy = self.controller.step_policy     # practice mode asking for this gradient: not its answer
         if policy is None or not policy.hides(record):
@@ -160,6 +182,9 @@ class InspectorPanel(QWidget):
             pieces.append(label)
         parts.append(f"<p>{to_html('∂L/∂' + record.parameter)} = {' · '.join(pieces)}</p>")
         return parts
+
+    def _factor_line(self, record: FactorRecord, digits: int) -> str:
+        return factor_line_in_deltas(record, digits) if self.delta_notation else factor_line(record, digits)
 
     @staticmethod
     def _factors_of(record: FactorRecord, records: Sequence[Record]) -> list[FactorRecord]:

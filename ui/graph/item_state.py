@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from simulator.records import FactorRecord
 from simulator.stepper import out_label, target_label
 
 from ui.overlay import Overlay
@@ -84,6 +85,9 @@ def edge_states(document, overlay: Overlay, compact: bool, labels: dict[tuple[in
     network, digits = document.network, document.digits
     largest = max((float(abs(layer.weights).max()) for layer in network.layers), default=0.0)
     highlight, any_highlight = overlay.highlight, bool(overlay.highlight)
+    # During a chain-rule factor a highlighted edge shows the weight the factor uses, not a gradient
+    # found earlier, which is not in the factor.
+    in_factor = isinstance(overlay.current, FactorRecord)
     states = {}
     for layer_index, layer in enumerate(network.layers, start=1):
         weights = layer.weights
@@ -93,7 +97,7 @@ def edge_states(document, overlay: Overlay, compact: bool, labels: dict[tuple[in
                 highlighted = ("edge", layer_index, source, target) in highlight
                 states[(layer_index, source, target)] = EdgeState(
                     value, abs(value) / largest if largest > 0 else 0.0,
-                    overlay.edge_gradients.get((layer_index, source, target)),
+                    None if in_factor and highlighted else overlay.edge_gradients.get((layer_index, source, target)),
                     overlay.edge_update(layer_index, source, target),
                     labels[(layer_index - 1, source)], labels[(layer_index, target)], highlighted,
                     compact and any_highlight and not highlighted, digits, compact, narrow)
