@@ -15,6 +15,7 @@ from .formatting import (describe, factor_line, format_number, gradient_line, re
                          simplification_line)
 from .errors import ConfigError
 from .notation import shown_indices, subscript_indices
+from .path_text import chain_path_lines
 from .records import EpochRecord, FactorRecord, GradientRecord, Record
 from .stepper import Stepper
 from .training import Training
@@ -103,8 +104,10 @@ def _lines(records: list[Record], digits: int) -> list[tuple[str, str]]:
             lines.append(("factor", f"{factor_line(record, digits)}    ({running_product_line(record, digits)})"))
             if record.simplification is not None:
                 lines.append(("factor", simplification_line(record, digits)))
+            lines += [("factor", line) for line in chain_path_lines(record, digits)]
         elif isinstance(record, GradientRecord):
             lines.append(("result", gradient_line(record, digits)))
+            lines += [("factor", line) for line in chain_path_lines(record, digits)]
         else:
             style = "result" if isinstance(record, EpochRecord) else "line"
             lines += [(style, line) for line in record_lines(record, digits)]
