@@ -15,8 +15,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from simulator.analysis import GradientCheck
 from simulator.cli import main
 from simulator.examples import load_example
+from ui.learn.gradient_check_dialog import AGREEMENT, verdict
 
 ROOT = Path(__file__).resolve().parents[1]
 DIGITS = 6
@@ -223,3 +225,13 @@ def test_divergence_names_the_first_parameter_in_the_order_of_the_updates_with_a
     assert "sample 1 (row 1): w211 would become −inf." in training.message
     assert "-" not in training.message.replace("step-", "")
     assert np.isfinite(training.network.flat_parameters()).all()
+
+
+@pytest.mark.parametrize("numeric", [1.0 - 9.96e-7, 1.0 + 1.0004e-6])
+def test_the_gradient_check_verdict_tells_the_largest_difference_from_the_threshold(numeric):
+    check = GradientCheck("w111", 1.0, numeric)
+    text, agree = verdict([check])
+    assert agree == (check.relative_difference < AGREEMENT)
+    threshold, largest = (float(number.replace("−", "-")) for number in re.findall(r"\d[\d.]*e−\d+", text))
+    # Was "below 1e−06 (largest 1e−06)": as written, the largest was not below the threshold.
+    assert (largest < threshold) == agree

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDialog, QDialogBut
 
 from simulator.analysis import GradientCheck, focus_rows, gradient_check
 from simulator.errors import SimulatorError
-from simulator.formatting import format_number
+from simulator.formatting import digits_apart, format_number
 
 from ..inspector import to_unicode_subscripts
 from . import RedrawScheduler, fill_scope_combo
@@ -31,12 +31,15 @@ def verdict(checks: list[GradientCheck]) -> tuple[str, bool]:
     """The line under the table and whether every parameter agrees."""
     worst = max(checks, key=lambda check: check.relative_difference)
     name = to_unicode_subscripts(worst.parameter)
+    # Digits enough that the largest difference never reads the same as the threshold it is compared with.
+    digits = digits_apart(worst.relative_difference, AGREEMENT, 3)
+    largest, threshold = format_number(worst.relative_difference, digits), format_number(AGREEMENT, digits)
     if worst.relative_difference < AGREEMENT:
-        return (f"The gradients agree: every relative difference is below {format_number(AGREEMENT, 3)} "
-                f"(largest {format_number(worst.relative_difference, 2)}, for {name})."), True
+        return (f"The gradients agree: every relative difference is below {threshold} "
+                f"(largest {largest}, for {name})."), True
     bad = sum(check.relative_difference >= AGREEMENT for check in checks)
-    return (f"{bad} of {len(checks)} gradients differ by more than {format_number(AGREEMENT, 3)}; the largest is "
-            f"{format_number(worst.relative_difference, 3)}, for {name}."), False
+    return (f"{bad} of {len(checks)} gradients differ by more than {threshold}; the largest is "
+            f"{largest}, for {name}."), False
 
 
 class GradientCheckDialog(QDialog):
