@@ -10,6 +10,7 @@ and only those operations are applied.
 from __future__ import annotations
 
 import ast
+import functools
 import math
 import operator
 import re
@@ -34,44 +35,69 @@ class NotArithmetic(ValueError):
     """The text is not a formula of numbers this module reads."""
 
 
+_SLOT = re.compile(r"\{(\d+)\}")
+
+
 def evaluate(text: str) -> float:
     """The value of printed arithmetic in float arithmetic; nan where it is undefined (log(0), x/0).
 
     Raises NotArithmetic for text that is not such arithmetic (names, words, an ellipsis)."""
+    return _evaluated(_parsed(text), ())
+
+
+def evaluate_template(template: str, numbers: tuple[float, ...]) -> float:
+    """`evaluate` of `template` with `numbers` in its slots `{0}`, `{1}`, …: the same value as the text
+    with the numbers written in, where each is written as a bracket would hold it. The template is
+    parsed once."""
+    return _evaluated(_parsed_template(template), numbers)
+
+
+@functools.lru_cache(maxsize=512)
+def _parsed_template(template: str) -> ast.expr:
+    return _parsed(_SLOT.sub(r"(_\1)", template))
+
+
+def _parsed(text: str) -> ast.expr:
     python = text
     for printed, spelled in _SPELLING:
         python = python.replace(printed, spelled)
     python = _JUXTAPOSED.sub("*", python)
     try:
-        tree = ast.parse(python, mode="eval")
+        return ast.parse(python, mode="eval").body
     except SyntaxError:
         raise NotArithmetic(text) from None
+
+
+def _evaluated(tree: ast.expr, numbers: tuple[float, ...]) -> float:
     try:
-        return float(_value(tree.body))
+        return float(_value(tree, numbers))
     except (ZeroDivisionError, ValueError, OverflowError) as error:
         if isinstance(error, NotArithmetic):
             raise
         return math.nan
 
 
-def _value(node: ast.AST) -> float:
+def _value(node: ast.AST, numbers: tuple[float, ...]) -> float:
     if isinstance(node, ast.Constant) and type(node.value) in (int, float):
         return float(node.value)
+    if isinstance(node, ast.Name) and node.id.startswith("_") and node.id[1:].isdigit():
+        return numbers[int(node.id[1:])]
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-        value = _value(node.operand)
+        value = _value(node.operand, numbers)
         return -value if isinstance(node.op, ast.USub) else value
     if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
-        return _BINARY[type(node.op)](_value(node.left), _value(node.right))
+        return _BINARY[type(node.op)](_value(node.left, numbers), _value(node.right, numbers))
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and _is_two(node.right):
-        base = _value(node.left)
+        base = _value(node.left, numbers)
         return base * base
     if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _FUNCTIONS
             and not node.keywords):
-        return float(_FUNCTIONS[node.func.id](*(_value(argument) for argument in node.args)))
+        return float(_FUNCTIONS[node.func.id](*(_value(argument, numbers) for argument in node.args)))
     if isinstance(node, ast.IfExp) and isinstance(node.test, ast.Compare) and len(node.test.ops) == 1 \
             and isinstance(node.test.ops[0], ast.Gt):
-        chosen = node.body if _value(node.test.left) > _value(node.test.comparators[0]) else node.orelse
-        return _value(chosen)
+        test = node.test
+        chosen = node.body if _value(test.left, numbers) > _value(test.comparators[0], numbers) else node.orelse
+        return _value(chosen, numbers)
     raise NotArithmetic(ast.dump(node))
 
 

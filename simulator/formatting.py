@@ -11,7 +11,7 @@ import re
 import numpy as np
 
 from .activations import get_activation
-from .arithmetic import NotArithmetic, evaluate
+from .arithmetic import NotArithmetic, evaluate_template
 from .losses import get_loss
 from .notation import z_name
 from .records import (EpochRecord, FactorRecord, ForwardRecord, GradientRecord, LossRecord, Record,
@@ -63,22 +63,24 @@ def fill_numbers(template: str, values: tuple, digits: int = DEFAULT_DIGITS, res
     Given the `result` the line prints after the numbers, every number gets more digits (at most 17)
     until the numbers as printed, evaluated as printed, round to the result as printed: where a
     difference cancels, `1 − 0.99999999996²` rather than `1 − 1²` beside `7.55e−11`."""
-    text = _substituted(template, values, digits)
     if result is None:
-        return text
+        return _substituted(template, [format_number(value, digits) for value in values])
     shown = format_number(result, digits)
     for grown in range(digits, max(digits, MAX_DIGITS) + 1):
-        text = _substituted(template, values, grown)
+        texts = [format_number(value, grown) for value in values]
+        printed = tuple(float(text.replace(MINUS, "-")) for text in texts)
         try:
-            printed_value = evaluate(text)
+            # The template with the numbers as printed is the printed text, parsed once per template.
+            printed_value = evaluate_template(template, printed)
         except NotArithmetic:   # a formula the evaluator does not read: as it is
-            return text
+            break
         if format_number(printed_value, digits) == shown:
-            return text
-    return text
+            break
+    return _substituted(template, texts)
 
 
-def _substituted(template: str, values: tuple, digits: int) -> str:
+def _substituted(template: str, texts: list[str]) -> str:
+    """`template` with the numbers `texts` written in, bracketed where a negative one needs it."""
     parts = _SLOT.split(template)   # text, slot index, text, slot index, …, text
     pieces = []
     for place, part in enumerate(parts):
@@ -88,8 +90,8 @@ def _substituted(template: str, values: tuple, digits: int) -> str:
         before, after = parts[place - 1], parts[place + 1]
         alone = before.endswith(("(", "[", ", ")) or (before == "" and place == 1)
         alone = alone and (after == "" or after.startswith((" ", ")", "]", ",")))
-        value = values[int(part)]
-        pieces.append(format_number(value, digits) if alone else operand(value, digits))
+        text = texts[int(part)]
+        pieces.append(f"({text})" if text.startswith(MINUS) and not alone else text)
     return "".join(pieces)
 
 

@@ -154,7 +154,8 @@ def test_a_huge_learning_rate_diverges_naming_epoch_sample_and_parameter():
     training = session.make_training()
     before = session.network.flat_parameters()
     assert training.run() == "diverged"
-    assert "epoch 1" in training.message and "sample 1 " in training.message and "w111" in training.message
+    # The first parameter in the order the updates are listed, last layer first.
+    assert "epoch 1" in training.message and "sample 1 " in training.message and "w211" in training.message
     assert np.array_equal(session.network.flat_parameters(), before)
     assert training.summary()["stopped"] == "diverged"
 
