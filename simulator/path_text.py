@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .formatting import describe, factor_line, fill, fill_numbers, format_number, operand
+from .formatting import describe, factor_line, fill, fill_numbers, format_number
 from .records import FactorRecord, GradientRecord, Record
 
 
@@ -61,10 +61,9 @@ def term_lines(record: FactorRecord, digits: int, deltas: bool = False) -> list[
         through = "the path" if term.paths == 1 else f"the {term.paths} paths"
         symbol = term.delta_name if deltas else f"∂L/∂{term.z_label}"
         lines.append(f"term {index} of {len(terms)}, {through} through {term.z_label}: {symbol}·{term.weight_name} = "
-                     f"{operand(term.delta, digits)}·{operand(term.weight, digits)} = "
+                     f"{fill_numbers('{0}·{1}', (term.delta, term.weight), digits, term.value)} = "
                      f"{format_number(term.value, digits)}")
-    total = " + ".join(operand(term.value, digits) if index else format_number(term.value, digits)
-                       for index, term in enumerate(terms))
+    total = fill_numbers(_sum_template(len(terms)), tuple(term.value for term in terms), digits, record.value)
     lines.append(f"{record.label} = {total} = {format_number(record.value, digits)}")
     return lines
 
@@ -80,12 +79,13 @@ def delta_lines(record: FactorRecord, digits: int) -> list[str]:
     if not delta.introduced:
         return [f"{delta.name} = {delta.label} = {value}, found on the chain of the neuron's first weight"]
     lines = [f"{delta.name} = {delta.label} = {fill(delta.template, tuple(map(_delta_symbol, delta.symbols)))} = "
-             f"{fill_numbers(delta.template, delta.arguments, digits)} = {value}"]
+             f"{fill_numbers(delta.template, delta.arguments, digits, delta.value)} = {value}"]
     simple = record.simplification
     if simple is not None:
         lines.append(f"{simple.reason[:1].upper()}{simple.reason[1:]} simplifies it: {delta.name} = "
                      f"{fill(simple.template, simple.symbols)} = "
-                     f"{fill_numbers(simple.template, simple.arguments, digits)} = {format_number(simple.value, digits)}")
+                     f"{fill_numbers(simple.template, simple.arguments, digits, simple.value)} = "
+                     f"{format_number(simple.value, digits)}")
     return lines
 
 
@@ -97,7 +97,8 @@ def delta_gradient_line(record: GradientRecord, digits: int) -> str:
         return ""
     symbol = fill(last.template, last.symbols)
     return (f"∂L/∂{record.parameter} = {delta.name}·{last.label} = {delta.name}·{symbol} = "
-            f"{operand(delta.value, digits)}·{operand(last.value, digits)} = {format_number(record.value, digits)}")
+            f"{fill_numbers('{0}·{1}', (delta.value, last.value), digits, record.value)} = "
+            f"{format_number(record.value, digits)}")
 
 
 def path_product_lines(record: GradientRecord, digits: int) -> list[str]:
@@ -108,13 +109,23 @@ def path_product_lines(record: GradientRecord, digits: int) -> list[str]:
     if not products:
         return []
     lines = [f"path {index}, {path.route}: {'·'.join(path.labels)} = "
-             f"{'·'.join(operand(value, digits) for value in path.values)} = {format_number(path.value, digits)}"
+             f"{fill_numbers(_product_template(len(path.values)), tuple(path.values), digits, path.value)} = "
+             f"{format_number(path.value, digits)}"
              for index, path in enumerate(products, start=1)]
-    total = " + ".join(operand(path.value, digits) if index else format_number(path.value, digits)
-                       for index, path in enumerate(products))
+    total = fill_numbers(_sum_template(len(products)), tuple(path.value for path in products), digits, record.value)
     lines.append(f"∂L/∂{record.parameter} = sum over the {len(products)} paths = {total} = "
                  f"{format_number(record.value, digits)}")
     return lines
+
+
+def _sum_template(count: int) -> str:
+    """`{0} + {1} + {2}`: the numbers written in as `−0.0073 + 0.0045 + (−0.0575)`, each with digits
+    enough that the sum as printed gives the printed total (see `formatting.fill_numbers`)."""
+    return " + ".join(f"{{{index}}}" for index in range(count))
+
+
+def _product_template(count: int) -> str:
+    return "·".join(f"{{{index}}}" for index in range(count))
 
 
 def chain_path_lines(record: Record, digits: int, deltas: bool = False) -> list[str]:

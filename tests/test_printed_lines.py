@@ -18,7 +18,12 @@ import pytest
 from simulator.analysis import GradientCheck
 from simulator.cli import main
 from simulator.examples import load_example
+from simulator.path_text import chain_path_lines
+from simulator.stepper import Stepper
+from simulator.worked import worked_markdown
 from ui.learn.gradient_check_dialog import AGREEMENT, verdict
+
+from helpers import random_training
 
 ROOT = Path(__file__).resolve().parents[1]
 DIGITS = 6
@@ -235,3 +240,17 @@ def test_the_gradient_check_verdict_tells_the_largest_difference_from_the_thresh
     threshold, largest = (float(number.replace("−", "-")) for number in re.findall(r"\d[\d.]*e−\d+", text))
     # Was "below 1e−06 (largest 1e−06)": as written, the largest was not below the threshold.
     assert (largest < threshold) == agree
+
+
+def test_the_sum_over_paths_and_each_path_give_their_printed_results():
+    """A 2-3-3-1 network of saturating tanh units: term by term, the δ lines and every path's product."""
+    training = random_training(5, [2, 3, 3, 1], ["tanh", "tanh", "sigmoid"], "bce", rows=4)
+    for layer in training.network.layers:
+        layer.weights *= 6.0
+    records = Stepper(training).step("sample")
+    lines = [line for record in records for line in chain_path_lines(record, DIGITS, deltas=True)]
+    assert any(line.startswith("path 3, ") for line in lines) and any(" = sum over the 3 paths = " in line for line in lines)
+    page = worked_markdown(records, "2-3-3-1", [], DIGITS)
+    lines += [line.removeprefix("- ").strip("*").replace("\\", "") for line in page.splitlines() if line.startswith("- ")]
+    # Was "−2.51005e−05 + 1.85215e−13 + 2.97809e−05 = 4.68035e−06": as printed, they add up to 4.6804e−06.
+    assert sum(check_line(line) for line in lines) > 200
