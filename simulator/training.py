@@ -176,6 +176,9 @@ class Training:
         self.listeners: list[Callable[[], None]] = []
         #: Whether every epoch's end also computes the training rows' metric (a forward pass over them).
         self.record_metrics = False
+        #: Whether long runs are evaluated sparsely (see `evaluated_epoch`); Run to End in the app sets it:
+        #: on a small dataset an evaluation costs ten times the epoch it follows.
+        self.thin_evaluations = False
         self._split_key: tuple | None = None
         self.reset()
 
@@ -326,9 +329,12 @@ class Training:
             values = np.concatenate([values, np.full(len(self.history) - len(values), np.nan)])
         return values
 
-    @property
-    def _evaluates(self) -> bool:
-        return self.record_metrics or self.held_out_rows.size > 0
+    def _evaluation_due(self) -> bool:
+        """Whether the epoch ending now is evaluated: something asks for evaluations and, when they are
+        thinned, the epoch is one `evaluated_epoch` keeps (an epoch not evaluated has NaN in the logs)."""
+        if not (self.record_metrics or self.held_out_rows.size > 0):
+            return False
+        return not self.thin_evaluations or evaluated_epoch(self.epoch + 1)
 
     def _record_evaluation(self) -> None:
         """Append the finished epoch's evaluations (the network holds its final parameters)."""
@@ -511,11 +517,12 @@ class Training:
                 return f"{ref.name} would become {format_number(value)}" + (f" ({loss_text})" if loss_text else "")
         return loss_text
 
-    def _end_epoch(self, parameters: np.ndarray | None = None) -> None:
-        """Close the epoch; `parameters` are the network's flat parameters when the caller has them."""
+    def _end_epoch(self, parameters: np.ndarray | None = None, evaluate: bool | None = None) -> None:
+        """Close the epoch; `parameters` are the network's flat parameters when the caller has them, and
+        `evaluate` whether it asked `_evaluation_due` already."""
         mean_loss = epoch_mean(self._epoch_losses)
         self.history.append(mean_loss)
-        if self._evaluates:
+        if self._evaluation_due() if evaluate is None else evaluate:
             self._record_evaluation()
         self._epoch_losses = []
         self.epoch += 1
@@ -609,9 +616,10 @@ class Training:
                 break
             if self.position >= self.n_samples:
                 ends = np.array(parameters)
-                if self._evaluates:   # the evaluation reads the network
+                evaluate = self._evaluation_due()
+                if evaluate:   # the evaluation reads the network
                     self.network.set_flat_parameters(ends)
-                self._end_epoch(ends)
+                self._end_epoch(ends, evaluate)
         self.network.set_flat_parameters(np.array(parameters))
         if diverged:
             self._apply(self.compute_batch())
@@ -628,6 +636,16 @@ class Training:
             "message": self.message,
             "epochs_run": self.epoch,
         }
+
+
+def evaluated_epoch(epoch: int) -> bool:
+    """Whether thinned evaluations keep epoch `epoch` (1-based): every epoch up to 1,000, then every
+    10th up to 10,000, every 100th up to 100,000, …: about a thousand points a decade, the same
+    epochs in every run, so a long run's curves keep their shape at a small cost."""
+    stride = 1
+    while epoch > 1000 * stride:
+        stride *= 10
+    return epoch % stride == 0
 
 
 def split_of(config: TrainingConfig) -> tuple[float, int]:

@@ -195,3 +195,33 @@ def test_predictions_give_every_rows_prediction_and_loss():
     network = Network([layer.copy() for layer in training.network.layers])
     assert y_hat.tolist() == network.predict(training.X).tolist()
     assert losses.tolist() == ((training.Y - y_hat) ** 2).ravel().tolist()
+
+
+def test_thinned_evaluations_keep_every_epoch_to_1000_then_a_thousand_a_decade():
+    from simulator.training import evaluated_epoch
+    assert all(evaluated_epoch(epoch) for epoch in range(1, 1001))
+    assert [epoch for epoch in range(1001, 1041) if evaluated_epoch(epoch)] == [1010, 1020, 1030, 1040]
+    assert sum(evaluated_epoch(epoch) for epoch in range(10_001, 100_001)) == 900
+
+
+def test_a_thinned_run_trains_the_same_and_evaluates_the_kept_epochs():
+    """Run to End thins the per-epoch evaluations of long runs (on a small dataset one costs ten times its
+    epoch); the epochs it skips have NaN, so the series stay one value an epoch."""
+    from simulator.examples import load_example
+    def fresh():
+        session = load_example("regression")          # make_training trains the session's own network
+        session.training = session.training.with_changes(epochs=1200)
+        return session.make_training()
+    every = fresh()
+    every.record_metrics = True
+    every.run()
+    assert np.isfinite(every.evaluation_series("training_score")).all()
+    thinned = fresh()
+    thinned.record_metrics = thinned.thin_evaluations = True
+    thinned.run()
+    scores = thinned.evaluation_series("training_score")
+    kept = np.isfinite(scores)
+    assert len(scores) == 1200 and kept[:1000].all() and kept[1000:].tolist() == [
+        (epoch % 10 == 0) for epoch in range(1001, 1201)]
+    assert scores[kept].tolist() == every.evaluation_series("training_score")[kept].tolist()
+    assert thinned.history == every.history        # training itself is the same, bit for bit

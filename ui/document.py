@@ -219,13 +219,17 @@ class Document(QObject):
         start = stepper.skip_batch()
         finished_batch = stepper.revealed_count > start
         deadline = time.perf_counter() + seconds
-        while not training.finished and (start := time.perf_counter()) < deadline:
-            training.run(max_steps=self._chunk)
-            took = time.perf_counter() - start
-            if took < seconds / 16:
-                self._chunk *= 2
-            elif took > seconds / 4 and self._chunk > 1:
-                self._chunk //= 2
+        training.thin_evaluations = True
+        try:
+            while not training.finished and (start := time.perf_counter()) < deadline:
+                training.run(max_steps=self._chunk)
+                took = time.perf_counter() - start
+                if took < seconds / 16:
+                    self._chunk *= 2
+                elif took > seconds / 4 and self._chunk > 1:
+                    self._chunk //= 2
+        finally:
+            training.thin_evaluations = False
         # A run that stops on its very first step changed no numbers, but the views must show why it stopped.
         if finished_batch or (training.epoch, training.position, training.status) != before or training.finished:
             stepper.clear()
