@@ -25,7 +25,7 @@ from ui.controller import Controller
 from ui.document import Document
 from ui.graph.network_view import MIN_FIT_ZOOM, NetworkView
 
-from helpers import open_window, settle
+from helpers import open_window, settle, step_until
 
 #: The graph area of the main window at 1280×800.
 VIEW_SIZE = (846, 459)
@@ -167,6 +167,27 @@ def test_the_main_window_shows_a_2_4_4_1_network_readably(qtbot):
     settle(window.view)
     assert window.view.zoom() >= MIN_FIT_ZOOM
     assert_readable(window.view.network_scene(), window.document)
+
+
+def labels_outside_the_viewport(view) -> list[str]:
+    """The texts of shown labels that are not wholly inside the view's viewport (they need scrolling)."""
+    area = view.viewport().rect()
+    return [label.text() for label in shown_labels(view.network_scene())
+            if not area.contains(view.mapFromScene(label.sceneBoundingRect()).boundingRect())]
+
+
+@pytest.mark.parametrize("sizes", ([2, 3, 3, 1],), ids=lambda sizes: "-".join(map(str, sizes)))
+def test_at_1280_by_800_every_label_shows_without_scrolling_in_every_phase(qtbot, sizes):
+    window = open_window(qtbot, shaped_session(sizes))
+    window.resize(1280, 800)
+    view = window.view
+    settle(view)
+    assert view.zoom() >= MIN_FIT_ZOOM
+    assert labels_outside_the_viewport(view) == []
+    for last_kind in ("loss", "gradient", "update"):   # the forward pass, the backward pass, the updates
+        step_until(window.controller, lambda record, kind=last_kind: record.kind == kind, view=view)
+        assert_readable(view.network_scene(), window.document)
+        assert labels_outside_the_viewport(view) == [], last_kind
 
 
 # -- larger networks: the documented degradation ------------------------------------------------

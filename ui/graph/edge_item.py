@@ -155,7 +155,9 @@ class EdgeItem(QGraphicsItem):
             lines = [(f"{name} = {shown}", "plain")]
         if update is not None:
             lines.append((f"→ {format_number(update[1], digits)}", "updated"))
-        elif gradient is not None and (state.compact or state.narrow):
+        elif gradient is not None and state.narrow:
+            lines.append((f"∂ {format_number(gradient, digits)}", "plain"))
+        elif gradient is not None and state.compact:
             lines += [("∂L/∂w =", "muted"), (format_number(gradient, digits), "plain")]
         elif gradient is not None:
             lines.append((f"∂L/∂{name} = {format_number(gradient, digits)}", "plain"))

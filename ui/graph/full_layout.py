@@ -32,6 +32,8 @@ FRACTIONS = (0.3, 0.7, 0.5, 0.4, 0.6, 0.35, 0.65, 0.25, 0.75, 0.45, 0.55, 0.2, 0
 BESIDE_FRACTIONS = (0.5, 0.35, 0.65, 0.25, 0.75, 0.2, 0.8)
 GROWTH = 1.08
 MAX_ATTEMPTS = 20
+#: How many narrower gaps are tried once a spacing is found.
+TIGHTEN_TRIES = 4
 #: Height kept under the network for the legend when matching the view's proportions.
 LEGEND_ROOM = 50.0
 
@@ -112,11 +114,11 @@ def plan(sizes: list[int], radius: float, reserved: Reserved, left: float, dx: f
         max((size[1] for size in reserved.bottoms.values()), default=0.0) + LEGEND_ROOM
     best = None
     for _attempt in range(MAX_ATTEMPTS):
-        anchors = {}
-        for order in ORDERS:
-            anchors = max(anchors, _place_edges(sizes, radius, reserved, left, dxs, dy, order), key=len)
-            if len(anchors) == wanted:
-                return Plan(tuple(dxs), dy, anchors, True)
+        anchors = _try_orders(sizes, radius, reserved, left, dxs, dy, wanted)
+        if len(anchors) == wanted:
+            widest = max((size[0] for size in reserved.edges.values()), default=0.0)
+            return _tightened(sizes, radius, reserved, left, Plan(tuple(dxs), dy, anchors, True), wanted,
+                              min(dx, widest + 2 * radius + 4 * GAP), dy)
         if best is None or len(anchors) > len(best.anchors):
             best = Plan(tuple(dxs), dy, anchors, False)
         width = left + sum(dxs) + right
@@ -127,6 +129,33 @@ def plan(sizes: list[int], radius: float, reserved: Reserved, left: float, dx: f
             crowded = {key[0] for key, size in reserved.edges.items() if key not in anchors and size != (0.0, 0.0)}
             dxs = [dx * GROWTH if layer in crowded else dx for layer, dx in enumerate(dxs, start=1)]
     return best
+
+
+def _try_orders(sizes, radius, reserved: Reserved, left, dxs, dy, wanted: int) -> dict[EdgeKey, Anchor]:
+    """The most edge labels placed by any of the orders (all of them as soon as one order manages)."""
+    anchors = {}
+    for order in ORDERS:
+        anchors = max(anchors, _place_edges(sizes, radius, reserved, left, dxs, dy, order), key=len)
+        if len(anchors) == wanted:
+            break
+    return anchors
+
+
+def _tightened(sizes, radius, reserved: Reserved, left, found: Plan, wanted: int, least_dx: float,
+               least_dy: float) -> Plan:
+    """`found` with its gaps moved closer again where every label still finds a spot: growing widens every
+    crowded gap at once, and often only one of them needed it. A few tries, widest gap first."""
+    dxs = list(found.dxs)
+    tries = 0
+    for index in sorted(range(len(dxs)), key=lambda i: -dxs[i]):
+        while tries < TIGHTEN_TRIES and dxs[index] / GROWTH >= least_dx:
+            tries += 1
+            narrower = dxs[:index] + [dxs[index] / GROWTH] + dxs[index + 1:]
+            anchors = _try_orders(sizes, radius, reserved, left, narrower, found.dy, wanted)
+            if len(anchors) < wanted:
+                break
+            dxs, found = narrower, Plan(tuple(narrower), found.dy, anchors, True)
+    return found
 
 
 def _place_edges(sizes, radius, reserved: Reserved, left, dxs, dy, order) -> dict[EdgeKey, Anchor]:

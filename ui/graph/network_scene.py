@@ -29,7 +29,7 @@ FULL_LABELS_MAX_HIDDEN = 3
 NARROW_LABELS_ABOVE = 6
 #: Width over height of the graph in the main window at its default size: a network that needs more
 #: room than the nominal area grows toward these proportions.
-VIEW_ASPECT = 1.85
+VIEW_ASPECT = 2.3
 #: In a large network the current step's weights are labelled when there are at most this many; a
 #: forward step into a wide layer shows its neuron's values and leaves the weights to the formula.
 COMPACT_HIGHLIGHT_LABELS = 4
@@ -37,6 +37,9 @@ COMPACT_HIGHLIGHT_LABELS = 4
 #: labels shown where there is room (always for the current step, the selection and the hovered input).
 LARGE_INPUT_LAYER = 8
 COMPACT_INPUT_RADIUS, COMPACT_INPUT_SPACING = 11.0, 28.0
+#: Neurons of a network that shows every label: smaller circles once a column has three rows, since
+#: its labels, not its circles, need the room.
+FULL_RADIUS, DENSE_RADIUS = 24.0, 18.0
 #: The area the network is laid out in (scene units, about pixels at 100 % zoom).
 NOMINAL_WIDTH, NOMINAL_HEIGHT = 780.0, 420.0
 INPUT_MARGIN, OUTPUT_MARGIN, COMPACT_OUTPUT_MARGIN = 120.0, 160.0, 140.0
@@ -149,7 +152,7 @@ class NetworkScene(QGraphicsScene):
         n_layers = len(sizes) - 1
         self.compact = is_large(sizes)
         self.narrow = not self.compact and is_crowded(sizes)
-        radius = 16.0 if self.compact else 24.0
+        radius = 16.0 if self.compact else FULL_RADIUS if max(sizes) <= 2 else DENSE_RADIUS
         self.compact_inputs = sizes[0] > LARGE_INPUT_LAYER
         for layer, size in enumerate(sizes):
             for neuron in range(1, size + 1):

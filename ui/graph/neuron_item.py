@@ -124,8 +124,8 @@ class NeuronItem(QGraphicsItem):
         top = [(f"{name} = {format_number(shown, digits)}", "plain")]
         if update is not None:
             top.append((f"→ {format_number(update[1], digits)}", "updated"))
-        elif state.bias_gradient is not None and state.narrow and not self.is_output:
-            top += [(f"∂L/∂{name} =", "muted"), (format_number(state.bias_gradient, digits), "plain")]
+        elif state.bias_gradient is not None and state.narrow:
+            top.append((f"∂ {format_number(state.bias_gradient, digits)}", "plain"))
         elif state.bias_gradient is not None:
             top.append((f"∂L/∂{name} = {format_number(state.bias_gradient, digits)}", "plain"))
         forward = self._forward_lines(state)
