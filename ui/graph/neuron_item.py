@@ -124,7 +124,7 @@ class NeuronItem(QGraphicsItem):
         top = [(f"{name} = {format_number(shown, digits)}", "plain")]
         if update is not None:
             top.append((f"→ {format_number(update[1], digits)}", "updated"))
-        elif state.bias_gradient is not None and state.narrow:
+        elif state.bias_gradient is not None and state.narrow and not self.is_output:   # the output's side is free
             top.append((f"∂ {format_number(state.bias_gradient, digits)}", "plain"))
         elif state.bias_gradient is not None:
             top.append((f"∂L/∂{name} = {format_number(state.bias_gradient, digits)}", "plain"))
