@@ -432,3 +432,15 @@ def test_the_step_by_box_names_what_each_step_shows(window):
     window.controller.step_into()                     # one finer: the loss alone
     assert window.document.stepper.current.kind == "loss"
     assert window.controller.step_back("stage") and window.document.stepper.current.kind == "forward"
+
+
+def test_the_dataset_is_the_tab_shown_beside_the_loss_plot_at_first(qtbot, window):
+    assert window.docks["metrics"] in window.tabifiedDockWidgets(window.docks["dataset"])
+    qtbot.waitUntil(lambda: window.dataset_panel.isVisible() and not window.metrics_panel.shown())
+    window.controller.step("epoch")
+    assert not window.document.training.record_metrics       # behind its tab: no per-epoch metric to pay for
+    window.docks["metrics"].raise_()
+    qtbot.waitUntil(window.metrics_panel.shown)
+    assert window.document.training.record_metrics
+    window.docks["dataset"].raise_()
+    qtbot.waitUntil(lambda: not window.document.training.record_metrics)

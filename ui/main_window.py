@@ -89,6 +89,8 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.docks["settings"], self.docks["structure"])
         self.splitDockWidget(self.docks["loss_plot"], self.docks["dataset"], Qt.Orientation.Horizontal)
         self.tabifyDockWidget(self.docks["dataset"], self.docks["metrics"])
+        self.docks["dataset"].raise_()     # the table first; Metrics is one click away
+        self.docks["metrics"].visibilityChanged.connect(self.metrics_panel.set_shown)
         self.docks["dataset"].raise_()
         self.docks["inspector"].raise_()
         self.resizeDocks([self.docks["inspector"]], [400], Qt.Orientation.Horizontal)

@@ -68,15 +68,27 @@ class MetricsPanel(QWidget):
         super().hideEvent(event)
         self.document.training.record_metrics = False
 
+    def shown(self) -> bool:
+        """On screen: a dock behind another's tab is moved out of sight, not hidden, so isVisible()
+        alone would say yes."""
+        return self.isVisible() and not self.visibleRegion().isEmpty()
+
+    def set_shown(self, shown: bool) -> None:
+        """Its dock came to the front or went behind another tab."""
+        if shown:
+            self.refresh()
+        else:
+            self.document.training.record_metrics = False
+
     def _document_changed(self, change: Change) -> None:
-        if change & (Change.MODEL | Change.DISPLAY) and self.isVisible():
+        if change & (Change.MODEL | Change.DISPLAY) and self.shown():
             self.refresh()
 
     # -- contents ------------------------------------------------------------------------------
     def refresh(self) -> None:
         """Compute the metrics with the current parameters and show them."""
         training, digits = self.document.training, self.document.digits
-        training.record_metrics = self.isVisible()
+        training.record_metrics = self.shown()
         held_out = training.held_out_rows
         groups = [training.evaluate(training.training_rows)]
         if held_out.size:
