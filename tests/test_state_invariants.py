@@ -20,6 +20,7 @@ import pytest
 from PySide6.QtWidgets import QApplication
 
 from helpers import open_window
+from simulator.errors import ConfigError
 from simulator.examples import load_example
 from simulator.formatting import format_number
 from simulator.run import Run
@@ -124,13 +125,21 @@ def operation(window, rng: random.Random, folder) -> str:
         value = float(rng.randint(0, 1)) if dataset.columns[column] in dataset.targets else rng.uniform(-3, 9)
         document.edit_cell(rng.randrange(dataset.rows.shape[0]), column, value)
     elif kind == "config":
-        choice = rng.choice(["rate", "epochs", "batch", "order"])
+        choice = rng.choice(["rate", "epochs", "batch", "order", "seed"])
         if choice == "rate":
             document.edit_config(learning_rate=rng.choice([0.001, 0.01, 0.1, 0.5]))
-        elif choice == "epochs":
-            document.edit_config(epochs=rng.randint(document.training.epoch + 1, document.training.epoch + 4))
-        elif choice == "batch":
-            document.edit_config(batch_size=rng.choice([0, 1, 2]))
+        elif choice == "epochs":          # fewer than training has begun is refused, the state unchanged
+            epochs = rng.randint(max(1, document.training.epoch - 1), document.training.epoch + 3)
+            before = fingerprint(document)
+            try:
+                document.edit_config(epochs=epochs)
+            except ConfigError:
+                assert fingerprint(document) == before
+                assert epochs < document.training.epoch + (1 if document.training.position else 0)
+        elif choice == "batch":           # mid-epoch too: batches no longer line up with the epoch's start
+            document.edit_config(batch_size=rng.choice([0, 1, 2, 3]))
+        elif choice == "seed":
+            document.edit_config(seed=rng.randint(0, 5))
         else:
             document.edit_config(order=rng.choice(["sequential", "shuffled"]))
     elif kind == "structure":
