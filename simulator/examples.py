@@ -1,6 +1,6 @@
 """The built-in examples: session files kept in `resources/examples/`, installed as package data.
 
-A wheel ships them as `simulator/example_sessions/*.json` (see `[tool.setuptools.package-dir]` in
+A wheel ships them as `simulator/builtin_examples/*.json` (see `[tool.setuptools.package-dir]` in
 pyproject.toml) and they are read through `importlib.resources`, so an installed copy finds them
 wherever it lives. A source checkout, run without installing, reads `resources/examples/` itself.
 """
@@ -23,7 +23,7 @@ SOURCE_EXAMPLES = Path(__file__).resolve().parent.parent / "resources" / "exampl
 
 def examples_folder() -> Traversable:
     """The folder of the example session files: the installed package data, else the source tree's."""
-    installed = files(__package__) / "example_sessions"   # the name pyproject.toml installs them as
+    installed = files(__package__) / "builtin_examples"   # the name pyproject.toml installs them as
     return installed if installed.is_dir() else SOURCE_EXAMPLES
 
 

@@ -56,7 +56,7 @@ def test_the_console_script_is_the_ui_launcher(pyproject):
 
 def test_the_examples_are_declared_as_package_data(pyproject):
     setuptools = pyproject["tool"]["setuptools"]
-    package = "simulator.example_sessions"
+    package = "simulator.builtin_examples"
     assert package in setuptools["packages"]
     assert setuptools["package-dir"][package] == "resources/examples"
     assert setuptools["package-data"][package] == ["*.json"]
@@ -141,7 +141,7 @@ def test_the_wheel_ships_the_examples_and_the_icon_and_no_main_module(wheel):
         names = archive.namelist()
         entry_points = next(archive.read(name).decode() for name in names if name.endswith("entry_points.txt"))
     assert sorted(name.split("/")[-1] for name in names
-                  if name.startswith("simulator/example_sessions/")) == SOURCE_EXAMPLES
+                  if name.startswith("simulator/builtin_examples/")) == SOURCE_EXAMPLES
     assert "ui/icons/backprop-sim.svg" in names
     assert {name.split("/")[0] for name in names} == {"simulator", "ui", wheel.name.split("-py3")[0] + ".dist-info"}
     assert "backprop-sim = ui.launcher:main" in entry_points
@@ -152,7 +152,7 @@ def test_the_installed_command_line_finds_its_examples(unpacked, tmp_path):
     assert result.returncode == 0, result.stderr
     assert [line.split()[0] for line in result.stdout.splitlines()] == examples.example_names()
     result = run_python("-c", "import simulator.examples as e; print(e.EXAMPLES_DIR)", cwd=tmp_path, path=unpacked)
-    assert Path(result.stdout.strip()) == unpacked / "simulator" / "example_sessions"
+    assert Path(result.stdout.strip()) == unpacked / "simulator" / "builtin_examples"
     result = run_python("-m", "ui", "train", "--example", "regression", "--epochs", "2",
                         cwd=tmp_path, path=unpacked)
     assert result.returncode == 0, result.stderr
