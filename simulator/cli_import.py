@@ -7,7 +7,6 @@ column of text labels there a class column); `--target`, `--class-column` and `-
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Callable
 
 import numpy as np

@@ -20,7 +20,6 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from . import dataset as dataset_module
-from .dataset import Dataset, parse_cell
 from .errors import DatasetError
 from .files import read_regular_file
 from .limits import MAX_CELL_MAGNITUDE, MAX_LAYER_SIZE

@@ -8,7 +8,6 @@ import os
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from simulator.dataset import load_csv, read_csv_text
