@@ -123,3 +123,27 @@ def make_training(hidden: str = "tanh", loss: str = "mse", rows: int = 40, batch
     config = TrainingConfig(learning_rate=rate, epochs=epochs, batch_size=batch_size, order=order,
                             update_rule=update_rule, tolerance=0.0)
     return Training(Network(layers), dataset, loss, config)
+
+
+# -- gradients -------------------------------------------------------------------------------------
+def flat_gradient(network, X: np.ndarray, Y: np.ndarray, loss: str) -> np.ndarray:
+    """The engine's batch-mean gradient, in `Network.flat_parameters()` order."""
+    backward = network.backward(network.forward(X), Y, loss)
+    return np.concatenate([np.vstack([gw, gb[None, :]]).T.ravel()
+                           for gw, gb in zip(backward.grad_weights, backward.grad_biases)])
+
+
+def numeric_gradient(network, X: np.ndarray, Y: np.ndarray, loss: str, step: float = 1e-6) -> np.ndarray:
+    """Central differences of the batch-mean loss, parameter by parameter (an independent truth)."""
+    theta = network.flat_parameters()
+    result = np.empty_like(theta)
+    for index in range(theta.size):
+        values = []
+        for sign in (1.0, -1.0):
+            shifted = theta.copy()
+            shifted[index] += sign * step
+            network.set_flat_parameters(shifted)
+            values.append(float(np.mean(network.losses(X, Y, loss))))
+        result[index] = (values[0] - values[1]) / (2 * step)
+    network.set_flat_parameters(theta)
+    return result

@@ -12,7 +12,8 @@ from simulator.activations import ACTIVATIONS
 from simulator.losses import LOSSES
 from simulator.network import Layer, Network
 
-STEP = 1e-6
+from helpers import flat_gradient, numeric_gradient
+
 FD_SETTINGS = settings(max_examples=20, deadline=None, derandomize=True, database=None,
                        suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
 
@@ -50,29 +51,6 @@ def refused(activation: str, loss: str) -> bool:
     """Pairs the engine refuses: a loss of separate yes/no outputs after softmax."""
     return (ACTIVATIONS[activation].over_layer and LOSSES[loss].needs_probabilities
             and LOSSES[loss].needs_activation != activation)
-
-
-def flat_gradient(network: Network, X: np.ndarray, Y: np.ndarray, loss: str) -> np.ndarray:
-    """The engine's batch-mean gradient, in `Network.flat_parameters()` order."""
-    backward = network.backward(network.forward(X), Y, loss)
-    return np.concatenate([np.vstack([gw, gb[None, :]]).T.ravel()
-                           for gw, gb in zip(backward.grad_weights, backward.grad_biases)])
-
-
-def numeric_gradient(network: Network, X: np.ndarray, Y: np.ndarray, loss: str) -> np.ndarray:
-    """Central differences of the batch-mean loss, parameter by parameter."""
-    theta = network.flat_parameters()
-    result = np.empty_like(theta)
-    for index in range(theta.size):
-        values = []
-        for sign in (1.0, -1.0):
-            shifted = theta.copy()
-            shifted[index] += sign * STEP
-            network.set_flat_parameters(shifted)
-            values.append(float(np.mean(network.losses(X, Y, loss))))
-        result[index] = (values[0] - values[1]) / (2 * STEP)
-    network.set_flat_parameters(theta)
-    return result
 
 
 def relu_margin(network: Network, X: np.ndarray) -> float:

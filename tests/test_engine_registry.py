@@ -27,6 +27,8 @@ from simulator.session import Session, load
 from simulator.stepper import Stepper
 from simulator.training import Training, TrainingConfig
 
+from helpers import flat_gradient, numeric_gradient
+
 
 # -- the toy definitions -------------------------------------------------------------------------
 def _softsign_into(z, out, scratch, mask):
@@ -290,19 +292,8 @@ def test_trace_prints_the_toys_hand_calculation(softsign, quartic, tmp_path, cap
 def test_the_gradients_match_finite_differences(softsign, quartic, loss, output):
     training = make_training("softsign", loss, output=output, sizes=(3, 4, 2), rows=5)
     network, X, Y = training.network, training.X, training.Y
-    backward = network.backward(network.forward(X), Y, loss)
-    engine = np.concatenate([np.vstack([gw, gb[None, :]]).T.ravel()
-                             for gw, gb in zip(backward.grad_weights, backward.grad_biases)])
-    theta, step, numeric = network.flat_parameters(), 1e-6, []
-    for index in range(theta.size):
-        values = []
-        for sign in (1.0, -1.0):
-            shifted = theta.copy()
-            shifted[index] += sign * step
-            network.set_flat_parameters(shifted)
-            values.append(float(np.mean(network.losses(X, Y, loss))))
-        numeric.append((values[0] - values[1]) / (2 * step))
-    network.set_flat_parameters(theta)
+    engine = flat_gradient(network, X, Y, loss)
+    numeric = numeric_gradient(network, X, Y, loss)
     assert np.any(engine != 0)
     np.testing.assert_allclose(engine, numeric, rtol=1e-6, atol=1e-8)
 
