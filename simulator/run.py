@@ -9,8 +9,8 @@ that at once as a `RunState`; `restore` puts it back exactly, so anything that r
 The edit rule (docs/user-guide.md, "Undo and training"):
 - an edit of a parameter before the first update sets a starting parameter: the session changes and
   training starts again from it (a new run);
-- an edit of a parameter later sets only the live value; Reset still goes back to the session's
-  starting parameters;
+- an edit of a parameter later (or once training has stopped) sets only the live value; Reset still
+  goes back to the session's starting parameters;
 - a cell or a setting changes the session and the run goes on from where it is;
 - a structural change (layers, activations, loss, data columns, initialisation) starts a new run;
 - every edit drops the records on show (they describe the numbers before it) and makes the edited
@@ -29,7 +29,7 @@ from .formatting import format_number
 from .limits import MAX_CELL_MAGNITUDE
 from .session import Session
 from .stepper import Stepper
-from .timeline import Timeline, batch_index
+from .timeline import Timeline
 from .training import Training, TrainingConfig, TrainingState, split_of
 
 
@@ -92,10 +92,6 @@ class Run:
         _restore_object(self.stepper, state.stepper)
         _restore_object(self.timeline, state.timeline)
 
-    @property
-    def batches(self) -> int:
-        return batch_index(self.training)
-
     # -- edits -----------------------------------------------------------------------------------
     def _edited(self) -> None:
         """After an edit: the records on show describe other numbers, and the edit cannot be replayed."""
@@ -154,7 +150,4 @@ class Run:
 
     def current_session(self) -> Session:
         """The session as it would be saved now: the live parameters as the network."""
-        try:
-            return replace(self.session, network=self.training.network.copy())
-        except ConfigError:   # a live parameter outside what a file may hold (only after a divergence)
-            return self.session
+        return replace(self.session, network=self.training.network.copy())

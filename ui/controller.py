@@ -42,7 +42,6 @@ class Controller(QObject):
     running_changed = Signal(bool)
     message = Signal(str)            # for the status bar
     stopped = Signal(str)            # training stopped: the reason ("epochs", "converged", "diverged")
-    policy_changed = Signal()        # a step policy was given or taken back
 
     def __init__(self, document: Document, parent: QObject | None = None):
         super().__init__(parent)
@@ -60,7 +59,6 @@ class Controller(QObject):
     def set_step_policy(self, policy: "StepPolicy | None") -> None:
         """Give the controller a policy that takes over Step while `policy.active` (None: plain steps)."""
         self.step_policy = policy
-        self.policy_changed.emit()
 
     # -- state ---------------------------------------------------------------------------------
     @property
