@@ -77,8 +77,12 @@ class WindowActions:
         # File
         self.new = act(window, "&New", window.new_document, (keys.New,), "Start again from the regression example")
         self.open = act(window, "&Open…", window.open_dialog, (keys.Open,), "Open a saved session")
-        self.save = act(window, "&Save", window.save, (keys.Save,), "Save the session")
+        self.save = act(window, "&Save", window.save, (keys.Save,),
+                        "Save the session with its parameters as trained so far")
         self.save_as = act(window, "Save &As…", window.save_as, ("Ctrl+Shift+S",), "Save the session to a new file")
+        self.save_untrained = act(window, "Save &Untrained Copy As…", window.save_untrained_copy, (),
+                                  "Save the starting parameters, before any training, with the same data and "
+                                  "settings to another file")
         self.import_csv = act(window, "&Import CSV…", window.import_csv, (), "Replace the dataset with a CSV file")
         self.export_plot_png = act(window, "Loss plot as &PNG…", window.export_plot_png)
         self.export_plot_csv = act(window, "Loss history as &CSV…", window.export_plot_csv)
@@ -177,7 +181,7 @@ class WindowActions:
             action.setStatusTip(f"Open the built-in example {name!r}")
             action.triggered.connect(lambda _checked=False, name=name: self.window.open_example(name))
         file_menu.addSeparator()
-        file_menu.addActions([self.save, self.save_as])
+        file_menu.addActions([self.save, self.save_as, self.save_untrained])
         file_menu.addSeparator()
         file_menu.addAction(self.import_csv)
         export = file_menu.addMenu("&Export")

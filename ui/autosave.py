@@ -135,7 +135,7 @@ def offer_recovery(document: Document, path: Path, parent: QWidget | None = None
     restored = answer == QMessageBox.StandardButton.Yes
     if restored:
         document.replace_session(session, data.get("path"))
-        document.mark_trained()   # restored work is unsaved work: closing asks before losing it
+        document.mark_unsaved()   # restored work is unsaved work: closing asks before losing it
     _remove(path)
     return restored
 

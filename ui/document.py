@@ -82,7 +82,8 @@ class Document(QObject):
         self.undo_stack.cleanChanged.connect(self._stack_changed)
         self.undo_stack.indexChanged.connect(self._stack_changed)
         self.digits = 6
-        self._trained_since_save = False
+        #: Work restored from a recovery file: unsaved although no edit has been made since it opened.
+        self._restored_unsaved = False
         #: The modified flag the views were last told of, and what an undo or redo changed (told once the
         #: stack has moved, with the flag, in one notification).
         self._shown_modified = False
@@ -117,7 +118,9 @@ class Document(QObject):
 
     @property
     def modified(self) -> bool:
-        return not self.undo_stack.isClean() or self._trained_since_save
+        """Edits not saved yet. Training, stepping, Step Back and Reset never count: a file's data, settings
+        and seed give the same training bit for bit (docs/user-guide.md, "Undo and training")."""
+        return not self.undo_stack.isClean() or self._restored_unsaved
 
     @property
     def title(self) -> str:
@@ -154,7 +157,7 @@ class Document(QObject):
         """Open another session (New, Open, an example): clears the undo history."""
         self.run = Run(session)
         self.path = Path(path) if path else None
-        self._trained_since_save = False
+        self._restored_unsaved = False
         with self._stack_held():
             self.undo_stack.clear()
             self.undo_stack.setClean()
@@ -164,14 +167,20 @@ class Document(QObject):
         """Save atomically what is shown (the live parameters); raises SimulatorError, state unchanged."""
         self.run.current_session().save(path)
         self.path = Path(path)
-        self._trained_since_save = False
+        self._restored_unsaved = False
         with self._stack_held():
             self.undo_stack.setClean()
         self._emit(Change.FILE)
 
-    def mark_trained(self) -> None:
-        """The parameters moved: the document now differs from its file."""
-        self._trained_since_save = True
+    def save_untrained_copy(self, path: str | Path) -> None:
+        """Save atomically the session as training starts from it (the starting parameters, the same data
+        and settings), whatever has been trained; the document keeps its file and its modified flag.
+        Raises SimulatorError, state unchanged."""
+        self.session.save(path)
+
+    def mark_unsaved(self) -> None:
+        """The session on show was restored from a recovery file: it is unsaved work until it is saved."""
+        self._restored_unsaved = True
         self._emit(Change(0))
 
     def set_digits(self, digits: int) -> None:
@@ -183,18 +192,7 @@ class Document(QObject):
         change = Change.RECORDS | Change.POSITION
         if trained:
             change |= Change.PARAMETERS | Change.HISTORY
-            self._trained_since_save = True     # Save writes the live parameters: they differ now
         self._emit(change)
-
-    def _went_back(self, before: tuple) -> None:
-        """After Step Back, Back to Start or Reset: the live parameters may differ from the file."""
-        if before != self._where():
-            self._trained_since_save = True
-        self._emit(Change.MOVE)
-
-    def _where(self) -> tuple:
-        training = self.training
-        return training.batches, training.status, training.network.flat_parameters().tobytes()
 
     def step(self, granularity: str) -> list[Record]:
         """Reveal the next factor, phase, sample or epoch of training (applying updates as they come)."""
@@ -240,25 +238,22 @@ class Document(QObject):
         target = back_target(self.stepper, self.timeline, granularity)
         if target is None:
             return False
-        before = self._where()
         go_to(self.stepper, self.timeline, target)
-        self._went_back(before)
+        self._emit(Change.MOVE)
         return True
 
     def back_to_start(self) -> bool:
         """Back to the start of training, or to the last edit if there was one since."""
         if back_target(self.stepper, self.timeline, "factor") is None:
             return False
-        before = self._where()
         go_to(self.stepper, self.timeline, (self.timeline.base, 0))
-        self._went_back(before)
+        self._emit(Change.MOVE)
         return True
 
     def reset(self) -> None:
         """Back to the start of training: the session's starting parameters, no history."""
-        before = self._where()
         self.run.reset()
-        self._went_back(before)
+        self._emit(Change.MOVE)
 
     # -- snapshots (undo) ----------------------------------------------------------------------------
     def _snapshot(self) -> tuple[Run, RunState]:

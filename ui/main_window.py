@@ -259,6 +259,26 @@ class MainWindow(QMainWindow):
             path += ".json"
         return self.save_to(path)
 
+    def save_untrained_copy(self) -> bool:
+        """Save the starting parameters (what training starts from) with the same data and settings to
+        another file; the document keeps its own file and modified flag."""
+        self.controller.pause()
+        stem = self.document.path.stem if self.document.path else "session"
+        start = str(Path(self._last_folder()) / f"{stem}-untrained.json")
+        path, _filter = QFileDialog.getSaveFileName(self, "Save Untrained Copy As", start, SESSION_FILTER)
+        if not path:
+            return False
+        if not Path(path).suffix:
+            path += ".json"
+        try:
+            self.document.save_untrained_copy(path)
+        except (SimulatorError, OSError) as error:
+            QMessageBox.critical(self, APP_TITLE, f"Could not save {Path(path).name}:\n{error}")
+            return False
+        self._remember(path)
+        self.show_message(f"Saved the starting parameters, before any training, to {path}")
+        return True
+
     def save_to(self, path: str) -> bool:
         """Save atomically; on failure show why and leave the document (and its modified flag) as it was."""
         try:
