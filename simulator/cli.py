@@ -4,6 +4,7 @@
     backprop-sim trace --example regression --sample 1
     backprop-sim examples
     backprop-sim import data.csv --save data.json
+    backprop-sim map --example xor --csv xor.csv --png xor.png
     backprop-sim [SESSION_FILE | --example NAME]      (the desktop app, through `open_app`)
 
 `python -m simulator` runs it. Without a command the arguments are the desktop app's: they are checked
@@ -23,6 +24,7 @@ import sys
 from typing import Any, Callable, Sequence
 
 from .cli_import import add_import_parser, run_import
+from .cli_map import add_map_parser, run_map
 from .errors import ConfigError, SessionError, SimulatorError
 from .examples import example_names, load_example
 from .files import check_readable
@@ -34,7 +36,7 @@ from .training import CONVERGENCE, ORDERS, UPDATE_RULES, Training
 from .worked import context_lines, worked_html, worked_markdown
 
 PROG = "backprop-sim"
-COMMANDS = ("train", "trace", "examples", "import")
+COMMANDS = ("train", "trace", "examples", "import", "map")
 #: More significant digits than a float64 holds only show noise (and huge counts would take forever).
 MAX_DIGITS = 17
 #: Opens the desktop app on (session file, example name), at most one given; returns the exit status.
@@ -146,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="also write the worked solution as Markdown")
     commands.add_parser("examples", help="list the built-in examples")
     add_import_parser(commands, _whole, _given)
+    add_map_parser(commands, _add_source, _given)
     return parser
 
 
@@ -425,7 +428,7 @@ def main(argv: Sequence[str] | None = None, open_app: AppOpener | None = None) -
         if argv and argv[0] in COMMANDS + ("-h", "--help"):
             args = build_parser().parse_args(argv)
             return {"train": _train, "trace": _trace, "examples": _examples,
-                    "import": run_import}[args.command](args)
+                    "import": run_import, "map": lambda args: run_map(args, _load_session)}[args.command](args)
         return _open_app(argv, open_app)
     except SystemExit as exit_:  # --help
         return exit_.code if isinstance(exit_.code, int) else 0

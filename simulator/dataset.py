@@ -133,13 +133,23 @@ class Dataset:
             raise DatasetError(f"row {row + 1}, column {self.columns[column]!r}: not a finite number")
         self.rows[row, column] = float(value)
 
+    def standardisation(self) -> tuple[np.ndarray, np.ndarray]:
+        """What `standardised` subtracts from and divides each input column by: `(n_inputs,)` each
+        (the mean, and the standard deviation, or 1 for a column that does not vary)."""
+        means, divisors = [], []
+        for index in self._indices(self.inputs):
+            column = self.rows[:, index]
+            spread = column.std()
+            means.append(column.mean())
+            divisors.append(spread if spread > 0 else 1.0)
+        return np.array(means), np.array(divisors)
+
     def standardised(self) -> "Dataset":
         """A copy with every input column scaled to mean 0 and standard deviation 1."""
         copy = self.copy()
-        for index in self._indices(self.inputs):
-            column = copy.rows[:, index]
-            spread = column.std()
-            copy.rows[:, index] = (column - column.mean()) / (spread if spread > 0 else 1.0)
+        means, divisors = self.standardisation()
+        for index, mean, divisor in zip(self._indices(self.inputs), means, divisors):
+            copy.rows[:, index] = (copy.rows[:, index] - mean) / divisor
         return copy
 
     def to_dict(self) -> dict:
