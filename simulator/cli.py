@@ -5,6 +5,8 @@
     backprop-sim examples
     backprop-sim import data.csv --save data.json
     backprop-sim map --example xor --csv xor.csv --png xor.png
+    backprop-sim exercises --count 10 --seed 7 --out sheets
+    backprop-sim export --example regression --pytorch same_step.py
     backprop-sim [SESSION_FILE | --example NAME]      (the desktop app, through `open_app`)
 
 `python -m simulator` runs it. Without a command the arguments are the desktop app's: they are checked
@@ -25,6 +27,7 @@ from typing import Any, Callable, Sequence
 
 from .cli_import import add_import_parser, run_import
 from .cli_map import add_map_parser, run_map
+from .cli_teachers import add_teacher_parsers, run_exercises, run_export
 from .errors import ConfigError, SessionError, SimulatorError
 from .examples import example_names, load_example
 from .files import check_readable
@@ -36,7 +39,7 @@ from .training import CONVERGENCE, ORDERS, UPDATE_RULES, Training
 from .worked import context_lines, worked_html, worked_markdown
 
 PROG = "backprop-sim"
-COMMANDS = ("train", "trace", "examples", "import", "map")
+COMMANDS = ("train", "trace", "examples", "import", "map", "exercises", "export")
 #: More significant digits than a float64 holds only show noise (and huge counts would take forever).
 MAX_DIGITS = 17
 #: Opens the desktop app on (session file, example name), at most one given; returns the exit status.
@@ -149,6 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("examples", help="list the built-in examples")
     add_import_parser(commands, _whole, _given)
     add_map_parser(commands, _add_source, _given)
+    add_teacher_parsers(commands, _whole, _given, _number, _add_source)
     return parser
 
 
@@ -427,8 +431,9 @@ def main(argv: Sequence[str] | None = None, open_app: AppOpener | None = None) -
     try:
         if argv and argv[0] in COMMANDS + ("-h", "--help"):
             args = build_parser().parse_args(argv)
-            return {"train": _train, "trace": _trace, "examples": _examples,
-                    "import": run_import, "map": lambda args: run_map(args, _load_session)}[args.command](args)
+            return {"train": _train, "trace": _trace, "examples": _examples, "import": run_import,
+                    "map": lambda args: run_map(args, _load_session), "exercises": run_exercises,
+                    "export": lambda args: run_export(args, _load_session)}[args.command](args)
         return _open_app(argv, open_app)
     except SystemExit as exit_:  # --help
         return exit_.code if isinstance(exit_.code, int) else 0

@@ -336,7 +336,7 @@ def test_without_pyside6_the_command_line_says_so(capsys, monkeypatch, fake_app)
     out, err = capsys.readouterr()
     assert code == 1 and fake_app == []
     assert err == ("backprop-sim: the desktop app cannot start (PySide6 is not installed); the commands "
-                   "train, trace, examples, import, map work without it\n")
+                   "train, trace, examples, import, map, exercises, export work without it\n")
 
 
 def test_the_setup_line_writes_numbers_as_everywhere_else_and_one_epoch_in_the_singular(capsys):
