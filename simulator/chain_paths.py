@@ -111,8 +111,8 @@ def build_path_plan(network: Network, ref: ParameterRef, plan: list[tuple], out_
 
 
 def _term_highlight(network: Network, l: int, j: int, k: int) -> tuple:
-    """The edges and neurons of every path from neuron j of layer l through neuron k of layer l + 1."""
-    items = [("edge", l + 1, j, k), ("neuron", l + 1, k)]
+    """The neurons and edges of every path from neuron j of layer l through neuron k of layer l + 1."""
+    items = [("neuron", l, j), ("edge", l + 1, j, k), ("neuron", l + 1, k)]
     reached = {k}
     for m in range(l + 2, len(network.layers) + 1):
         targets = range(1, network.layers[m - 1].n_out + 1)

@@ -140,6 +140,31 @@ def test_every_label_shows_without_overlap_in_every_phase(make_view, sizes):
     assert {"forward", "loss", "factor", "gradient", "update"} <= kinds
 
 
+@pytest.mark.parametrize("sizes", ([2, 2, 2, 1], [2, 4, 4, 1], [3, 4, 4, 4, 2]),
+                         ids=lambda sizes: "-".join(map(str, sizes)))
+def test_every_label_shows_without_overlap_with_each_term_of_a_sum_lit(make_view, sizes):
+    view, controller = make_view(sizes)
+    scene, document = view.network_scene(), view.document
+    record = step_until(controller, lambda record: bool(getattr(record, "terms", ())), view=view)
+    for term in record.terms:
+        scene.set_term(term)
+        settle(view)
+        assert scene.lit_term() == term
+        assert_readable(scene, document)
+        z_layer, z_neuron = next(item[1::2] for item in term.highlight if item[0] == "edge")
+        shown = scene.neuron_item(z_layer, z_neuron).label_text().split("\n")
+        assert any(line.startswith(("∂L/∂z", "δ ")) for line in shown), shown
+
+
+def test_the_legend_explains_the_short_labels_where_they_are_used(make_view):
+    crowded, _ = make_view([2, 3, 3, 1])
+    texts = crowded.network_scene().legend().texts()
+    assert "value: ∂L/∂ of that weight or bias (its gradient)" in texts
+    assert "value: ∂L/∂z of that neuron, in the term F9 lights" in texts
+    small, _ = make_view([2, 2, 1])
+    assert not any("∂L/∂" in text for text in small.network_scene().legend().texts())
+
+
 def test_labels_keep_their_place_while_stepping(make_view):
     view, controller = make_view([2, 3, 3, 1])
     edge = view.edge_item(2, 2, 3)

@@ -116,6 +116,10 @@ class WindowActions:
         self.back_to_start = act(window, "Back to Star&t", controller.back_to_start, (),
                                  "Back to the start of training (or to your last edit)",
                                  icon(pixmaps.SP_MediaSeekBackward))
+        self.next_term = act(window, "Next Ter&m of the Sum", controller.next_term, ("F9",),
+                             "Light the next term of a sum over paths on the graph, with its numbers")
+        self.previous_term = act(window, "Pre&vious Term of the Sum", controller.previous_term, ("Shift+F9",),
+                                 "Light the previous term of a sum over paths on the graph")
         self.run = act(window, "&Run / Continue", controller.run, ("F5",), "Run", icon(pixmaps.SP_MediaPlay))
         self.pause = act(window, "&Pause", controller.pause, ("Shift+F5",), "Pause", icon(pixmaps.SP_MediaPause))
         self.run_pause = act(window, "Run", controller.toggle_run, (), "Run (F5)", icon(pixmaps.SP_MediaPlay))
@@ -206,6 +210,8 @@ class WindowActions:
         simulation = bar.addMenu("&Simulation")
         simulation.addActions([self.step, self.step_into, self.step_out, self.step_back, self.back_to_start])
         simulation.addSeparator()
+        simulation.addActions([self.next_term, self.previous_term])
+        simulation.addSeparator()
         simulation.addActions([self.run, self.pause, self.run_to_end, self.reset])
         simulation.addSeparator()
         simulation.addMenu("Step &Granularity").addActions(list(self.granularity.values()))
@@ -267,7 +273,8 @@ class WindowActions:
         """A table of every action that has a shortcut, in menu order."""
         rows = []
         for action in (self.new, self.open, self.save, self.save_as, self.quit, self.undo, self.redo,
-                       self.edit_value, self.step, self.step_into, self.step_out, self.step_back, self.run, self.pause,
+                       self.edit_value, self.step, self.step_into, self.step_out, self.step_back, self.next_term,
+                       self.previous_term, self.run, self.pause,
                        self.run_to_end, self.reset, self.zoom_in, self.zoom_out, self.fit, self.getting_started):
             name = action.statusTip() or action.text().replace("&", "")
             rows.append(f"<tr><td><b>{html.escape(shortcut_text(action))}</b></td>"

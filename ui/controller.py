@@ -13,10 +13,10 @@ from typing import Protocol
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from simulator.formatting import describe
-from simulator.records import Record
+from simulator.records import FactorRecord, PathTerm, Record
 from simulator.stepper import GRANULARITIES
 
-from .document import Document
+from .document import Change, Document
 
 #: Steps per second offered for watching a run; 0 means as fast as possible.
 SPEEDS = (1, 2, 5, 10, 30, 0)
@@ -42,6 +42,7 @@ class Controller(QObject):
     running_changed = Signal(bool)
     message = Signal(str)            # for the status bar
     stopped = Signal(str)            # training stopped: the reason ("epochs", "converged", "diverged")
+    term_changed = Signal()          # another term of a sum over paths is lit (F9, Shift+F9), or none
 
     def __init__(self, document: Document, parent: QObject | None = None):
         super().__init__(parent)
@@ -55,6 +56,14 @@ class Controller(QObject):
         self._redraw_turns = 0
         #: What F10 does while it is active instead of one plain step (practice mode); see `StepPolicy`.
         self.step_policy: StepPolicy | None = None
+        #: The term of the current factor's sum over paths lit on the graph (1-based; 0: the whole sum).
+        self._term = 0
+        document.changed.connect(self._document_changed)
+
+    def _document_changed(self, change: Change) -> None:
+        if change & (Change.RECORDS | Change.STRUCTURE) and self._term:
+            self._term = 0                 # another step: its sum, if any, starts whole
+            self.term_changed.emit()
 
     def set_step_policy(self, policy: "StepPolicy | None") -> None:
         """Give the controller a policy that takes over Step while `policy.active` (None: plain steps)."""
@@ -145,6 +154,39 @@ class Controller(QObject):
         records = self.document.step(granularity)
         self._check_stopped()
         return records
+
+    # -- the terms of a sum over paths -----------------------------------------------------------
+    def sum_terms(self) -> tuple[PathTerm, ...]:
+        """The terms of the current factor when it is a sum over the next layer (∂L/∂o = Σk ∂L/∂zk·wk)."""
+        current = self.current
+        return current.terms if isinstance(current, FactorRecord) else ()
+
+    @property
+    def term_index(self) -> int:
+        """The term lit on the graph, 1-based; 0 when the whole sum is (or the step is no sum)."""
+        return self._term if self._term <= len(self.sum_terms()) else 0
+
+    def focused_term(self) -> PathTerm | None:
+        index = self.term_index
+        return self.sum_terms()[index - 1] if index else None
+
+    def next_term(self) -> bool:
+        """Light the next term's path (F9): term 1, 2, …, then the whole sum again."""
+        return self._move_term(+1)
+
+    def previous_term(self) -> bool:
+        """Light the previous term's path (Shift+F9)."""
+        return self._move_term(-1)
+
+    def _move_term(self, by: int) -> bool:
+        count = len(self.sum_terms())
+        if not count:
+            self.message.emit("F9 lights the terms of a sum over paths one by one: step (F10) to a chain-rule "
+                              "factor that is one, ∂L/∂o of a neuron with several paths to the loss")
+            return False
+        self._term = (self.term_index + by) % (count + 1)
+        self.term_changed.emit()
+        return True
 
     # -- stepping back -------------------------------------------------------------------------
     def step_back(self, granularity: str | None = None) -> bool:

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QFont, QKeyEvent
-from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QSplitter, QTextBrowser, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QSplitter, QTextBrowser, QToolButton,
+                               QVBoxLayout, QWidget)
 
 from simulator.formatting import (describe, factor_line, gradient_line, record_lines, running_product_line,
                                   simplification_line)
@@ -95,13 +96,41 @@ class InspectorPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(SizeGate(self.position_label, self))   # its text changes every frame of a run
+        layout.addWidget(self._build_term_bar())
         layout.addWidget(splitter, 1)
         self._history_records: list[Record] = []
         self._history_digits: int | None = None
         self._shown_html: str | None = None   # what the formula view holds, when it shows the current step
         self.delta_notation = bool(QSettings().value(DELTA_NOTATION_KEY, False, type=bool))
         document.changed.connect(self._document_changed)
+        controller.term_changed.connect(self.refresh)
         self.refresh()
+
+    def _build_term_bar(self) -> QWidget:
+        """Buttons that light the terms of a sum over paths one by one (F9, Shift+F9), shown with one."""
+        self.term_bar = QWidget(self)
+        row = QHBoxLayout(self.term_bar)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.term_caption = QLabel(self.term_bar)
+        self.previous_term_button = QToolButton(self.term_bar)
+        self.previous_term_button.setText("◀ Previous term")
+        self.previous_term_button.setToolTip("Light the previous term's path on the graph (Shift+F9)")
+        self.previous_term_button.clicked.connect(self.controller.previous_term)
+        self.next_term_button = QToolButton(self.term_bar)
+        self.next_term_button.setText("Next term ▶")
+        self.next_term_button.setToolTip("Light the next term's path on the graph, with its numbers (F9)")
+        self.next_term_button.clicked.connect(self.controller.next_term)
+        row.addWidget(self.term_caption, 1)
+        row.addWidget(self.previous_term_button)
+        row.addWidget(self.next_term_button)
+        self.term_bar.hide()
+        return self.term_bar
+
+    def _show_term_bar(self) -> None:
+        count, index = len(self.controller.sum_terms()), self.controller.term_index
+        self.term_bar.setVisible(count > 0)
+        if count:
+            self.term_caption.setText(f"Term {index} of {count} lit" if index else f"All {count} terms lit")
 
     def _document_changed(self, change: Change) -> None:
         if change & (Change.MODEL | Change.DISPLAY):
@@ -120,6 +149,7 @@ class InspectorPanel(QWidget):
         """Redraw from the stepper's revealed records."""
         self.position_label.setText(to_html(self.controller.position_text()))
         current = self.document.stepper.current
+        self._show_term_bar()
         self._fill_history(current)
         html = self.record_html(current) if current is not None else self._idle_html()
         if html != self._shown_html:   # a run shows the same hint every frame: laid out once
@@ -137,7 +167,7 @@ class InspectorPanel(QWidget):
         digits = self.document.digits
         parts = [_paragraph(describe_with_paths(record), "phase")]
         if isinstance(record, FactorRecord):
-            parts += self._chain_html(record, digits)
+            parts += self._chain_html(record, digits, shown_as_current)
         elif isinstance(record, GradientRecord):
             parts.append(_paragraph(gradient_line(record, digits), "current"))
             if self.delta_notation and (line := delta_gradient_line(record, digits)):
@@ -154,7 +184,7 @@ class InspectorPanel(QWidget):
             parts.insert(0, _paragraph("An earlier step of this sample (Esc returns to the current step):", "note"))
         return "".join(parts)
 
-    def _chain_html(self, record: FactorRecord, digits: int) -> list[str]:
+    def _chain_html(self, record: FactorRecord, digits: int, current: bool = True) -> list[str]:
         """The parameter's chain so far: earlier factors, the current one, the running product, the full chain."""
         # Only the record's own sample is read: a full batch's records are made when they are read.
         chain = self._factors_of(record, self.document.stepper.sample_records(record))
@@ -162,7 +192,7 @@ class InspectorPanel(QWidget):
         parts = [_paragraph(paths_line(record), "note")] if record.paths > 1 else []
         parts += [_paragraph(self._factor_line(other, digits)) for other in earlier]
         parts.append(_paragraph(self._factor_line(record, digits), "current"))
-        parts += [_paragraph(line, "current") for line in term_lines(record, digits, self.delta_notation)]
+        parts += self._terms_html(record, digits, self.controller.term_index if current else 0)
         if self.delta_notation and record.delta is not None:
             parts += [_paragraph(line, "current") for line in delta_lines(record, digits)]
         elif record.simplification is not None:
@@ -181,6 +211,24 @@ class InspectorPanel(QWidget):
                 label = f"<b>{label}</b>"
             pieces.append(label)
         parts.append(f"<p>{to_html('∂L/∂' + record.parameter)} = {' · '.join(pieces)}</p>")
+        return parts
+
+    def _terms_html(self, record: FactorRecord, digits: int, lit: int) -> list[str]:
+        """The sum's terms, then their total; term `lit` (1-based), lit on the graph by F9, marked and the
+        others greyed (0: none lit)."""
+        lines = term_lines(record, digits, self.delta_notation)
+        if not lines:
+            return []
+        parts = [_paragraph(line, "current" if lit in (0, number) else "later")
+                 for number, line in enumerate(lines[:-1], start=1)]
+        parts.append(_paragraph(lines[-1], "current"))
+        if lit:
+            term = record.terms[lit - 1]
+            parts.append(_paragraph(f"On the graph: term {lit}'s path, through {term.z_label}: {term.weight_name} "
+                                    f"on its edge and ∂L/∂{term.z_label} ({term.delta_name}) on its neuron. "
+                                    "F9: the next term.", "note"))
+        else:
+            parts.append(_paragraph("F9 lights each term's path on the graph in turn, with its numbers.", "note"))
         return parts
 
     def _factor_line(self, record: FactorRecord, digits: int) -> str:

@@ -126,6 +126,7 @@ class MainWindow(QMainWindow):
         document.changed.connect(self._document_changed)
         controller.running_changed.connect(self._running_changed)
         controller.running_changed.connect(self.loss_plot.set_running)
+        controller.term_changed.connect(lambda: self.view.network_scene().set_term(controller.focused_term()))
         for source in (controller.message, document.message, self.view.message, self.dataset_panel.message):
             source.connect(self.show_message)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from simulator.records import FactorRecord
+from simulator.records import FactorRecord, PathTerm
 from simulator.stepper import out_label, target_label
 
 from ui.overlay import Overlay
@@ -33,6 +33,7 @@ class NeuronState(NamedTuple):
     single_output: bool
     standardised: bool                           # the inputs training sees are standardised
     narrow: bool = False                         # every label shows but space is short: labels kept narrow
+    delta: tuple[str, float] | None = None       # (z21, ∂L/∂z21) when a lit term of a sum over paths uses it
 
 
 class EdgeState(NamedTuple):
@@ -51,10 +52,18 @@ class EdgeState(NamedTuple):
     narrow: bool = False                         # every label shows but space is short: the value, not the name
 
 
-def neuron_states(document, overlay: Overlay, compact: bool,
-                  narrow: bool = False) -> dict[tuple[int, int], NeuronState]:
-    """Every neuron's state keyed by (layer, neuron), layer 0 the inputs."""
+def term_neuron(term: PathTerm) -> tuple[int, int]:
+    """(layer, neuron) of the z a term of a sum over paths goes through: the target of its first edge."""
+    _kind, layer, _source, target = next(item for item in term.highlight if item[0] == "edge")
+    return layer, target
+
+
+def neuron_states(document, overlay: Overlay, compact: bool, narrow: bool = False,
+                  term: PathTerm | None = None) -> dict[tuple[int, int], NeuronState]:
+    """Every neuron's state keyed by (layer, neuron), layer 0 the inputs. While a `term` of a sum over
+    paths is lit, its lit neurons show the term's number (its ∂L/∂z) and no gradient of their own."""
     network, digits = document.network, document.digits
+    through = term_neuron(term) if term is not None else None
     n_layers, single_output = len(network.layers), network.n_outputs == 1
     standardised = bool(document.session.standardise)
     states = {}
@@ -69,13 +78,17 @@ def neuron_states(document, overlay: Overlay, compact: bool,
             target = None
             if is_output and len(overlay.targets) >= neuron:
                 target = (target_label(network, neuron), overlay.targets[neuron - 1])
+            highlighted = ("neuron", layer_index, neuron) in overlay.highlight
+            gradient = overlay.bias_gradients.get((layer_index, neuron))
+            if term is not None and highlighted:
+                gradient = None
             states[(layer_index, neuron)] = NeuronState(
                 out_label(network, layer_index, neuron), network.output_names[neuron - 1] if is_output else "",
                 layer.activation, float(layer.biases[neuron - 1]), overlay.bias_update(layer_index, neuron),
-                overlay.bias_gradients.get((layer_index, neuron)), overlay.neurons.get((layer_index, neuron)), None,
+                gradient, overlay.neurons.get((layer_index, neuron)), None,
                 target, overlay.loss if is_output and neuron == 1 else None,
-                ("neuron", layer_index, neuron) in overlay.highlight, digits, compact, single_output, standardised,
-                narrow)
+                highlighted, digits, compact, single_output, standardised,
+                narrow, (term.z_label, term.delta) if through == (layer_index, neuron) else None)
     return states
 
 

@@ -17,19 +17,28 @@ ROWS = (
     (("positive", "positive weight"), ("negative", "negative weight"), ("width", "wider = larger |w|")),
     (("highlight", "in the current step"), ("selection", "selected"), ("updated", "just updated")),
 )
+#: A row more where labels are kept short (every label shows but space is short): what `∂ 0.12` and
+#: `δ 0.12` beside a bias are.
+SHORT_LABEL_ROW = (("∂", "value: ∂L/∂ of that weight or bias (its gradient)"),
+                   ("δ", "value: ∂L/∂z of that neuron, in the term F9 lights"))
 
 
 class LegendItem(QGraphicsItem):
     """Swatches with captions, on one row or two; not interactive."""
 
-    def __init__(self):
+    def __init__(self, short_labels: bool = False):
         super().__init__()
         self._metrics = QFontMetricsF(style.label_font())
         self._row_height = max(self._metrics.height(), 14.0)
-        self._rows = ROWS
+        self._layout = ROWS + ((SHORT_LABEL_ROW,) if short_labels else ())
+        self._rows = self._layout
         self.setZValue(0)
         self.setToolTip("Legend: edge colour is the sign of the weight, its width the size of |w|; "
                         "amber marks what the current step is about")
+
+    def texts(self) -> list[str]:
+        """Every caption, in the order shown."""
+        return [text for row in self._rows for _kind, text in row]
 
     def _entry_width(self, text: str) -> float:
         return SWATCH + 6 + self._metrics.horizontalAdvance(text)
@@ -38,9 +47,9 @@ class LegendItem(QGraphicsItem):
         return sum(self._entry_width(text) for _kind, text in row) + SPACING * (len(row) - 1)
 
     def fit_width(self, width: float) -> None:
-        """Use one row if it fits in `width`, two otherwise."""
-        single = (sum(ROWS, ()),)
-        rows = single if self._row_width(single[0]) <= width else ROWS
+        """Use one row for the swatches if it fits in `width`, two otherwise."""
+        single = (sum(ROWS, ()),) + self._layout[len(ROWS):]
+        rows = single if max(map(self._row_width, single)) <= width else self._layout
         if rows != self._rows:
             self.prepareGeometryChange()
             self._rows = rows
@@ -84,6 +93,11 @@ class LegendItem(QGraphicsItem):
             painter.setPen(QPen(style.SELECTION, 2, Qt.PenStyle.DashLine))
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawEllipse(rect.center(), 7, 7)
-        else:
+        elif kind == "updated":
             painter.setPen(QPen(style.UPDATED, 3))
             painter.drawLine(line)
+        else:                              # a symbol the short labels use
+            painter.setPen(style.TEXT)
+            painter.setFont(style.label_font(bold=True))
+            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, kind)
+            painter.setFont(style.label_font())

@@ -8,6 +8,7 @@ from PySide6.QtCore import QPointF, QRectF, QTimer, Signal
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene
 
 from simulator.formatting import format_number
+from simulator.records import FactorRecord, PathTerm
 from ui.overlay import Overlay, overlay_from
 
 from ..document import Change
@@ -80,6 +81,8 @@ class NetworkScene(QGraphicsScene):
         self._legend: LegendItem | None = None
         self._busy = False
         self._overlay = Overlay()
+        #: The term of a sum over paths lit on the graph (shown only while its factor is the current step).
+        self._term: PathTerm | None = None
         self._placed: tuple | None = None   # what the labels were last placed for (None: place them)
         #: When every label shows: the largest size of each label and its edge labels' centres.
         self._reserved: full_layout.Reserved | None = None
@@ -131,6 +134,18 @@ class NetworkScene(QGraphicsScene):
                 order.append(self._neurons[(layer, target)])
         return order
 
+    def set_term(self, term: PathTerm | None) -> None:
+        """Light one term of the current factor's sum over paths (None: the whole sum): its path's neurons
+        and edges, with the numbers of that term alone."""
+        if term != self._term:
+            self._term = term
+            self.schedule_refresh()
+
+    def lit_term(self) -> PathTerm | None:
+        """The term lit as of the last refresh (None when the current step is not its sum)."""
+        current = self._overlay.current
+        return self._term if isinstance(current, FactorRecord) and self._term in current.terms else None
+
     def overlay(self) -> Overlay:
         """What the revealed records show, as of the last refresh."""
         return self._overlay
@@ -166,7 +181,7 @@ class NetworkScene(QGraphicsScene):
                     edge = EdgeItem(layer, self._neurons[(layer - 1, source)], self._neurons[(layer, target)])
                     self._edges[(layer, source, target)] = edge
                     self._add_with_labels(edge, [edge.label])
-        self._legend = LegendItem()
+        self._legend = LegendItem(short_labels=self.narrow)
         self.addItem(self._legend)
         self._busy = False
         self._reserved = None
@@ -315,7 +330,10 @@ class NetworkScene(QGraphicsScene):
         """Give every item its state as the document has it now."""
         document = self.document
         overlay = self._overlay = overlay_from(document.stepper.shown)
-        states = neuron_states(document, overlay, self.compact, self.narrow)
+        term = self.lit_term()
+        if term is not None:
+            overlay.highlight = frozenset(term.highlight)
+        states = neuron_states(document, overlay, self.compact, self.narrow, term)
         for key, neuron in self._neurons.items():
             neuron.set_state(states[key])
         labels = {key: state.label for key, state in states.items()}

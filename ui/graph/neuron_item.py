@@ -10,7 +10,7 @@ from PySide6.QtWidgets import (QGraphicsItem, QGraphicsSceneHoverEvent, QGraphic
                                QWidget)
 
 from simulator.formatting import format_number
-from simulator.notation import bias_name, subscripted
+from simulator.notation import bias_name, subscripted, z_name
 from . import style
 from .item_state import NeuronState
 from .label_item import LabelItem, measure
@@ -99,7 +99,8 @@ class NeuronItem(QGraphicsItem):
         shown = state.bias if state.bias_update is None else state.bias_update[0]
         revealed = state._replace(values=(sample, sample), bias_gradient=sample, loss=sample,
                                   target=(state.target[0] if state.target else state.label.replace("ŷ", "y"), sample))
-        variants = (state, revealed, revealed._replace(bias_update=(shown, sample)))
+        variants = (state, revealed, revealed._replace(bias_update=(shown, sample)),
+                    revealed._replace(delta=(z_name(self.layer, self.neuron), sample)))
         largest: dict[LabelItem, tuple[float, float]] = {}
         for variant in variants:
             for label, lines in zip((self.top_label, self.bottom_label, self.side_label), self._neuron_lines(variant)):
@@ -124,6 +125,10 @@ class NeuronItem(QGraphicsItem):
         top = [(f"{name} = {format_number(shown, digits)}", "plain")]
         if update is not None:
             top.append((f"→ {format_number(update[1], digits)}", "updated"))
+        elif state.delta is not None and state.narrow and not self.is_output:
+            top.append((f"δ {format_number(state.delta[1], digits)}", "plain"))
+        elif state.delta is not None:
+            top.append((f"∂L/∂{state.delta[0]} = {format_number(state.delta[1], digits)}", "plain"))
         elif state.bias_gradient is not None and state.narrow and not self.is_output:   # the output's side is free
             top.append((f"∂ {format_number(state.bias_gradient, digits)}", "plain"))
         elif state.bias_gradient is not None:
@@ -173,6 +178,8 @@ class NeuronItem(QGraphicsItem):
             lines.append(f"z = {style.exact(state.values[0])}, {label} = {style.exact(state.values[1])}")
         if state.bias_gradient is not None:
             lines.append(f"∂L/∂{name} = {style.exact(state.bias_gradient)}")
+        if state.delta is not None:
+            lines.append(f"∂L/∂{state.delta[0]} = {style.exact(state.delta[1])} (in the term of the sum lit now)")
         lines.append(f"Double-click (or Enter) to edit {name}.")
         return "\n".join(lines)
 
