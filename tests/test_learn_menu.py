@@ -153,10 +153,15 @@ def test_practice_answer_typed_just_inside_or_outside_the_tolerance(qtbot, windo
     value = panel.pending.value                              # 13.5424 on the regression example
     qtbot.keyClicks(panel.answer_edit, repr(value * (1 + relative)))
     qtbot.keyClick(panel.answer_edit, Qt.Key.Key_Return)
-    assert panel.pending is None and window.document.stepper.current.kind == "loss"
-    assert panel.score_label.text() == f"Score: {int(right)} of 1 right"
     assert ("Right." in panel.feedback.text()) is right
-    assert format_number(value, window.document.digits) in panel.feedback.text()
+    if right:
+        assert panel.pending is None and window.document.stepper.current.kind == "loss"
+        assert panel.score_label.text() == "Score: 1 of 1 right"
+        assert format_number(value, window.document.digits) in panel.feedback.text()
+    else:   # another try, with a hint; the value stays hidden
+        assert panel.pending is not None and window.document.stepper.current.kind == "forward"
+        assert "Not quite" in panel.feedback.text() and panel.score_label.text() == "Score: 0 of 0 right"
+        assert format_number(value, window.document.digits) not in panel.feedback.text()
 
 
 def test_practice_boundary_is_sharp_to_the_last_digit(qtbot, window):
@@ -170,7 +175,8 @@ def test_practice_boundary_is_sharp_to_the_last_digit(qtbot, window):
         edge = math.nextafter(edge, value)
     beyond = math.nextafter(edge, math.inf)
     panel.answer_edit.setText(repr(beyond))
-    assert panel.check() is False
+    assert panel.check() is False and panel.pending is not None
+    panel.reveal()
     qtbot.keyClick(window, F10)
     assert panel.pending.kind == "loss" and panel.pending.sample == 2
     value = panel.pending.value
@@ -179,7 +185,7 @@ def test_practice_boundary_is_sharp_to_the_last_digit(qtbot, window):
         edge = math.nextafter(edge, value)
     panel.answer_edit.setText(repr(edge))
     assert panel.check() is True
-    assert panel.score_label.text() == "Score: 1 of 2 right"
+    assert panel.score_label.text() == "Score: 1 of 1 right · 1 revealed"
 
 
 @pytest.mark.parametrize("asked", [("gradient",), ("factor", "gradient")])

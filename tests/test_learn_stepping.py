@@ -331,8 +331,12 @@ def test_practice_asks_before_revealing_and_keeps_score(qtbot, window):
     qtbot.keyClick(window, F10)
     assert panel.pending is not None and panel.pending.kind == "loss"
     assert document.stepper.revealed_count == 3 and document.stepper.current.kind == "forward"
+    assert "What is <b>L</b>?" in panel.question.text() and "(y − ŷ)²" not in panel.question.text()
+    qtbot.mouseClick(panel.hint_button, Qt.MouseButton.LeftButton)    # the formula …
+    assert "L = (y − ŷ)²" in panel.question.text() and "= ?" not in panel.question.text()
+    qtbot.mouseClick(panel.hint_button, Qt.MouseButton.LeftButton)    # … then the numbers in it
     assert "L = (y − ŷ)² = (4 − 0.32)² = ?" in panel.question.text()
-    assert "13.54" not in panel.question.text()
+    assert "13.54" not in panel.question.text() and not panel.hint_button.isEnabled()
     qtbot.keyClick(window, F10)                          # asks for the answer first
     assert document.stepper.revealed_count == 3
     assert "answer first" in window.statusBar().currentMessage()
@@ -345,21 +349,25 @@ def test_practice_asks_before_revealing_and_keeps_score(qtbot, window):
     gradient = panel.pending
     assert gradient.kind == "gradient" and document.stepper.current.kind == "factor"
     wrong = format_number(-gradient.value, 6)
-    qtbot.keyClicks(panel.answer_edit, wrong)
-    qtbot.mouseClick(panel.check_button, Qt.MouseButton.LeftButton)
-    assert "Not quite" in panel.feedback.text() and format_number(gradient.value, 6) in panel.feedback.text()
+    for attempt in range(3):                             # three tries, then the solution
+        assert document.stepper.current.kind == "factor"
+        panel.answer_edit.clear()
+        qtbot.keyClicks(panel.answer_edit, wrong)
+        qtbot.mouseClick(panel.check_button, Qt.MouseButton.LeftButton)
+        assert "Not quite" in panel.feedback.text() and "sign error" in panel.feedback.text()
+    assert format_number(gradient.value, 6) in panel.feedback.text()
     assert document.stepper.current == gradient
-    assert panel.score_label.text() == "Score: 1 of 2 right"
+    assert panel.score_label.text() == "Score: 1 of 2 right · weakest: Gradients"
     qtbot.keyClick(window, F10)
     qtbot.keyClicks(panel.answer_edit, format_number(panel.pending.value, 6).replace("−", "-") + "x")
     qtbot.mouseClick(panel.check_button, Qt.MouseButton.LeftButton)
     assert "not a number" in panel.feedback.text() and panel.pending is not None
     panel.answer_edit.setText(format_number(panel.pending.value, 6))   # the typographic minus is accepted
     panel.check()
-    assert panel.score_label.text() == "Score: 2 of 3 right"
+    assert panel.score_label.text() == "Score: 2 of 3 right · weakest: Loss"    # ½ point each: helped, and 1 of 2
     qtbot.keyClick(window, F10)
     qtbot.mouseClick(panel.reveal_button, Qt.MouseButton.LeftButton)
-    assert panel.score_label.text() == "Score: 2 of 3 right · 1 revealed"
+    assert panel.score_label.text() == "Score: 2 of 3 right · 1 revealed · weakest: Gradients"
     assert document.stepper.current.kind == "gradient"
     qtbot.mouseClick(panel.reset_button, Qt.MouseButton.LeftButton)
     assert panel.score_label.text() == "Score: 0 of 0 right"
@@ -375,6 +383,8 @@ def test_practice_with_nothing_to_ask_steps_as_usual(qtbot, window):
     panel.kind_boxes["update"].setChecked(True)
     qtbot.keyClick(window, F10)
     assert panel.pending.kind == "update" and window.document.stepper.current.kind == "gradient"
+    panel.hint()
+    panel.hint()
     assert "η" in panel.question.text() and "= ?" in panel.question.text()
 
 
