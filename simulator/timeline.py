@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .optimizers import OptimizerState
 from .records import Record
 from .stepper import Stepper
 from .training import Training, TrainingConfig
@@ -52,7 +53,8 @@ def batch_index(training: Training) -> int:
 class Snapshot:
     """What `Training` needs to resume exactly: `parameters: (parameter_count,)`, the position, the
     lengths of its loss lists (they only grow, so truncating restores them), the parameters at the
-    start of the epoch (shared, never modified) and the status."""
+    start of the epoch (shared, never modified), the status and the optimiser's state (shared, never
+    modified)."""
 
     parameters: np.ndarray
     epoch: int
@@ -63,18 +65,21 @@ class Snapshot:
     status: str
     message: str
     batches: int
+    optimizer_state: OptimizerState | None
 
     @classmethod
     def of(cls, training: Training) -> "Snapshot":
         return cls(training.network.flat_parameters(), training.epoch, training.position, len(training.history),
                    len(training.sample_losses), training._epoch_start, training.status, training.message,
-                   training.batches)
+                   training.batches, training.optimizer_state)
 
     def matches(self, training: Training) -> bool:
         return (self.epoch == training.epoch and self.position == training.position
                 and self.history_length == len(training.history)
                 and self.samples_length == len(training.sample_losses) and self.status == training.status
-                and np.array_equal(self.parameters, training.network.flat_parameters()))
+                and np.array_equal(self.parameters, training.network.flat_parameters())
+                and (self.optimizer_state is training.optimizer_state
+                     or self.optimizer_state is not None and self.optimizer_state.same_as(training.optimizer_state)))
 
     def apply(self, training: Training) -> None:
         training.network.set_flat_parameters(self.parameters)
@@ -86,6 +91,7 @@ class Snapshot:
         training._epoch_losses = losses[len(losses) - self.position:].tolist() if self.position else []
         training._epoch_start = self.epoch_start
         training.status, training.message = self.status, self.message
+        training.optimizer_state = self.optimizer_state
 
     def __repr__(self) -> str:
         return f"Snapshot(epoch={self.epoch + 1}, position={self.position}, status={self.status!r})"

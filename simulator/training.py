@@ -24,6 +24,7 @@ from .loss_log import FrozenLog, LossLog
 from .losses import Loss, get_loss
 from .metrics import Metrics, baseline_loss, compute_metrics, held_out_rows, task_of
 from .network import BackwardCache, BatchBuffers, ForwardCache, Network, buffers_key, check_loss_compatible
+from .optimizers import Optimizer, OptimizerState, OptimizerStep
 
 ORDERS = ("sequential", "shuffled")
 #: `simultaneous` is gradient descent; `in_place` is a common mistake, kept to show how it differs.
@@ -41,7 +42,8 @@ class TrainingConfig:
     change of the epoch loss (`loss`) with it. `update_rule` `in_place` is the mistaken rule, for
     demonstration only: later layers are updated before the gradient is carried back through them.
     `validation` is the fraction of rows held out of training (0: none), chosen by `validation_seed`
-    (see `metrics.held_out_rows`)."""
+    (see `metrics.held_out_rows`). `optimizer` is how a batch's gradient moves the parameters (plain
+    SGD, w ← w − η·∂L/∂w, by default; see `optimizers.py`)."""
 
     learning_rate: float = 0.001
     epochs: int = 5
@@ -53,12 +55,18 @@ class TrainingConfig:
     update_rule: str = "simultaneous"
     validation: float = 0.0
     validation_seed: int = 0
+    optimizer: Optimizer = Optimizer()
 
     def __post_init__(self) -> None:
         validate_config(self)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """The settings as the session format writes them: the optimiser only when it is not plain SGD."""
+        data = asdict(self)
+        del data["optimizer"]
+        if self.optimizer != Optimizer():
+            data["optimizer"] = self.optimizer.to_dict()
+        return data
 
     def with_changes(self, **changes) -> "TrainingConfig":
         return replace(self, **changes)
@@ -95,6 +103,11 @@ def validate_config(config: TrainingConfig) -> None:
         raise ConfigError(f"convergence must be one of {', '.join(CONVERGENCE)}, not {config.convergence!r}")
     if config.update_rule not in UPDATE_RULES:
         raise ConfigError(f"update rule must be one of {', '.join(UPDATE_RULES)}, not {config.update_rule!r}")
+    if not isinstance(config.optimizer, Optimizer):
+        raise ConfigError(f"optimiser must be an Optimizer, not {config.optimizer!r}")
+    if config.update_rule == "in_place" and not config.optimizer.plain:
+        raise ConfigError("the in-place update rule shows a mistake of plain SGD; it needs the SGD optimiser "
+                          "without momentum or weight decay")
 
 
 @dataclass
@@ -102,7 +115,8 @@ class BatchResult:
     """Everything one gradient step computes, before it is applied.
 
     `indices: (n,)` rows of the dataset in this batch; `losses: (n,)` per-sample losses before the
-    update; `new_parameters[l]` the (weights, biases) the update would give layer l.
+    update; `new_parameters[l]` the (weights, biases) the update would give layer l; `optimizer` the
+    optimiser's step behind them (None for plain SGD).
     """
 
     epoch: int
@@ -112,6 +126,7 @@ class BatchResult:
     backward: BackwardCache
     losses: np.ndarray
     new_parameters: list[tuple[np.ndarray, np.ndarray]]
+    optimizer: OptimizerStep | None = None
 
     def __repr__(self) -> str:
         return f"BatchResult(epoch={self.epoch + 1}, rows={(self.indices + 1).tolist()})"
@@ -122,7 +137,8 @@ class TrainingState:
     """Everything of a `Training` that moves, at one moment (a memento, see `Training.snapshot`):
     `parameters: (parameter_count,)`, the position, both loss logs frozen (shared, not copied), the
     losses of the epoch under way, the parameters at the epoch's start, the status, and the settings
-    and rows in force (an edit can change them), and the per-epoch evaluation logs frozen."""
+    and rows in force (an edit can change them), the per-epoch evaluation logs frozen, and the
+    optimiser's state (None before its first step, and always for plain SGD)."""
 
     parameters: np.ndarray
     epoch: int
@@ -139,6 +155,7 @@ class TrainingState:
     Y: np.ndarray
     evaluations: tuple[tuple[str, FrozenLog], ...] = ()
     batches: int = 0
+    optimizer_state: OptimizerState | None = None
 
     def __repr__(self) -> str:
         return f"TrainingState(epoch={self.epoch + 1}, position={self.position}, status={self.status!r})"
@@ -211,6 +228,8 @@ class Training:
         self._orders: dict[int, np.ndarray] = {}
         self._row_lists: tuple | None = None
         self._buffers: dict[int, BatchBuffers] = {}
+        #: The optimiser's step count and state arrays (None until it first steps; never for plain SGD).
+        self.optimizer_state: OptimizerState | None = None
         self.status = "ready"
         self.message = ""
 
@@ -221,12 +240,13 @@ class Training:
                              self.sample_losses.freeze(), tuple(self._epoch_losses), self._epoch_start,
                              self.status, self.message, self.config, self.dataset, self.X, self.Y,
                              tuple((name, log.freeze()) for name, log in self.evaluation_logs.items()),
-                             self.batches)
+                             self.batches, self.optimizer_state)
 
     def restore(self, state: TrainingState) -> None:
         """Put the training back exactly as it was when `state` was taken."""
         self.network.set_flat_parameters(state.parameters)
         self.epoch, self.position, self.batches = state.epoch, state.position, state.batches
+        self.optimizer_state = state.optimizer_state
         self.history.restore(state.history)
         self.sample_losses.restore(state.sample_losses)
         self._epoch_losses = list(state.epoch_losses)
@@ -246,7 +266,9 @@ class Training:
         """New settings, in force from the next sample (the rest of an epoch under way follows the new
         order). A new held-out split starts training again: the epochs so far were trained on other rows.
         A stop the new settings undo is undone: more epochs after the last, another tolerance or
-        criterion after converging, another learning rate after diverging."""
+        criterion after converging, another learning rate or optimiser after diverging. The optimiser's
+        state is kept while its name stays (a hyper-parameter changes as in PyTorch's parameter groups);
+        another optimiser starts from a fresh state."""
         old = self.config
         split_changed = split_of(config) != split_of(old)
         self.config = config
@@ -257,7 +279,8 @@ class Training:
         going_on = "ready" if self.at_start else "running"
         if (self.status == "epochs" and self.epoch < config.epochs
                 or self.status == "converged" and (config.tolerance, config.convergence) != (old.tolerance, old.convergence)
-                or self.status == "diverged" and config.learning_rate != old.learning_rate):
+                or self.status == "diverged" and (config.learning_rate, config.optimizer)
+                != (old.learning_rate, old.optimizer)):
             self.status, self.message = going_on, ""
         if self.status in ("ready", "running") and self.epoch >= config.epochs:
             self.status = "epochs"
@@ -385,7 +408,7 @@ class Training:
     # -- one step ------------------------------------------------------------------------------
     def kernel(self) -> Kernel | None:
         """The per-sample kernel both paths use for this network and these settings, if any."""
-        if self.batch_size != 1 or self.config.update_rule != "simultaneous":
+        if self.batch_size != 1 or self.config.update_rule != "simultaneous" or not self.config.optimizer.plain:
             return None
         layers = self.network.layers
         return kernel_for([layers[0].n_in] + [layer.n_out for layer in layers],
@@ -452,6 +475,12 @@ class Training:
         backward = network.backward(forward, targets, self.loss, in_place, buffers)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             losses = self.loss.value(targets, forward.prediction)
+        if not self.config.optimizer.plain:
+            step = self.config.optimizer.step(network.flat_parameters(), flat_gradients(backward),
+                                              self.optimizer_state, rate)
+            return BatchResult(self.epoch, self.position, indices, forward, backward, losses,
+                               split_flat(network, step.new), step)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             new_parameters = []
             for index, layer in enumerate(network.layers):
                 weights, biases = buffers.new_weights[index], buffers.new_biases[index]
@@ -492,6 +521,8 @@ class Training:
         for layer, (weights, biases) in zip(self.network.layers, result.new_parameters):
             layer.weights[...] = weights
             layer.biases[...] = biases
+        if result.optimizer is not None:
+            self.optimizer_state = result.optimizer.state
         losses = result.losses.tolist()
         self._epoch_losses.extend(losses)
         # A large batch's losses go to the log as one array copy, a sample's as a list append.
@@ -660,6 +691,12 @@ EVALUATIONS = ("training_score", "held_out_loss", "held_out_score")
 def _all_finite(values: list[float]) -> bool:
     # sum() is finite when every term is, and only rarely overflows when they all are.
     return math.isfinite(sum(values)) or all(map(math.isfinite, values))
+
+
+def flat_gradients(backward: BackwardCache) -> np.ndarray:
+    """A batch's gradients laid out as `Network.flat_parameters` lays out the parameters: (parameter_count,)."""
+    return np.concatenate([np.vstack([weights, biases[None, :]]).T.ravel()
+                           for weights, biases in zip(backward.grad_weights, backward.grad_biases)])
 
 
 def split_flat(network: Network, values: list[float]) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -1,0 +1,169 @@
+"""Optimisers: momentum, Nesterov, RMSprop, Adam and weight decay.
+
+Trajectories against torch.optim in float64 (skipped without PyTorch), an Adam step by hand, the
+settings' validation, the optimiser state through snapshots, Step Back and session files, and the
+stepper's printed update lines against the fast path's numbers."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from simulator.errors import ConfigError
+from simulator.examples import load_example
+from simulator.optimizers import Optimizer
+from simulator.training import Training, TrainingConfig
+
+from helpers import random_training
+
+RTOL = 1e-12
+OPTIMIZERS = {
+    "momentum": Optimizer("sgd", momentum=0.9),
+    "nesterov": Optimizer("sgd", momentum=0.8, nesterov=True),
+    "decay": Optimizer("sgd", weight_decay=0.05),
+    "momentum+decay": Optimizer("sgd", momentum=0.5, weight_decay=0.01),
+    "rmsprop": Optimizer("rmsprop"),
+    "rmsprop+decay": Optimizer("rmsprop", alpha=0.9, eps=1e-6, weight_decay=0.02),
+    "adam": Optimizer("adam"),
+    "adam+decay": Optimizer("adam", beta1=0.8, beta2=0.99, eps=1e-7, weight_decay=0.01),
+}
+
+
+# -- PyTorch, the independent truth ------------------------------------------------------------------
+def torch_optimizer(torch, parameters, optimizer: Optimizer, rate: float):
+    if optimizer.name == "sgd":
+        return torch.optim.SGD(parameters, lr=rate, momentum=optimizer.momentum, nesterov=optimizer.nesterov,
+                               weight_decay=optimizer.weight_decay)
+    if optimizer.name == "rmsprop":
+        return torch.optim.RMSprop(parameters, lr=rate, alpha=optimizer.alpha, eps=optimizer.eps,
+                                   weight_decay=optimizer.weight_decay)
+    return torch.optim.Adam(parameters, lr=rate, betas=(optimizer.beta1, optimizer.beta2), eps=optimizer.eps,
+                            weight_decay=optimizer.weight_decay)
+
+
+def torch_trajectory(training: Training) -> tuple[list[float], np.ndarray]:
+    """Train a copy of `training`'s network with torch.optim over the engine's batches; returns every
+    sample's loss and the final flat parameters."""
+    torch = pytest.importorskip("torch", reason="PyTorch is not installed (pip install -e '.[reference]')")
+    functions = {"linear": lambda z: z, "sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu}
+    network, config = training.network, training.config
+    parameters = [torch.tensor(array, dtype=torch.float64, requires_grad=True)
+                  for layer in network.layers for array in (layer.weights, layer.biases)]
+    optimiser = torch_optimizer(torch, parameters, config.optimizer, config.learning_rate)
+    X = torch.tensor(training.X, dtype=torch.float64)
+    Y = torch.tensor(training.Y, dtype=torch.float64)
+    losses = []
+    for epoch in range(config.epochs):
+        order = training.order(epoch)
+        for start in range(0, len(order), training.batch_size):
+            rows = torch.as_tensor(order[start:start + training.batch_size])
+            out = X[rows]
+            for index, layer in enumerate(network.layers):
+                out = functions[layer.activation](out @ parameters[2 * index] + parameters[2 * index + 1])
+            if training.loss.name == "bce":
+                p = torch.clamp(out, 1e-7, 1 - 1e-7)
+                sample = -(Y[rows] * torch.log(p) + (1 - Y[rows]) * torch.log(1 - p)).mean(dim=1)
+            else:
+                sample = ((out - Y[rows]) ** 2).mean(dim=1)
+            optimiser.zero_grad()
+            sample.mean().backward()
+            optimiser.step()
+            losses += sample.detach().tolist()
+    flat = np.concatenate([np.vstack([parameters[2 * i].detach().numpy(), parameters[2 * i + 1].detach().numpy()[None, :]]).T.ravel()
+                           for i in range(len(network.layers))])
+    return losses, flat
+
+
+def assert_matches_torch(training: Training) -> None:
+    losses, final = torch_trajectory(training)
+    start = training.network.flat_parameters()
+    assert training.run() == "epochs"
+    assert np.max(np.abs(final - start)) > 1e-3, "nothing moved: nothing compared"
+    np.testing.assert_allclose(training.sample_losses.values, losses, rtol=RTOL, atol=1e-14)
+    np.testing.assert_allclose(training.network.flat_parameters(), final, rtol=RTOL, atol=1e-14)
+
+
+@pytest.mark.parametrize("kind", OPTIMIZERS)
+@pytest.mark.parametrize("batch_size, order", [(1, "sequential"), (1, "shuffled"), (3, "shuffled"), (0, "sequential")])
+def test_random_networks_follow_torch_optim(kind, batch_size, order):
+    draw = list(OPTIMIZERS).index(kind) * 7 + batch_size
+    training = random_training(draw, [3, 4, 2], ["tanh", "linear"], rows=7, learning_rate=0.02, epochs=4,
+                               batch_size=batch_size, order=order, seed=draw, optimizer=OPTIMIZERS[kind])
+    assert_matches_torch(training)
+
+
+@pytest.mark.parametrize("kind", ["nesterov", "rmsprop+decay", "adam"])
+def test_sigmoid_and_binary_cross_entropy_follow_torch_optim(kind):
+    training = random_training(5, [2, 3, 1], ["relu", "sigmoid"], loss="bce", rows=6, learning_rate=0.05,
+                               epochs=3, batch_size=2, order="shuffled", optimizer=OPTIMIZERS[kind])
+    assert_matches_torch(training)
+
+
+@pytest.mark.parametrize("kind", ["momentum", "nesterov", "rmsprop", "adam+decay"])
+@pytest.mark.parametrize("example", ["regression", "xor"])
+def test_built_in_examples_follow_torch_optim(kind, example):
+    session = load_example(example)
+    if session.loss not in ("mse", "bce"):
+        pytest.skip(f"the {example} example's loss is compared in test_engine_torch")
+    config = session.training.with_changes(optimizer=OPTIMIZERS[kind], epochs=3)
+    assert_matches_torch(Training(session.network.copy(), session.training_dataset(), session.loss, config))
+
+
+# -- by hand ------------------------------------------------------------------------------------------
+def test_one_adam_step_by_hand_on_the_regression_example():
+    session = load_example("regression")
+    config = session.training.with_changes(optimizer=Optimizer("adam"), learning_rate=0.001)
+    training = Training(session.network.copy(), session.training_dataset(), session.loss, config)
+    result = training.compute_batch()
+    values = result.optimizer.values
+    index = [ref.name for ref in training.network.parameters()].index("w111")
+    g = values["grad"][index]
+    assert g == pytest.approx(-5.888, rel=1e-12)     # the lectures' ∂L/∂w111
+    m = 0.9 * 0 + (1 - 0.9) * g                      # −0.5888
+    v = 0.999 * 0 + (1 - 0.999) * g ** 2             # 0.034668544
+    m_hat, v_hat = m / (1 - 0.9), v / (1 - 0.999)    # −5.888, 34.668544: the gradient and its square
+    assert (values["m"][index], values["v"][index]) == pytest.approx((-0.5888, 0.034668544), rel=1e-12)
+    assert (values["m_hat"][index], values["v_hat"][index]) == pytest.approx((-5.888, 34.668544), rel=1e-12)
+    # On the first step Adam moves every parameter by about η, whatever its gradient's size.
+    assert values["new"][index] == pytest.approx(0.1 - 0.001 * m_hat / (math.sqrt(v_hat) + 1e-8), rel=1e-15)
+    assert values["new"][index] == pytest.approx(0.101, rel=1e-9)
+    training.commit(result)
+    assert training.optimizer_state.t == 1
+    assert training.network.flat_parameters()[index] == values["new"][index]
+
+
+def test_plain_sgd_is_unchanged_and_keeps_no_state():
+    session = load_example("regression")
+    plain = session.make_training()
+    explicit = Training(session.network.copy(), session.training_dataset(), session.loss,
+                        session.training.with_changes(optimizer=Optimizer("sgd")))
+    plain.run(), explicit.run()
+    assert plain.network.flat_parameters().tolist() == explicit.network.flat_parameters().tolist()
+    assert explicit.optimizer_state is None and explicit.kernel() is not None
+    assert "optimizer" not in explicit.config.to_dict()
+
+
+# -- validation -----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("settings, field", [
+    ({"name": "adam", "beta1": 1.0}, "beta1"), ({"name": "adam", "beta2": -0.1}, "beta2"),
+    ({"name": "adam", "eps": 0}, "eps"), ({"name": "rmsprop", "eps": -1e-8}, "eps"),
+    ({"name": "rmsprop", "alpha": 1}, "alpha"), ({"name": "sgd", "weight_decay": -0.1}, "weight_decay"),
+    ({"name": "sgd", "nesterov": True}, "nesterov"), ({"name": "sgd", "momentum": 1.5}, "momentum"),
+    ({"name": "adagrad"}, "name"), ({"name": "sgd", "beta1": 0.9}, "beta1"), ({"name": "adam", "rho": 0.9}, "rho"),
+    ({"name": "adam", "eps": "small"}, "eps"), ({"name": "sgd", "nesterov": 1}, "nesterov"),
+])
+def test_bad_settings_are_refused_naming_the_field(settings, field):
+    with pytest.raises(ConfigError, match=f"^optimizer.{field}: "):
+        Optimizer.from_dict(settings)
+
+
+def test_bad_values_are_refused_by_the_settings_themselves():
+    for settings in ({"name": "adam", "beta1": 1.0}, {"name": "rmsprop", "eps": 0.0},
+                     {"name": "sgd", "weight_decay": -1.0}, {"name": "sgd", "nesterov": True},
+                     {"name": "sgd", "momentum": math.nan}):
+        with pytest.raises(ConfigError, match="optimiser"):
+            Optimizer(**settings)
+    with pytest.raises(ConfigError, match="in-place update rule"):
+        TrainingConfig(update_rule="in_place", optimizer=Optimizer("adam"))
