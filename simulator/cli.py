@@ -35,7 +35,8 @@ from .formatting import DEFAULT_DIGITS, describe, format_number, record_lines, r
 from .numbers import EMPTY, NOT_A_NUMBER, NumberError, parse_number, parse_whole
 from .session import Session, load
 from .stepper import Stepper
-from .training import CONVERGENCE, ORDERS, UPDATE_RULES, Training
+from .optimizers import RULES, Optimizer
+from .training import CONVERGENCE, ORDERS, UPDATE_RULES, Training, progress_of, resume
 from .worked import context_lines, worked_html, worked_markdown
 
 PROG = "backprop-sim"
@@ -104,6 +105,44 @@ def _batch_size(text: str) -> int:
 
 
 # -- parsers -------------------------------------------------------------------------------------
+#: The optimiser's options: (option, its field, type, help).
+_OPTIMIZER_OPTIONS = (
+    ("--momentum", "momentum", _number("momentum", 0.0, strict=False), "SGD: momentum μ, from 0 up to 1 (0: none)"),
+    ("--alpha", "alpha", _number("alpha", 0.0, strict=False), "RMSprop: smoothing α of the squared gradients (0.99)"),
+    ("--beta1", "beta1", _number("beta1", 0.0, strict=False), "Adam: β₁ of the gradients' mean (0.9)"),
+    ("--beta2", "beta2", _number("beta2", 0.0, strict=False), "Adam: β₂ of the squared gradients' mean (0.999)"),
+    ("--eps", "eps", _number("eps", 0.0, strict=True), "RMSprop, Adam: ε added to the square root (1e-08)"),
+    ("--weight-decay", "weight_decay", _number("weight decay", 0.0, strict=False),
+     "any optimiser: weight decay λ, the gradient becomes ∂L/∂w + λ·w (0: none)"),
+)
+
+
+def _add_optimizer_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--optimizer", choices=tuple(RULES), help="how the gradient moves the parameters (sgd)")
+    parser.add_argument("--nesterov", action="store_true", default=None, help="SGD: Nesterov momentum")
+    for option, _field, kind, text in _OPTIMIZER_OPTIONS:
+        parser.add_argument(option, type=kind, metavar="X", help=text)
+
+
+def _optimizer(args: argparse.Namespace, current: Optimizer) -> Optimizer:
+    """The optimiser the options ask for: the session's, with the name and hyper-parameters given
+    changed (another optimiser starts from its defaults); an option that does not apply is refused."""
+    given = {field: getattr(args, field) for _option, field, _kind, _text in _OPTIMIZER_OPTIONS
+             if getattr(args, field) is not None}
+    if args.nesterov:
+        given["nesterov"] = True
+    name = args.optimizer or current.name
+    if not given and name == current.name:
+        return current
+    applies = RULES[name].hyper_parameters
+    for field in given:
+        if field not in applies:
+            raise UsageError(f"--{field.replace('_', '-')} does not apply to the {name} optimizer "
+                             f"(its settings: {', '.join('--' + key.replace('_', '-') for key in applies)})")
+    kept = {field: getattr(current, field) for field in applies} if name == current.name else {}
+    return Optimizer(name, **{**kept, **given})
+
+
 def _add_source(parser: argparse.ArgumentParser) -> None:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--example", type=_given("example name"), metavar="NAME",
@@ -133,8 +172,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="fraction of the rows held out of training and evaluated every epoch (0: none)")
     train.add_argument("--validation-seed", type=_whole("validation seed", 0), metavar="S",
                        help="seed choosing the held-out rows")
+    _add_optimizer_options(train)
+    train.add_argument("--restart", action="store_true",
+                       help="train a saved session again from epoch 1 (from its saved parameters), "
+                            "not on from where it stopped")
     train.add_argument("--save", type=_given("save file"), metavar="FILE",
-                       help="save the session with the trained parameters")
+                       help="save the session with the trained parameters and how far training got")
     train.add_argument("--digits", type=_whole("digits", 1, MAX_DIGITS), default=DEFAULT_DIGITS, metavar="D",
                        help=f"significant digits shown (default {DEFAULT_DIGITS})")
     train.add_argument("--json", action="store_true", help="print one JSON object, full precision")
@@ -206,6 +249,7 @@ def _setup_line(session: Session, training: Training) -> str:
     epochs = "1 epoch" if config.epochs == 1 else f"{config.epochs} epochs"
     return (f"{shape} network ({activations}), {training.loss.title}, "
             f"learning rate {format_number(config.learning_rate)}, {epochs}, {order} order, {batch}"
+            + ("" if config.optimizer.plain else f", optimizer {config.optimizer.describe()}")
             + _rule_note(config.update_rule))
 
 
@@ -224,11 +268,20 @@ def _train(args: argparse.Namespace) -> int:
         ("batch_size", args.batch_size), ("tolerance", args.tolerance), ("convergence", args.convergence),
         ("update_rule", args.update_rule), ("validation", args.validation),
         ("validation_seed", args.validation_seed)) if value is not None}
+    changes["optimizer"] = _optimizer(args, session.training.optimizer)
     session.training = session.training.with_changes(**changes)
     training = session.make_training()
+    if session.progress is not None and not args.restart:    # a saved training goes on where it stopped
+        done = session.progress.epoch
+        if done >= training.config.epochs:
+            raise UsageError(f"the session has trained {done:,} epoch{'s' if done != 1 else ''} already: give "
+                             f"--epochs more than {done:,} to go on, or --restart to train again from its "
+                             "saved parameters")
+        resume(training, session.progress)
     training.record_metrics = True
     initial = [session.network.get(ref) for ref in session.network.parameters()]
     training.run()
+    session.progress = progress_of(training)
     if args.save:
         session.save(args.save)
     if args.json:

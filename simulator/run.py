@@ -30,7 +30,7 @@ from .limits import MAX_CELL_MAGNITUDE
 from .session import Session
 from .stepper import Stepper
 from .timeline import Timeline
-from .training import Training, TrainingConfig, TrainingState, split_of
+from .training import Training, TrainingConfig, TrainingState, progress_of, resume, split_of
 
 
 def _checked(where: str, value: float, limit: float) -> float:
@@ -74,6 +74,13 @@ class Run:
     def __init__(self, session: Session):
         self.session = session
         self.training = Training(session.network.copy(), session.training_dataset(), session.loss, session.training)
+        if session.progress is not None:
+            # A file saved mid-training: training continues where it stopped, and the run's session is
+            # the one it started from (Reset goes back to it), holding no progress of its own.
+            resume(self.training, session.progress)
+            start = session.network.copy()
+            start.set_flat_parameters(session.progress.start_parameters)
+            self.session = replace(session, network=start, progress=None)
         self.stepper = Stepper(self.training)
         self.timeline = Timeline(self.training)
 
@@ -149,5 +156,6 @@ class Run:
         self.timeline.rebase()
 
     def current_session(self) -> Session:
-        """The session as it would be saved now: the live parameters as the network."""
-        return replace(self.session, network=self.training.network.copy())
+        """The session as it would be saved now: the live parameters as the network, and how far training
+        got (the epochs, the position in the epoch's order, the losses and the optimiser's state)."""
+        return replace(self.session, network=self.training.network.copy(), progress=progress_of(self.training))

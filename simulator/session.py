@@ -26,7 +26,8 @@ from .initialisation import Initialisation
 from .limits import MAX_CELL_MAGNITUDE, MAX_HIDDEN_LAYERS, MAX_LAYER_SIZE
 from .losses import get_loss
 from .network import Layer, Network, check_loss_compatible
-from .training import Training, TrainingConfig
+from .optimizers import Optimizer, state_from_dict
+from .training import Progress, Training, TrainingConfig, resume
 
 FORMAT = "backprop-sim/1"
 MAX_SESSION_BYTES = 100 * 1024 * 1024
@@ -44,6 +45,8 @@ class Session:
     standardise: bool = False
     title: str = ""
     description: str = ""
+    #: How far training got when the file was saved (see `training.Progress`), or None: from the start.
+    progress: Progress | None = None
 
     def __post_init__(self) -> None:
         get_loss(self.loss)
@@ -52,7 +55,9 @@ class Session:
             self.dataset.check_one_hot_targets()
         if get_loss(self.loss).needs_probabilities:
             self.dataset.check_binary_targets()
-        Training(self.network.copy(), self.training_dataset(), self.loss, self.training)
+        training = Training(self.network.copy(), self.training_dataset(), self.loss, self.training)
+        if self.progress is not None:
+            resume(training, self.progress)
 
     def __repr__(self) -> str:
         return f"Session({self.title or 'untitled'}: {self.network!r}, {self.loss}, {self.dataset!r})"
@@ -67,9 +72,10 @@ class Session:
 
     def copy(self) -> "Session":
         return Session(self.network.copy(), self.loss, self.training, self.dataset.copy(),
-                       self.initialisation, self.standardise, self.title, self.description)
+                       self.initialisation, self.standardise, self.title, self.description, self.progress)
 
     def to_dict(self) -> dict:
+        progress = {} if self.progress is None else {"progress": self.progress.to_dict()}
         return {
             "format": FORMAT,
             "title": self.title,
@@ -84,6 +90,7 @@ class Session:
             "training": self.training.to_dict(),
             "initialisation": self.initialisation.to_dict(),
             "dataset": {**self.dataset.to_dict(), "standardise": self.standardise},
+            **progress,
         }
 
     def to_json(self) -> str:
@@ -348,7 +355,7 @@ def from_dict(data: Any) -> Session:
     settings = {}
     fields = (("learning_rate", (int, float)), ("epochs", int), ("order", str), ("batch_size", (int, str)),
               ("seed", int), ("tolerance", (int, float)), ("convergence", str), ("update_rule", str),
-              ("validation", (int, float)), ("validation_seed", int))
+              ("validation", (int, float)), ("validation_seed", int), ("optimizer", dict))
     unknown = sorted(set(train) - {key for key, _kind in fields})
     if unknown:
         raise SessionError(f"training.{unknown[0]}: unknown setting; the settings are "
@@ -360,6 +367,11 @@ def from_dict(data: Any) -> Session:
                 if value != "full":
                     raise SessionError("training.batch_size: expected a whole number or \"full\"")
                 value = 0
+            if key == "optimizer":
+                try:
+                    value = Optimizer.from_dict(value)
+                except SimulatorError as error:
+                    raise SessionError(f"training.{error}") from None
             settings[key] = value
     ds = _require(data, "dataset", dict, "session")
     columns = _names(_require(ds, "columns", list, "dataset"), "dataset.columns")
@@ -385,11 +397,41 @@ def from_dict(data: Any) -> Session:
         dataset = Dataset(columns, np.array(rows, dtype=float).reshape(len(rows), len(columns)),
                           ds.get("inputs") or [name for name in inputs if name in columns] or columns[:len(inputs)],
                           ds.get("targets") or [name for name in outputs if name in columns] or columns[-len(outputs):])
+        progress = _progress(data["progress"], config.optimizer, network.parameter_count()) \
+            if "progress" in data else None
         return Session(network, loss, config, dataset, init, standardise,
-                       str(data.get("title", "")), str(data.get("description", "")))
+                       str(data.get("title", "")), str(data.get("description", "")), progress)
     except SessionError:
         raise
     except TypeError as error:
         raise SessionError(f"an unknown or misspelt field: {error}") from None
     except SimulatorError as error:
         raise SessionError(str(error)) from None
+
+
+def _progress(data: Any, optimizer: Optimizer, size: int) -> Progress:
+    """A session file's `progress` (see `training.Progress`); SessionError naming the field."""
+    if not isinstance(data, dict):
+        raise SessionError("progress: expected an object")
+    known = ("epoch", "position", "batches", "loss_per_epoch", "sample_losses", "start_parameters", "optimizer_state")
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        raise SessionError(f"progress.{unknown[0]}: unknown field; the fields are {', '.join(known)}")
+    counts = [_require(data, key, int, "progress") for key in known[:3]]
+    for key, count in zip(known, counts):
+        if count < 0:
+            raise SessionError(f"progress.{key}: expected a whole number ≥ 0")
+    logs = []
+    for key in known[3:5]:
+        values = _require(data, key, list, "progress")
+        if not all(isinstance(value, (int, float)) and not isinstance(value, bool) for value in values):
+            raise SessionError(f"progress.{key}: every entry must be a number")
+        logs.append(tuple(float(value) for value in values))
+    start = _number_matrix(_require(data, "start_parameters", list, "progress"), (size,), "progress.start_parameters")
+    state = None
+    if "optimizer_state" in data:
+        try:
+            state = state_from_dict(data["optimizer_state"], optimizer, size, "progress.optimizer_state")
+        except SimulatorError as error:
+            raise SessionError(str(error)) from None
+    return Progress(*counts, *logs, start, state)

@@ -722,3 +722,81 @@ def epoch_mean(losses: list[float]) -> float:
         return math.fsum(losses) / len(losses)
     except OverflowError:   # the sum overflows though every loss is finite
         return float(np.mean(losses))
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far a training got, as a session file keeps it so that training continues where it stopped:
+    `epoch` completed epochs, `position` samples into the next (in its shuffled order, if shuffled),
+    `batches` committed, every epoch's mean loss `(epoch,)` and every sample's loss, the parameters
+    training started from `(parameter_count,)` (where Reset goes back to) and the optimiser's state
+    (None for plain SGD)."""
+
+    epoch: int
+    position: int
+    batches: int
+    loss_per_epoch: tuple[float, ...]
+    sample_losses: tuple[float, ...]
+    start_parameters: np.ndarray
+    optimizer_state: OptimizerState | None = None
+
+    def __repr__(self) -> str:
+        return f"Progress(epoch={self.epoch}, position={self.position}, batches={self.batches})"
+
+    def to_dict(self) -> dict:
+        data = {"epoch": self.epoch, "position": self.position, "batches": self.batches,
+                "loss_per_epoch": list(self.loss_per_epoch), "sample_losses": list(self.sample_losses),
+                "start_parameters": self.start_parameters.tolist()}
+        if self.optimizer_state is not None:
+            data["optimizer_state"] = self.optimizer_state.to_dict()
+        return data
+
+
+def progress_of(training: Training) -> Progress | None:
+    """The progress of `training` to save, or None at the start (nothing to continue)."""
+    if training.at_start and training.optimizer_state is None:
+        return None
+    start = np.concatenate([np.vstack([weights, biases[None, :]]).T.ravel() for weights, biases in training.initial_state])
+    return Progress(training.epoch, training.position, training.batches, tuple(training.history.tolist()),
+                    tuple(training.sample_losses.tolist()), start, training.optimizer_state)
+
+
+def resume(training: Training, progress: Progress) -> None:
+    """Put a fresh `training` where `progress` says it got (its network holds the parameters reached;
+    Reset goes back to the progress's starting parameters); ConfigError, naming the field, if the
+    progress does not fit this training."""
+    if not training.at_start:
+        raise ConfigError("progress: training has already moved")
+    network = training.network
+    if progress.start_parameters.shape != (network.parameter_count(),):
+        raise ConfigError(f"progress.start_parameters: expected {network.parameter_count()} numbers, one per parameter")
+    rows, epochs = training.n_samples, len(progress.loss_per_epoch)
+    if not 0 <= progress.position < rows:
+        raise ConfigError(f"progress.position: expected a sample position from 0 to {rows - 1}, "
+                          f"not {progress.position}")
+    if epochs != progress.epoch:
+        raise ConfigError(f"progress.loss_per_epoch: expected {progress.epoch} values, one per completed "
+                          f"epoch, not {epochs}")
+    if progress.epoch > training.config.epochs:
+        raise ConfigError(f"progress.epoch: {progress.epoch} epochs are more than the {training.config.epochs} "
+                          "the training settings ask for")
+    if len(progress.sample_losses) < progress.position:
+        raise ConfigError(f"progress.sample_losses: expected at least the {progress.position} losses of "
+                          "the epoch under way")
+    if progress.batches < progress.epoch + (progress.position > 0):
+        raise ConfigError(f"progress.batches: {progress.batches} batches cannot make {progress.epoch} "
+                          f"epochs and {progress.position} samples")
+    training.epoch, training.position, training.batches = progress.epoch, progress.position, progress.batches
+    training.history.extend(progress.loss_per_epoch)
+    training.sample_losses.extend(progress.sample_losses)
+    training._epoch_losses = list(progress.sample_losses[len(progress.sample_losses) - progress.position:])
+    training.optimizer_state = progress.optimizer_state
+    reached = network.flat_parameters()
+    network.set_flat_parameters(progress.start_parameters)
+    training.initial_state = network.state()
+    network.set_flat_parameters(reached)
+    if not training.at_start:
+        training.status = "running"
+    if training.epoch >= training.config.epochs:
+        training.status = "epochs"
+        training.message = f"Finished {training.epoch} epoch{'s' if training.epoch != 1 else ''}."

@@ -128,12 +128,19 @@ def test_train_saves_the_trained_session(capsys, tmp_path):
     expected = engine_summary(epochs=3)
     assert [layer.weights.tolist() for layer in saved.network.layers] == [l["weights"] for l in expected["layers"]]
     assert saved.training.epochs == 3
-    # Training the saved session goes on from the trained parameters.
-    _, again, _ = run(capsys, "train", "--session", str(path), "--json")
-    assert json.loads(again)["loss_per_epoch"][0] < expected["loss_per_epoch"][-1]
+    # Training the saved session goes on from where it stopped: epochs 4 to 6 after the 3 saved.
+    code, again, err = run(capsys, "train", "--session", str(path), "--epochs", "6", "--json")
+    assert (code, err) == (0, ""), again
+    history = json.loads(again)["loss_per_epoch"]
+    assert history[:3] == expected["loss_per_epoch"] and history[3] < expected["loss_per_epoch"][-1]
+    assert history == engine_summary(epochs=6)["loss_per_epoch"]
     # --json keeps stdout pure JSON when saving too.
-    _, out, _ = run(capsys, "train", "--session", str(path), "--epochs", "1", "--save", str(path), "--json")
+    _, out, _ = run(capsys, "train", "--session", str(path), "--epochs", "1", "--restart", "--save", str(path),
+                    "--json")
     assert json.loads(out)["epochs_run"] == 1
+    # Without --restart, fewer epochs than the file has trained cannot go on.
+    assert "give --epochs more than 1 to go on, or --restart" in expect_usage_error(
+        capsys, "train", "--session", str(path), "--epochs", "1")
 
 
 def test_train_save_into_a_missing_folder_is_an_error(capsys, tmp_path):

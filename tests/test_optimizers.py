@@ -167,3 +167,129 @@ def test_bad_values_are_refused_by_the_settings_themselves():
             Optimizer(**settings)
     with pytest.raises(ConfigError, match="in-place update rule"):
         TrainingConfig(update_rule="in_place", optimizer=Optimizer("adam"))
+
+
+# -- the state through snapshots, Step Back and files -----------------------------------------------
+def adam_session(order: str = "shuffled", batch_size: int = 1):
+    session = load_example("regression")
+    session.training = session.training.with_changes(optimizer=Optimizer("adam", weight_decay=0.01), order=order,
+                                                     seed=3, batch_size=batch_size, learning_rate=0.01, epochs=6)
+    return session
+
+
+def test_snapshot_and_restore_bring_the_optimizer_state_back_exactly():
+    from simulator.run import Run
+
+    run = Run(adam_session())
+    run.training.run(max_steps=5)
+    state = run.snapshot()
+    before = run.training.optimizer_state
+    assert before.t == 5
+    run.training.run(max_steps=3)
+    assert run.training.optimizer_state.t == 8
+    run.restore(state)
+    assert run.training.optimizer_state is before
+    run.training.run()
+    again = Run(adam_session())
+    again.training.run()
+    assert run.training.network.flat_parameters().tolist() == again.training.network.flat_parameters().tolist()
+
+
+def test_step_back_restores_the_optimizer_state_and_replays_the_same_numbers():
+    from simulator.run import Run
+    from simulator.timeline import batch_index
+
+    run = Run(adam_session(batch_size=2))
+    for _ in range(7):
+        run.training.step()
+    reached = (run.training.network.flat_parameters().tolist(), run.training.optimizer_state)
+    run.timeline.restore(batch_index(run.training) - 4)
+    assert run.training.optimizer_state.t == 3
+    run.timeline.restore(3)
+    for _ in range(4):
+        run.training.step()
+    assert run.training.network.flat_parameters().tolist() == reached[0]
+    assert run.training.optimizer_state.same_as(reached[1])
+
+
+@pytest.mark.parametrize("order, batch_size, steps", [("shuffled", 1, 11), ("shuffled", 3, 5), ("sequential", 0, 2)])
+def test_a_saved_session_continues_bit_identically(tmp_path, order, batch_size, steps):
+    from simulator.run import Run
+    from simulator.session import load
+
+    uninterrupted = Run(adam_session(order, batch_size))
+    uninterrupted.training.run()
+    run = Run(adam_session(order, batch_size))
+    run.training.run(max_steps=steps)
+    run.current_session().save(tmp_path / "mid.json")
+    opened = Run(load(tmp_path / "mid.json"))
+    assert (opened.training.epoch, opened.training.position) == (run.training.epoch, run.training.position)
+    assert opened.training.optimizer_state.t == steps
+    assert opened.session.progress is None
+    opened.training.run()
+    assert opened.training.network.flat_parameters().tolist() == uninterrupted.training.network.flat_parameters().tolist()
+    assert opened.training.history.tolist() == uninterrupted.training.history.tolist()
+    assert opened.training.sample_losses.tolist() == uninterrupted.training.sample_losses.tolist()
+    opened.reset()     # back to where the saved run started, not to where it was saved
+    assert opened.training.at_start and opened.training.optimizer_state is None
+    assert opened.training.network.flat_parameters().tolist() == load_example("regression").network.flat_parameters().tolist()
+
+
+def test_a_session_without_progress_or_optimizer_reads_as_before():
+    from simulator.session import loads
+
+    session = load_example("regression")
+    text = session.to_json()
+    assert '"optimizer"' not in text and '"progress"' not in text
+    assert loads(text).progress is None and loads(text).training.optimizer == Optimizer()
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda d: d["training"].update(optimizer={"name": "adam", "beta1": 1.2}), "training.optimizer.beta1: "),
+    (lambda d: d["training"].update(optimizer={"name": "nadam"}), "training.optimizer.name: "),
+    (lambda d: d["training"].update(optimizer={"name": "adam", "momentum": 0.9}), "training.optimizer.momentum: "),
+    (lambda d: d["training"].update(optimizer="adam"), "training.optimizer: expected an object"),
+    (lambda d: d["progress"].update(position=99), "progress.position: "),
+    (lambda d: d["progress"].update(epoch=-1), "progress.epoch: "),
+    (lambda d: d["progress"].update(colour=1), "progress.colour: unknown"),
+    (lambda d: d["progress"]["optimizer_state"].update(m=[1.0]), "progress.optimizer_state.m: expected 9 numbers"),
+    (lambda d: d["progress"]["optimizer_state"].update(s=[0.0] * 9), "progress.optimizer_state.s: not a state of adam"),
+    (lambda d: d["progress"]["optimizer_state"].update(t=-2), "progress.optimizer_state.t: "),
+    (lambda d: d["progress"].update(loss_per_epoch=[]), "progress.loss_per_epoch: expected 2 values"),
+    (lambda d: d["progress"].update(start_parameters=[0.1] * 8), "progress.start_parameters: expected shape 9"),
+])
+def test_bad_optimizer_and_progress_fields_are_refused_naming_them(change, message):
+    from simulator.errors import SessionError
+    from simulator.run import Run
+    from simulator.session import from_dict
+
+    run = Run(adam_session())
+    run.training.run(max_steps=10)
+    data = run.current_session().to_dict()
+    change(data)
+    with pytest.raises(SessionError) as error:
+        from_dict(data)
+    assert str(error.value).startswith(message), str(error.value)
+
+
+# -- the command line -----------------------------------------------------------------------------------
+def test_the_command_line_trains_with_the_optimizer_asked_for(capsys, tmp_path):
+    import json
+
+    from simulator.cli import main
+    from simulator.session import load
+
+    path = tmp_path / "adam.json"
+    assert main(["train", "--example", "regression", "--optimizer", "adam", "--beta1", "0.8", "--weight-decay",
+                 "0.01", "--lr", "0.01", "--epochs", "2", "--order", "shuffled", "--save", str(path), "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    session = load_example("regression")
+    optimizer = Optimizer("adam", beta1=0.8, weight_decay=0.01)
+    training = Training(session.network, session.training_dataset(), session.loss, session.training.with_changes(
+        optimizer=optimizer, learning_rate=0.01, epochs=2, order="shuffled"))
+    training.run()
+    assert printed["loss_per_epoch"] == training.history.tolist()
+    saved = load(path)
+    assert saved.training.optimizer == optimizer and saved.progress.optimizer_state.t == 8
+    assert main(["train", "--session", str(path), "--epochs", "3", "--momentum", "0.5"]) == 2
+    assert "--momentum does not apply to the adam optimizer" in capsys.readouterr().err

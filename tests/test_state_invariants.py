@@ -337,7 +337,9 @@ def test_a_shuffled_order_chosen_before_training_applies_to_the_first_epoch(regr
     for _ in range(4):
         again.stepper.step("sample")
     assert again.training.network.flat_parameters().tolist() == document.network.flat_parameters().tolist()
-    assert fresh.training.at_start
+    # A file saved after an epoch goes on where it stopped, from the parameters it reached.
+    assert (fresh.training.epoch, fresh.training.position) == (1, 0)
+    assert fresh.training.network.flat_parameters().tolist() == document.network.flat_parameters().tolist()
 
 
 def test_undoing_an_order_change_goes_back_to_the_order_it_had(regression):
