@@ -2,8 +2,8 @@
 
 The formatting checks with it that a line's printed inputs give its printed result, and shows more
 digits where they do not. It reads only what the formulas print: numbers, `+ − · /`, `²`, brackets,
-a number written against a bracket (a product), `½`, `log`, `exp`, `tanh`, `σ`, `max` and
-`1 if z > 0 else 0`; anything else is not arithmetic to it. Nothing is executed: the text is parsed
+a number written against a bracket (a product), `½`, `log`, `exp`, `tanh`, `σ`, `max`, `√(…)`, a
+power in superscript digits (`0.9³`) and `1 if z > 0 else 0`; anything else is not arithmetic to it. Nothing is executed: the text is parsed
 and only those operations are applied.
 """
 
@@ -23,10 +23,14 @@ def _sigmoid(z: float) -> float:
     return e / (1.0 + e)
 
 
-_FUNCTIONS = {"log": math.log, "exp": math.exp, "tanh": math.tanh, "sigmoid": _sigmoid, "max": max}
+_FUNCTIONS = {"log": math.log, "exp": math.exp, "tanh": math.tanh, "sigmoid": _sigmoid, "max": max,
+              "sqrt": math.sqrt}
 _BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
 _SPELLING = [("·", "*"), ("−", "-"), ("²", "**2"), ("[", "("), ("]", ")"), ("½·", "0.5*"), ("½", "0.5*"),
-             ("σ(", "sigmoid(")]
+             ("σ(", "sigmoid("), ("√(", "sqrt(")]
+#: An exponent written in superscript digits, `0.9³`, `0.999¹²`: a power (the optimisers' βᵗ).
+_SUPERSCRIPT = re.compile("[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
+_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
 #: A number or a closing bracket written against an opening bracket multiplies it: `2(4 − 0.3)`.
 _JUXTAPOSED = re.compile(r"(?<=[\d.)])\s*(?=\()")
 
@@ -58,7 +62,7 @@ def _parsed_template(template: str) -> ast.expr:
 
 
 def _parsed(text: str) -> ast.expr:
-    python = text
+    python = _SUPERSCRIPT.sub(lambda found: f"**{found.group().translate(_DIGITS)}", text)
     for printed, spelled in _SPELLING:
         python = python.replace(printed, spelled)
     python = _JUXTAPOSED.sub("*", python)
@@ -90,6 +94,9 @@ def _value(node: ast.AST, numbers: tuple[float, ...]) -> float:
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and _is_two(node.right):
         base = _value(node.left, numbers)
         return base * base
+    if (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and isinstance(node.right, ast.Constant)
+            and type(node.right.value) is int):
+        return _value(node.left, numbers) ** node.right.value
     if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _FUNCTIONS
             and not node.keywords):
         return float(_FUNCTIONS[node.func.id](*(_value(argument, numbers) for argument in node.args)))

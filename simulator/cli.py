@@ -188,6 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     trace.add_argument("--digits", type=_whole("digits", 1, MAX_DIGITS), default=DEFAULT_DIGITS, metavar="D",
                        help=f"significant digits shown (default {DEFAULT_DIGITS})")
     trace.add_argument("--json", action="store_true", help="print the records as JSON, full precision")
+    _add_optimizer_options(trace)
     trace.add_argument("--html", type=_given("HTML file"), metavar="FILE",
                        help="also write the worked solution as a self-contained HTML page")
     trace.add_argument("--markdown", type=_given("Markdown file"), metavar="FILE",
@@ -366,7 +367,11 @@ def _metrics_lines(training: Training, digits: int) -> list[str]:
 def _trace_training(session: Session) -> Training:
     """The session's training as `trace` steps it: one sample at a time, in file order."""
     config = session.training.with_changes(batch_size=1, order="sequential")
-    return Training(session.network, session.training_dataset(), session.loss, config)
+    training = Training(session.network, session.training_dataset(), session.loss, config)
+    if session.progress is not None and session.progress.optimizer_state is not None \
+            and session.progress.optimizer_state.name == config.optimizer.name:
+        training.optimizer_state = session.progress.optimizer_state   # the optimiser goes on from where it was
+    return training
 
 
 def trace_records(session: Session, sample: int) -> list:
@@ -382,6 +387,7 @@ def trace_records(session: Session, sample: int) -> list:
 
 def _trace(args: argparse.Namespace) -> int:
     session = _load_session(args)
+    session.training = session.training.with_changes(optimizer=_optimizer(args, session.training.optimizer))
     records = trace_records(session, args.sample)
     digits = args.digits
     _write_worked(session, records, args)
@@ -431,6 +437,9 @@ def _trace_lines(session: Session, records: list, sample: int, digits: int) -> l
                 lines.append(f"  ∂L/∂{record.parameter}")
             lines += ["    " + text for text in record_lines(record, digits)]
             lines.append("        " + running_product_line(record, digits))
+        elif record.kind == "update" and record.steps:     # an optimiser's several lines per parameter
+            lines.append("  " + describe(record))
+            lines += ["    " + text for text in record_lines(record, digits)]
         else:
             lines += ["    " + text for text in record_lines(record, digits)]
     return lines

@@ -15,7 +15,7 @@ from .arithmetic import NotArithmetic, evaluate_template
 from .losses import get_loss
 from .notation import z_name
 from .records import (EpochRecord, FactorRecord, ForwardRecord, GradientRecord, LossRecord, Record,
-                      UpdateRecord)
+                      UpdateRecord, UpdateStep)
 
 DEFAULT_DIGITS = 6
 #: Typographic minus sign used for negative numbers (number parsers in the app accept it too).
@@ -206,6 +206,24 @@ def update_line(record: UpdateRecord, digits: int = DEFAULT_DIGITS) -> str:
     return f"{name} ← {name} − η·∂L/∂{name} = {numbers} = {format_number(record.new, digits)}{mean}"
 
 
+def update_step_line(step: UpdateStep, digits: int = DEFAULT_DIGITS) -> str:
+    """`m ← β₁·m + (1 − β₁)·g = 0.9·0 + (1 − 0.9)·(−5.888) = −0.5888`; `g = ∂L/∂w111 = −5.888`."""
+    value = format_number(step.value, digits)
+    if not step.template:
+        return f"{step.label} = {value}"
+    return f"{step.label} = {fill_numbers(step.template, step.arguments, digits, step.value)} = {value}"
+
+
+def update_lines(record: UpdateRecord, digits: int = DEFAULT_DIGITS) -> list[str]:
+    """The update of one parameter: plain SGD's one line, or an optimiser's lines, the new value last."""
+    if record.rule is None:
+        return [update_line(record, digits)]
+    mean = (f" (∂L/∂{record.parameter} is the mean over a batch of {record.batch_size})"
+            if record.batch_size > 1 else "")
+    return ([update_step_line(step, digits) for step in record.steps]
+            + [update_step_line(record.rule, digits) + mean])
+
+
 def epoch_lines(record: EpochRecord, digits: int = DEFAULT_DIGITS) -> list[str]:
     if record.status == "diverged":
         return [record.message]
@@ -232,7 +250,7 @@ def record_lines(record: Record, digits: int = DEFAULT_DIGITS) -> list[str]:
     if isinstance(record, GradientRecord):
         return [gradient_line(record, digits)]
     if isinstance(record, UpdateRecord):
-        return [update_line(record, digits)]
+        return update_lines(record, digits)
     return epoch_lines(record, digits)
 
 

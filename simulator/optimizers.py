@@ -86,13 +86,15 @@ class OptimizerStep:
 class OptimizerRule:
     """One optimiser: its name, title, the hyper-parameters it reads, the state arrays it keeps, and
     `step(optimizer, values, state, rate) -> (lines, rule)`, which adds its arrays to `values` (given
-    `w` and `grad`, `g` and `t` already there) and returns the lines that show them."""
+    `w` and `grad`, `g` and `t` already there) and returns the lines that show them. `counts_steps`:
+    whether its lines read the step count t (then shown first)."""
 
     name: str
     title: str
     hyper_parameters: tuple[str, ...]
     state: tuple[str, ...]
     step: Callable
+    counts_steps: bool = False
 
 
 def _sgd(opt: "Optimizer", values: dict, state: OptimizerState, rate: float):
@@ -142,7 +144,7 @@ def _adam(opt: "Optimizer", values: dict, state: OptimizerState, rate: float):
 RULES: dict[str, OptimizerRule] = {rule.name: rule for rule in (
     OptimizerRule("sgd", "SGD", ("momentum", "nesterov", "weight_decay"), ("v",), _sgd),
     OptimizerRule("rmsprop", "RMSprop", ("alpha", "eps", "weight_decay"), ("s",), _rmsprop),
-    OptimizerRule("adam", "Adam", ("beta1", "beta2", "eps", "weight_decay"), ("m", "v"), _adam),
+    OptimizerRule("adam", "Adam", ("beta1", "beta2", "eps", "weight_decay"), ("m", "v"), _adam, counts_steps=True),
 )}
 
 _SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
@@ -232,7 +234,7 @@ class Optimizer:
         if state is None or state.name != self.name:
             state = self.fresh_state()
         t = state.t + 1
-        values = {"w": parameters, "grad": gradients, "t": t}
+        values = {"w": parameters, "grad": gradients, "t_old": state.t, "t": t}
         if self.weight_decay:
             values["g"] = gradients + self.weight_decay * parameters
             first = UpdateLine("g = ∂L/∂{p} + λ·{p}", "{0} + {1}·{2}", ("grad", self.weight_decay, "w"), "g")
@@ -242,7 +244,8 @@ class Optimizer:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             lines, rule = self.rule.step(self, values, state, rate)
         kept = tuple((key, values[key]) for key in self.rule.state if key in values)
-        return OptimizerStep(values, OptimizerState(self.name, t, kept), (first, *lines), rule)
+        count = (UpdateLine("t ← t + 1", "{0} + 1", ("t_old",), "t"),) if self.rule.counts_steps else ()
+        return OptimizerStep(values, OptimizerState(self.name, t, kept), (*count, first, *lines), rule)
 
 
 def state_from_dict(data: object, optimizer: Optimizer, size: int, where: str) -> OptimizerState:

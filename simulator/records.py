@@ -223,8 +223,22 @@ class GradientRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class UpdateStep:
+    """One line of an optimiser's update of one parameter, e.g. m ← β₁·m + (1 − β₁)·g: its `label`
+    (the formula in symbols), the `template` that `arguments` fill with numbers (empty when the line
+    only names a value, g = ∂L/∂w111), and the engine's `value`."""
+
+    label: str
+    template: str
+    arguments: tuple[float, ...]
+    value: float
+
+
+@dataclass(frozen=True, slots=True)
 class UpdateRecord:
-    """w ← w − η·∂L/∂w for one parameter (the gradient is the batch mean)."""
+    """w ← w − η·∂L/∂w for one parameter (the gradient is the batch mean). With another optimiser
+    than plain SGD, `steps` are its lines before the new value (the step t, g, the state variables),
+    and `rule` the line that gives `new`."""
 
     epoch: int
     sample: int
@@ -237,6 +251,8 @@ class UpdateRecord:
     highlight: tuple[Highlight, ...]
     #: The dataset rows (1-based) of the batch, in the order they were trained on.
     rows: tuple[int, ...] = ()
+    steps: tuple[UpdateStep, ...] = ()
+    rule: UpdateStep | None = None
     kind: str = "update"
 
     @property

@@ -23,7 +23,7 @@ from .losses import Loss
 from .network import Network
 from .notation import ParameterRef, output_name, z_name
 from .records import (EpochRecord, FactorRecord, ForwardRecord, GradientRecord, LossRecord, Record,
-                      Simplification, UpdateRecord)
+                      Simplification, UpdateRecord, UpdateStep)
 from .training import BatchResult, Training
 
 #: From finest to coarsest: one chain-rule factor; "phase", a layer's forward pass, the loss, one
@@ -550,6 +550,7 @@ def _update_records(training: Training, batch: BatchResult) -> list[UpdateRecord
     rate = training.config.learning_rate
     last_sample = batch.start + len(batch.indices)
     rows = tuple((batch.indices + 1).tolist())
+    step_lines = None if batch.optimizer is None else _step_values(batch)
     bwd = batch.backward
     # Per layer: old, gradient and new values as lists of floats, (weights, biases) each.
     tables = [((layer.weights.tolist(), layer.biases.tolist()), (bwd.grad_weights[index].tolist(),
@@ -561,6 +562,38 @@ def _update_records(training: Training, batch: BatchResult) -> list[UpdateRecord
             values = [table[1][ref.target - 1] for table in (old, grad, new)]
         else:
             values = [table[0][ref.source - 1][ref.target - 1] for table in (old, grad, new)]
+        steps, rule = (((), None) if step_lines is None else
+                       _optimizer_lines(step_lines, name, _flat_index(network, ref)))
         records.append(UpdateRecord(batch.epoch + 1, last_sample, name, values[0], rate, values[1], values[2],
-                                    len(batch.indices), highlight, rows))
+                                    len(batch.indices), highlight, rows, steps, rule))
     return records
+
+
+def _flat_index(network: Network, ref: ParameterRef) -> int:
+    """Where parameter `ref` sits in `Network.flat_parameters()`."""
+    offset = sum((layer.n_in + 1) * layer.n_out for layer in network.layers[:ref.layer - 1])
+    n_in = network.layers[ref.layer - 1].n_in
+    return offset + (ref.target - 1) * (n_in + 1) + (n_in if ref.is_bias else ref.source - 1)
+
+
+def _step_values(batch: BatchResult):
+    """The optimiser's lines and its values as Python floats (lists, or one number for the step t)."""
+    step = batch.optimizer
+    values = {key: (value.tolist() if isinstance(value, np.ndarray) else value) for key, value in step.values.items()}
+    return step.lines, step.rule, values
+
+
+def _optimizer_lines(step_lines, name: str, index: int) -> tuple[tuple[UpdateStep, ...], UpdateStep]:
+    """One parameter's lines of an optimiser's update, numbers filled in from the step's values."""
+    lines, rule, values = step_lines
+
+    def number(source):
+        if isinstance(source, str):
+            value = values[source]
+            return value[index] if isinstance(value, list) else float(value)
+        return source
+
+    def filled(line) -> UpdateStep:
+        return UpdateStep(line.label.replace("{p}", name), line.template,
+                          tuple(number(source) for source in line.sources), number(line.value))
+    return tuple(filled(line) for line in lines), filled(rule)

@@ -192,6 +192,8 @@ def context_lines(training: Training, digits: int) -> list[str]:
              f"learning rate η = {format_number(config.learning_rate, 17)}; batch size {batch}; "
              + ("samples in order." if config.order == "sequential" else f"samples shuffled each epoch (seed {config.seed})."),
              f"Numbers are shown to {digits} significant digits; the calculation uses full precision."]
+    if not config.optimizer.plain:
+        lines.append(f"Optimiser: {config.optimizer.describe()}, with PyTorch's update rule.")
     if config.update_rule == "in_place":
         lines.append("MISTAKEN UPDATE RULE (in place): later layers are updated before the gradient passes "
                      "through them. This is not gradient descent.")

@@ -7,6 +7,7 @@ stepper's printed update lines against the fast path's numbers."""
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -293,3 +294,87 @@ def test_the_command_line_trains_with_the_optimizer_asked_for(capsys, tmp_path):
     assert saved.training.optimizer == optimizer and saved.progress.optimizer_state.t == 8
     assert main(["train", "--session", str(path), "--epochs", "3", "--momentum", "0.5"]) == 2
     assert "--momentum does not apply to the adam optimizer" in capsys.readouterr().err
+
+
+# -- stepped number by number -------------------------------------------------------------------------
+def printed_value(text: str) -> float:
+    """Printed arithmetic as a float, read apart from the engine: numbers, + − · /, ², superscript
+    powers, √(…) and brackets."""
+    import ast
+    import operator
+    import re
+
+    python = re.sub("[⁰¹²³⁴⁵⁶⁷⁸⁹]+", lambda found: "**" + found.group().translate(str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")), text)
+    python = python.replace("−", "-").replace("·", "*").replace("√(", "sqrt(")
+    operators = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
+                 ast.Pow: operator.pow}
+
+    def value(node):
+        if isinstance(node, ast.Constant):
+            return float(node.value) if not isinstance(node.value, int) or isinstance(node.value, bool) else node.value
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            return -value(node.operand)
+        if isinstance(node, ast.BinOp):
+            return operators[type(node.op)](value(node.left), value(node.right))
+        if isinstance(node, ast.Call) and node.func.id == "sqrt":
+            return math.sqrt(value(node.args[0]))
+        raise ValueError(text)
+    return float(value(ast.parse(python, mode="eval").body))
+
+
+def stepped_updates(optimizer: Optimizer, batch_size: int, batches: int):
+    from simulator.run import Run
+
+    session = load_example("regression")
+    session.training = session.training.with_changes(optimizer=optimizer, batch_size=batch_size, order="shuffled",
+                                                     seed=5, learning_rate=0.01)
+    run = Run(session)
+    updates = []
+    for _ in range(batches):
+        updates += [record for record in run.stepper.step("epoch" if batch_size == 0 else "sample")
+                    if record.kind == "update"]
+        while run.stepper.batch is not None:
+            updates += [record for record in run.stepper.step("factor") if record.kind == "update"]
+    return run, updates
+
+
+@pytest.mark.parametrize("kind", ["adam+decay", "nesterov", "rmsprop", "decay"])
+def test_every_printed_update_line_gives_its_printed_result(kind):
+    from simulator.formatting import record_lines
+
+    _, updates = stepped_updates(OPTIMIZERS[kind], 2, 6)
+    checked = 0
+    for record in updates:
+        lines = record_lines(record, 6)
+        assert len(lines) == len(record.steps) + 1 and lines[-1].startswith(f"{record.parameter} ← {record.parameter} − η·")
+        for line in lines:
+            parts = line.split(" (∂L/∂")[0].split(" = ")
+            result = float(parts[-1].replace("−", "-"))
+            for part in parts[1:-1]:
+                if re.search("[^-0-9 .·/()+−√⁰¹²³⁴⁵⁶⁷⁸⁹e]", part):
+                    continue    # the formula in symbols (g = ∂L/∂w111 + λ·w111 = …)
+                assert float(f"{printed_value(part):.5e}") == float(f"{result:.5e}"), line
+                checked += 1
+    assert checked >= 50
+
+
+def test_the_adam_lines_show_t_the_moments_and_their_corrections():
+    from simulator.formatting import record_lines
+
+    _, updates = stepped_updates(Optimizer("adam"), 1, 2)
+    second = [record for record in updates if record.parameter == "w111"][1]
+    assert [step.label for step in second.steps] + [second.rule.label] == [
+        "t ← t + 1", "g = ∂L/∂w111", "m ← β₁·m + (1 − β₁)·g", "v ← β₂·v + (1 − β₂)·g²", "m̂ = m/(1 − β₁ᵗ)",
+        "v̂ = v/(1 − β₂ᵗ)", "w111 ← w111 − η·m̂/(√v̂ + ε)"]
+    assert record_lines(second)[0] == "t ← t + 1 = 1 + 1 = 2" and "0.9²)" in record_lines(second)[4]
+
+
+@pytest.mark.parametrize("kind, batch_size", [("adam+decay", 1), ("momentum", 3), ("rmsprop+decay", 0)])
+def test_the_stepper_shows_the_fast_paths_numbers_bit_for_bit(kind, batch_size):
+    run, updates = stepped_updates(OPTIMIZERS[kind], batch_size, 5)
+    fast = Training(load_example("regression").network, run.training.dataset, run.training.loss, run.training.config)
+    fast.run(max_steps=5)
+    assert run.training.network.flat_parameters().tolist() == fast.network.flat_parameters().tolist()
+    assert run.training.optimizer_state.same_as(fast.optimizer_state)
+    last = {record.parameter: record.new for record in updates}
+    assert [last[ref.name] for ref in fast.network.parameters()] == fast.network.flat_parameters().tolist()
