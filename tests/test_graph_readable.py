@@ -192,6 +192,8 @@ def test_the_main_window_shows_a_2_4_4_1_network_readably(qtbot):
     settle(window.view)
     assert window.view.zoom() >= MIN_FIT_ZOOM
     assert_readable(window.view.network_scene(), window.document)
+    # With every panel in place it is as wide as the graph: only the height scrolls.
+    assert window.view.horizontalScrollBar().maximum() == 0
 
 
 def labels_outside_the_viewport(view) -> list[str]:
@@ -201,10 +203,13 @@ def labels_outside_the_viewport(view) -> list[str]:
             if not area.contains(view.mapFromScene(label.sceneBoundingRect()).boundingRect())]
 
 
-@pytest.mark.parametrize("sizes", ([2, 3, 3, 1],), ids=lambda sizes: "-".join(map(str, sizes)))
-def test_at_1280_by_800_every_label_shows_without_scrolling_in_every_phase(qtbot, sizes):
+@pytest.mark.parametrize("sizes, hidden", [([2, 3, 3, 1], ()), ([2, 4, 4, 1], ("loss_plot", "dataset", "metrics"))],
+                         ids=["2-3-3-1", "2-4-4-1 without the bottom panels"])
+def test_at_1280_by_800_every_label_shows_without_scrolling_in_every_phase(qtbot, sizes, hidden):
     window = open_window(qtbot, shaped_session(sizes))
     window.resize(1280, 800)
+    for name in hidden:
+        window.docks[name].hide()
     view = window.view
     settle(view)
     assert view.zoom() >= MIN_FIT_ZOOM

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 
+import numpy as np
+
 from PySide6.QtCore import QPointF, QRectF, QTimer, Signal
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene
 
@@ -28,9 +30,10 @@ FULL_LABELS_MAX_HIDDEN = 3
 #: With more weights than this between two layers, a weight's label is its value (its name is in its
 #: tooltip): labels as wide as `w111 = −0.123457` do not fit side by side on the edges.
 NARROW_LABELS_ABOVE = 6
-#: Width over height of the graph in the main window at its default size: a network that needs more
-#: room than the nominal area grows toward these proportions.
-VIEW_ASPECT = 2.3
+#: Width over height the full layout aims for when labels need more room: narrower than the graph at
+#: 1280×800 with every panel (about 2.3), so that a 2-4-4-1 network fits that width at 70 % and shows
+#: whole once the panels below the graph are hidden.
+VIEW_ASPECT = 2.0
 #: In a large network the current step's weights are labelled when there are at most this many; a
 #: forward step into a wide layer shows its neuron's values and leaves the weights to the formula.
 COMPACT_HIGHLIGHT_LABELS = 4
@@ -45,7 +48,14 @@ FULL_RADIUS, DENSE_RADIUS = 24.0, 18.0
 NOMINAL_WIDTH, NOMINAL_HEIGHT = 780.0, 420.0
 INPUT_MARGIN, OUTPUT_MARGIN, COMPACT_OUTPUT_MARGIN = 120.0, 160.0, 140.0
 LABEL_GAP = 3.0
-LEGEND_GAP = 14.0
+LEGEND_GAP = 8.0
+#: The least distance between two columns of a network that shows every label; the plan widens a gap
+#: whose labels need more.
+MIN_COLUMN_GAP = 200.0
+#: Room kept around the drawing (scene units).
+EXTENT_MARGIN = 4.0
+#: At most about this many of an input's distinct values are measured for the width of its label.
+MEASURED_VALUES = 512
 #: Where along an edge its label may sit (fraction from source to target), in order of preference.
 EDGE_FRACTIONS = (0.3, 0.5, 0.7, 0.4, 0.6, 0.2, 0.8, 0.25, 0.75, 0.45, 0.55, 0.15, 0.85)
 #: In a large network, labels of edges that converge on one neuron start near their sources.
@@ -208,7 +218,7 @@ class NetworkScene(QGraphicsScene):
         """Columns left to right, each centred vertically; the legend under them."""
         self._placed = None   # moved items: the labels are placed again
         n_layers = len(sizes) - 1
-        min_dx = self._compact_column_spacing(radius) if self.compact else 250.0
+        min_dx = self._compact_column_spacing(radius) if self.compact else MIN_COLUMN_GAP
         output_margin = COMPACT_OUTPUT_MARGIN if self.compact else OUTPUT_MARGIN
         dx = max(min_dx, (NOMINAL_WIDTH - INPUT_MARGIN - output_margin) / n_layers)
         dy = self._row_spacing(max(sizes), radius)
@@ -228,11 +238,14 @@ class NetworkScene(QGraphicsScene):
         height = max(rows) + 2 * radius + 2 * self._label_room()
         network_rect = QRectF(0, -height / 2, width, height)
         if not self.compact:
-            network_rect = network_rect.united(self._reserved_rect())
+            # Every label's box is reserved: the drawing is as large as they are, and at least nominal.
+            reserved = self._reserved_rect()
+            network_rect = reserved if reserved.width() >= NOMINAL_WIDTH else network_rect.united(reserved)
         self._legend.fit_width(network_rect.width())
         legend_size = self._legend.boundingRect()
         self._legend.setPos(network_rect.center().x() - legend_size.width() / 2, network_rect.bottom() + LEGEND_GAP)
-        self._extent = network_rect.united(self._legend.sceneBoundingRect()).adjusted(-8, -8, 8, 8)
+        margin = EXTENT_MARGIN
+        self._extent = network_rect.united(self._legend.sceneBoundingRect()).adjusted(-margin, -margin, margin, margin)
         self.setSceneRect(self._extent)
 
     def _radius(self) -> float:
@@ -246,8 +259,9 @@ class NetworkScene(QGraphicsScene):
         sample = -0.00123456789
         edges = {key: edge.largest_label(sample) for key, edge in self._edges.items()}
         tops, bottoms, sides = {}, {}, {}
+        inputs = self._widest_inputs()
         for key, neuron in self._neurons.items():
-            largest = neuron.largest_labels(sample)
+            largest = neuron.largest_labels(inputs[key[1]] if neuron.is_input else sample)
             for label, store in ((neuron.top_label, tops), (neuron.bottom_label, bottoms), (neuron.side_label, sides)):
                 if largest.get(label, (0.0, 0.0)) != (0.0, 0.0):
                     store[key] = largest[label]
@@ -258,6 +272,21 @@ class NetworkScene(QGraphicsScene):
                     known = new.get(key, (0.0, 0.0))
                     new[key] = (max(known[0], size[0]), max(known[1], size[1]))
         return full_layout.Reserved(edges, tops, bottoms, sides)
+
+    def _widest_inputs(self) -> dict[int, float]:
+        """Per input (1-based), the value training sees that is written widest: an input's label shows
+        the data, known before any step, so its spot is no wider than the data needs. A data edit to a
+        wider value lays the network out again (`_outgrown`)."""
+        X, digits = self.document.training.X, self.document.digits
+        widest = {}
+        for column in range(X.shape[1]):
+            values = np.unique(X[:, column])
+            if values.size > MEASURED_VALUES:    # the extremes and an even spread between them
+                values = np.concatenate([values[:: values.size // MEASURED_VALUES], values[-1:]])
+            widths = [style.label_metrics().horizontalAdvance(format_number(float(value), digits))
+                      for value in values]
+            widest[column + 1] = float(values[int(np.argmax(widths))]) if widths else 0.0
+        return widest
 
     def _reserved_rect(self) -> QRectF:
         """Everything a network that shows every label may draw: circles and every reserved box."""

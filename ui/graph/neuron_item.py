@@ -125,11 +125,11 @@ class NeuronItem(QGraphicsItem):
         top = [(f"{name} = {format_number(shown, digits)}", "plain")]
         if update is not None:
             top.append((f"→ {format_number(update[1], digits)}", "updated"))
-        elif state.delta is not None and state.narrow and not self.is_output:
+        elif state.delta is not None and state.narrow:
             top.append((f"δ {format_number(state.delta[1], digits)}", "plain"))
         elif state.delta is not None:
             top.append((f"∂L/∂{state.delta[0]} = {format_number(state.delta[1], digits)}", "plain"))
-        elif state.bias_gradient is not None and state.narrow and not self.is_output:   # the output's side is free
+        elif state.bias_gradient is not None and state.narrow:   # short labels: the legend says what ∂ is
             top.append((f"∂ {format_number(state.bias_gradient, digits)}", "plain"))
         elif state.bias_gradient is not None:
             top.append((f"∂L/∂{name} = {format_number(state.bias_gradient, digits)}", "plain"))
