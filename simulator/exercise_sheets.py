@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ConfigError
@@ -121,6 +122,23 @@ def answer_rows(problem: Problem, digits: int) -> list[tuple[str, str]]:
     return [(shown_name(name), format_number(value, digits)) for name, value in problem.answers.items()]
 
 
+@dataclass(frozen=True, slots=True)
+class ProblemText:
+    """A problem's text, made once for every format: the set-up lines, the asked parts (title, shown
+    names), the answers (shown name, value at the set's digits) and the worked solution's (style, line)."""
+
+    number: int
+    setup: list[str]
+    asked: list[tuple[str, list[str]]]
+    answers: list[tuple[str, str]]
+    worked: list[tuple[str, str]]
+
+
+def problem_text(problem: Problem, spec: ExerciseSpec) -> ProblemText:
+    return ProblemText(problem.number, setup_lines(problem, spec), asked_lines(problem, spec),
+                       answer_rows(problem, spec.digits), worked_lines(problem.records, spec))
+
+
 def _title(spec: ExerciseSpec, key: bool) -> str:
     return f"Backpropagation exercises, set {spec.seed}" + (": answer key" if key else "")
 
@@ -147,32 +165,28 @@ table { border-collapse: collapse; } td { padding: 0.15em 0.8em 0.15em 0; }
 """
 
 
-def sheet_html(problems: list[Problem], spec: ExerciseSpec, key: bool) -> str:
-    """The student's sheet (`key` False) or the answer key as a self-contained, printable HTML page."""
+def _html_head(spec: ExerciseSpec, key: bool) -> list[str]:
     title = _title(spec, key)
-    parts = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
-             f"<title>{html.escape(title)}</title>", f"<style>{_CSS}</style>", "</head>", "<body>",
-             f"<h1>{html.escape(title)}</h1>", f"<p>{to_html(_intro(spec, key))}</p>"]
-    for problem in problems:
-        parts += ['<div class="problem">', f"<h2>Problem {problem.number}</h2>"]
-        parts += [f"<p>{to_html(line)}</p>" for line in setup_lines(problem, spec)]
-        if key:
-            parts += ["<h3>Answers</h3>", "<table>"]
-            parts += [f"<tr><td>{to_html(name)}</td><td>{to_html(value)}</td></tr>"
-                      for name, value in answer_rows(problem, spec.digits)]
-            parts += ["</table>", "<h3>Worked solution</h3>"]
-            for style, text in worked_lines(problem.records, spec):
-                tag = "h3" if style == "phase" else "p"
-                parts.append(f"<{tag}>{to_html(text)}</{tag}>" if tag == "h3" else
-                             f'<p class="{style}">{to_html(text)}</p>')
-        else:
-            for part, names in asked_lines(problem, spec):
-                parts += [f"<h3>{to_html(part)}</h3>", "<table>"]
-                parts += [f'<tr><td>{to_html(name)} =</td><td><span class="blank"></span></td></tr>' for name in names]
-                parts.append("</table>")
-        parts.append("</div>")
-    parts += ["</body>", "</html>", ""]
-    return "\n".join(parts)
+    return ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
+            f"<title>{html.escape(title)}</title>", f"<style>{_CSS}</style>", "</head>", "<body>",
+            f"<h1>{html.escape(title)}</h1>", f"<p>{to_html(_intro(spec, key))}</p>"]
+
+
+def _html_problem(text: ProblemText, key: bool) -> list[str]:
+    parts = ['<div class="problem">', f"<h2>Problem {text.number}</h2>"]
+    parts += [f"<p>{to_html(line)}</p>" for line in text.setup]
+    if key:
+        parts += ["<h3>Answers</h3>", "<table>"]
+        parts += [f"<tr><td>{to_html(name)}</td><td>{to_html(value)}</td></tr>" for name, value in text.answers]
+        parts += ["</table>", "<h3>Worked solution</h3>"]
+        parts += [f"<h3>{to_html(line)}</h3>" if style == "phase" else f'<p class="{style}">{to_html(line)}</p>'
+                  for style, line in text.worked]
+    else:
+        for part, names in text.asked:
+            parts += [f"<h3>{to_html(part)}</h3>", "<table>"]
+            parts += [f'<tr><td>{to_html(name)} =</td><td><span class="blank"></span></td></tr>' for name in names]
+            parts.append("</table>")
+    return parts + ["</div>"]
 
 
 # -- Markdown ---------------------------------------------------------------------------------------
@@ -183,27 +197,25 @@ def _md(text: str) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", to_unicode_subscripts(text))
 
 
-def sheet_markdown(problems: list[Problem], spec: ExerciseSpec, key: bool) -> str:
-    """The same content as `sheet_html`, in Markdown with indices as Unicode subscripts."""
-    parts = [f"# {_md(_title(spec, key))}", "", _md(_intro(spec, key))]
-    for problem in problems:
-        parts += ["", f"## Problem {problem.number}", ""]
-        parts += [f"{_md(line)}  " for line in setup_lines(problem, spec)]
-        if key:
-            parts += ["", "### Answers", "", "| quantity | value |", "| --- | --- |"]
-            parts += [f"| {_md(name)} | {_md(value)} |" for name, value in answer_rows(problem, spec.digits)]
-            parts += ["", "### Worked solution"]
-            for style, text in worked_lines(problem.records, spec):
-                if style == "phase":
-                    parts += ["", f"#### {_md(text)}", ""]
-                else:
-                    parts.append(f"- **{_md(text)}**" if style == "result" else f"- {_md(text)}")
-        else:
-            for part, names in asked_lines(problem, spec):
-                parts += ["", f"### {_md(part)}", ""]
-                parts += [f"- {_md(name)} = ____________" for name in names]
-    parts.append("")
-    return "\n".join(parts)
+def _md_head(spec: ExerciseSpec, key: bool) -> list[str]:
+    return [f"# {_md(_title(spec, key))}", "", _md(_intro(spec, key))]
+
+
+def _md_problem(text: ProblemText, key: bool) -> list[str]:
+    parts = ["", f"## Problem {text.number}", ""] + [f"{_md(line)}  " for line in text.setup]
+    if key:
+        parts += ["", "### Answers", "", "| quantity | value |", "| --- | --- |"]
+        parts += [f"| {_md(name)} | {_md(value)} |" for name, value in text.answers]
+        parts += ["", "### Worked solution"]
+        for style, line in text.worked:
+            if style == "phase":
+                parts += ["", f"#### {_md(line)}", ""]
+            else:
+                parts.append(f"- **{_md(line)}**" if style == "result" else f"- {_md(line)}")
+    else:
+        for part, names in text.asked:
+            parts += ["", f"### {_md(part)}", ""] + [f"- {_md(name)} = ____________" for name in names]
+    return parts
 
 
 # -- LaTeX ------------------------------------------------------------------------------------------
@@ -245,32 +257,31 @@ def _tex_text(text: str) -> str:
     return "".join(out)
 
 
-def sheet_tex(problems: list[Problem], spec: ExerciseSpec, key: bool) -> str:
-    """The same content as `sheet_html` as a LaTeX document (article class, amsmath only)."""
-    parts = [r"\documentclass[11pt]{article}", r"\usepackage{amsmath}",
-             r"\setlength{\parindent}{0pt}\setlength{\parskip}{3pt}\sloppy", r"\begin{document}",
-             rf"\section*{{{to_tex(_title(spec, key))}}}", to_tex(_intro(spec, key)), ""]
-    for problem in problems:
-        parts += [rf"\subsection*{{Problem {problem.number}}}"]
-        parts += [to_tex(line) + r"\\" for line in setup_lines(problem, spec)]
-        if key:
-            parts += [r"\subsubsection*{Answers}", r"\begin{tabular}{ll}"]
-            parts += [rf"{to_tex(name)} & {to_tex(value)}\\" for name, value in answer_rows(problem, spec.digits)]
-            parts += [r"\end{tabular}", r"\subsubsection*{Worked solution}"]
-            for style, text in worked_lines(problem.records, spec):
-                if style == "phase":
-                    parts.append(rf"\paragraph{{{to_tex(text)}}}\mbox{{}}\\")
-                else:
-                    line = to_tex(text)
-                    parts.append((rf"\textbf{{{line}}}" if style == "result" else
-                                  rf"\hspace*{{1.5em}}{line}" if style == "factor" else line) + r"\par")
-        else:
-            for part, names in asked_lines(problem, spec):
-                parts += [rf"\paragraph{{{to_tex(part)}}}\mbox{{}}\\", r"\begin{tabular}{ll}"]
-                parts += [rf"{to_tex(name)} $=$ & \rule{{10em}}{{0.4pt}}\\[4pt]" for name in names]
-                parts.append(r"\end{tabular}")
-    parts += [r"\end{document}", ""]
-    return "\n".join(parts)
+def _tex_head(spec: ExerciseSpec, key: bool) -> list[str]:
+    return [r"\documentclass[11pt]{article}", r"\usepackage{amsmath}",
+            r"\setlength{\parindent}{0pt}\setlength{\parskip}{3pt}\sloppy", r"\begin{document}",
+            rf"\section*{{{to_tex(_title(spec, key))}}}", to_tex(_intro(spec, key)), ""]
+
+
+def _tex_problem(text: ProblemText, key: bool) -> list[str]:
+    parts = [rf"\subsection*{{Problem {text.number}}}"] + [to_tex(line) + r"\\" for line in text.setup]
+    if key:
+        parts += [r"\subsubsection*{Answers}", r"\begin{tabular}{ll}"]
+        parts += [rf"{to_tex(name)} & {to_tex(value)}\\" for name, value in text.answers]
+        parts += [r"\end{tabular}", r"\subsubsection*{Worked solution}"]
+        for style, line in text.worked:
+            if style == "phase":
+                parts.append(rf"\paragraph{{{to_tex(line)}}}\mbox{{}}\\")
+            else:
+                line = to_tex(line)
+                parts.append((rf"\textbf{{{line}}}" if style == "result" else
+                              rf"\hspace*{{1.5em}}{line}" if style == "factor" else line) + r"\par")
+    else:
+        for part, names in text.asked:
+            parts += [rf"\paragraph{{{to_tex(part)}}}\mbox{{}}\\", r"\begin{tabular}{ll}"]
+            parts += [rf"{to_tex(name)} $=$ & \rule{{10em}}{{0.4pt}}\\[4pt]" for name in names]
+            parts.append(r"\end{tabular}")
+    return parts
 
 
 # -- JSON -------------------------------------------------------------------------------------------
@@ -285,33 +296,67 @@ def exercises_json(problems: list[Problem], spec: ExerciseSpec) -> str:
     return json.dumps(data, indent=1, allow_nan=False, ensure_ascii=False) + "\n"
 
 
-# -- writing ----------------------------------------------------------------------------------------
-_WRITERS = {"html": sheet_html, "md": sheet_markdown, "tex": sheet_tex}
+# -- a set, one problem at a time --------------------------------------------------------------------
+_RENDER = {"html": (_html_head, _html_problem, ["</body>", "</html>", ""]),
+           "md": (_md_head, _md_problem, [""]),
+           "tex": (_tex_head, _tex_problem, [r"\end{document}", ""])}
+
+
+class SheetSet:
+    """The sheets of a set in `formats`, built one problem at a time (`add`: each problem's text is made
+    once and written in every format), then written to a folder (`write`)."""
+
+    def __init__(self, spec: ExerciseSpec, formats: tuple[str, ...] = FORMATS):
+        self.spec, self.formats = spec, formats
+        self.problems: list[Problem] = []
+        self._parts = {(kind, key): _RENDER[kind][0](spec, key) for kind in formats if kind in _RENDER
+                       for key in (False, True)}
+
+    def add(self, problem: Problem) -> None:
+        text = problem_text(problem, self.spec)
+        for (kind, key), parts in self._parts.items():
+            parts += _RENDER[kind][1](text, key)
+        self.problems.append(problem)
+
+    def text(self, kind: str, key: bool) -> str:
+        """The student's sheet (`key` False) or the answer key in `kind` (html, md or tex)."""
+        return "\n".join(self._parts[kind, key] + _RENDER[kind][2])
+
+    def write(self, folder: str | Path) -> list[Path]:
+        """Write `exercises.<ext>` and `answers.<ext>` for each format (json: `exercises.json` with the
+        answers, and one session file per problem under `sessions/`) into `folder`; returns the paths."""
+        folder = Path(folder)
+        if folder.exists() and not folder.is_dir():
+            raise ConfigError(f"{folder} is a file, not a folder; choose a folder for the exercises")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise ConfigError(f"cannot make the folder {folder}: {error.strerror or error}") from None
+        written = []
+        for kind in self.formats:
+            if kind == "json":
+                written.append(_write(folder / "exercises.json", exercises_json(self.problems, self.spec)))
+                (folder / "sessions").mkdir(exist_ok=True)
+                written += [_write(folder / "sessions" / f"problem-{problem.number:02d}.json", problem.session.to_json())
+                            for problem in self.problems]
+            else:
+                written += [_write(folder / f"{stem}.{kind}", self.text(kind, key))
+                            for stem, key in (("exercises", False), ("answers", True))]
+        return written
+
+
+def sheets(problems: list[Problem], spec: ExerciseSpec, formats: tuple[str, ...] = FORMATS) -> SheetSet:
+    """The sheets of `problems`, ready to read (`text`) or write."""
+    result = SheetSet(spec, formats)
+    for problem in problems:
+        result.add(problem)
+    return result
 
 
 def write_sheets(problems: list[Problem], spec: ExerciseSpec, folder: str | Path,
                  formats: tuple[str, ...] = FORMATS) -> list[Path]:
-    """Write `exercises.<ext>` and `answers.<ext>` for each format (json: `exercises.json` with the
-    answers, and one session file per problem under `sessions/`) into `folder`; returns the paths."""
-    folder = Path(folder)
-    if folder.exists() and not folder.is_dir():
-        raise ConfigError(f"{folder} is a file, not a folder; choose a folder for the exercises")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise ConfigError(f"cannot make the folder {folder}: {error.strerror or error}") from None
-    written = []
-    for kind in formats:
-        if kind == "json":
-            written.append(_write(folder / "exercises.json", exercises_json(problems, spec)))
-            (folder / "sessions").mkdir(exist_ok=True)
-            for problem in problems:
-                written.append(_write(folder / "sessions" / f"problem-{problem.number:02d}.json",
-                                      problem.session.to_json()))
-            continue
-        for stem, key in (("exercises", False), ("answers", True)):
-            written.append(_write(folder / f"{stem}.{kind}", _WRITERS[kind](problems, spec, key)))
-    return written
+    """`SheetSet.write` of `problems`."""
+    return sheets(problems, spec, formats).write(folder)
 
 
 def _write(path: Path, text: str) -> Path:

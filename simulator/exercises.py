@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Iterator
 
 import numpy as np
 
@@ -186,11 +187,9 @@ def problem_records(session: Session) -> list[Record]:
     return [record for record in Stepper(training).step("sample") if record.kind != "epoch"]
 
 
-def generate(spec: ExerciseSpec, progress=None) -> list[Problem]:
-    """`spec.count` different problems drawn from `spec.seed`; `progress(done, total)` is called after
-    each and may return True to stop early (what is made so far is returned)."""
+def iter_problems(spec: ExerciseSpec) -> Iterator[Problem]:
+    """`spec.count` different problems drawn from `spec.seed`, one at a time (a caller can show progress)."""
     rng = np.random.default_rng(spec.seed)
-    problems: list[Problem] = []
     seen: set[tuple] = set()
     for number in range(1, spec.count + 1):
         for _ in range(MAX_DRAWS):
@@ -201,7 +200,9 @@ def generate(spec: ExerciseSpec, progress=None) -> list[Problem]:
             raise ConfigError(f"shape {spec.shape_text} has too few different problems for a set of {spec.count}")
         seen.add(_key(session))
         records = problem_records(session)
-        problems.append(Problem(number, session, records, answers_of(records, spec.ask)))
-        if progress is not None and progress(number, spec.count):
-            break
-    return problems
+        yield Problem(number, session, records, answers_of(records, spec.ask))
+
+
+def generate(spec: ExerciseSpec) -> list[Problem]:
+    """Every problem of the set."""
+    return list(iter_problems(spec))

@@ -14,7 +14,7 @@ import pytest
 from simulator import exercises
 from simulator.cli import main
 from simulator.errors import ConfigError
-from simulator.exercise_sheets import exercises_json, sheet_html, sheet_markdown, sheet_tex, to_tex, write_sheets
+from simulator.exercise_sheets import exercises_json, sheets, to_tex, write_sheets
 from simulator.exercises import ExerciseSpec, generate
 from simulator.session import from_dict, load
 
@@ -157,7 +157,8 @@ def test_the_json_holds_sessions_open_reads_and_every_answer_at_full_precision(t
 def test_the_sheets_show_the_problem_and_only_the_key_shows_answers():
     spec = ExerciseSpec(count=2, seed=4, digits=4)
     problems = generate(spec)
-    sheet, key = sheet_markdown(problems, spec, False), sheet_markdown(problems, spec, True)
+    written = sheets(problems, spec)
+    sheet, key = written.text("md", False), written.text("md", True)
     loss = f"{problems[0].answers['L']:.4g}".replace("-", "−")
     assert "## Problem 2" in sheet and "## Problem 2" in key
     assert loss in key and "L = ____________" in sheet
@@ -167,7 +168,7 @@ def test_the_sheets_show_the_problem_and_only_the_key_shows_answers():
 
 def test_html_is_self_contained_and_printable():
     spec = ExerciseSpec(count=2, seed=4)
-    page = sheet_html(generate(spec), spec, True)
+    page = sheets(generate(spec), spec).text("html", True)
     assert page.startswith("<!DOCTYPE html>") and "<style>" in page and "@media print" in page
     assert "src=" not in page and "href=" not in page and "w<sub>111</sub>" in page
 
@@ -176,7 +177,7 @@ def test_latex_uses_only_the_article_class_and_amsmath_and_plain_ascii():
     for shape, activation, loss in CASES:
         spec = ExerciseSpec(count=2, seed=1, shape=shape, activation=activation, loss=loss)
         for key in (False, True):
-            text = sheet_tex(generate(spec), spec, key)
+            text = sheets(generate(spec), spec, ("tex",)).text("tex", key)
             assert text.isascii()
             assert [line for line in text.splitlines() if line.startswith(r"\usepackage")] == [r"\usepackage{amsmath}"]
     assert to_tex("∂L/∂w111 = (−5.36)·1 & 50%") == r"$\partial $L/$\partial w_{111}$ = ($-$5.36)$\cdot $1 \& 50\%"
