@@ -336,7 +336,10 @@ class SheetSet:
         for kind in self.formats:
             if kind == "json":
                 written.append(_write(folder / "exercises.json", exercises_json(self.problems, self.spec)))
-                (folder / "sessions").mkdir(exist_ok=True)
+                try:
+                    (folder / "sessions").mkdir(exist_ok=True)
+                except OSError as error:
+                    raise ConfigError(f"cannot make the folder {folder / 'sessions'}: {error.strerror or error}") from None
                 written += [_write(folder / "sessions" / f"problem-{problem.number:02d}.json", problem.session.to_json())
                             for problem in self.problems]
             else:

@@ -13,6 +13,8 @@ from simulator.stepper import GRANULARITIES
 
 from .controller import GRANULARITY_LABELS, SPEEDS
 from .inspector import DELTA_NOTATION_KEY
+from .learn.exercises_dialog import export_exercises
+from .learn.script_export import export_training_script
 from .learn.worked_export import export_worked_solution
 
 GRANULARITY_TIPS = {
@@ -94,6 +96,14 @@ class WindowActions:
         self.export_worked_epoch = act(window, "Worked Solution of This &Epoch…",
                                        lambda: export_worked_solution(window, "epoch"), (),
                                        "Every calculation from the current step to the end of its epoch")
+        self.export_pytorch = act(window, "Training as P&yTorch Script…",
+                                  lambda: export_training_script(window, "pytorch"), (),
+                                  "A runnable PyTorch script that trains the same network the same way and "
+                                  "prints the same losses and parameters")
+        self.export_keras = act(window, "Training as &Keras Script…", lambda: export_training_script(window, "keras"),
+                                (), "A runnable Keras script that trains the same network the same way")
+        self.export_exercises = act(window, "Export Exer&cises…", lambda: export_exercises(window), (),
+                                    "A set of problems to work by hand, with answer keys, for a class")
         self.quit = act(window, "&Quit", window.close, ("Ctrl+Q",), "Quit the app")
         # Edit
         stack = window.document.undo_stack
@@ -192,6 +202,9 @@ class WindowActions:
         export.addActions([self.export_plot_png, self.export_plot_csv, self.export_graph_png, self.export_graph_svg])
         export.addSeparator()
         export.addActions([self.export_worked_step, self.export_worked_epoch])
+        export.addSeparator()
+        export.addActions([self.export_pytorch, self.export_keras])
+        file_menu.addAction(self.export_exercises)
         file_menu.addSeparator()
         file_menu.addAction(self.quit)
         edit = bar.addMenu("&Edit")
