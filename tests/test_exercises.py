@@ -234,3 +234,11 @@ def test_an_output_path_that_is_a_file_is_refused(tmp_path, capsys):
     assert main(["exercises", "--out", str(tmp_path / "taken")]) == 2
     assert "is a file, not a folder" in capsys.readouterr().err
     assert (tmp_path / "taken").read_text() == "x"
+
+
+def test_the_sample_set_in_the_docs_is_what_the_command_writes(tmp_path, capsys):
+    """docs/samples/ is `exercises --count 2 --seed 7 --format md,html`, as the user guide says."""
+    samples = Path(__file__).resolve().parent.parent / "docs" / "samples"
+    assert main(["exercises", "--count", "2", "--seed", "7", "--format", "md,html", "--out", str(tmp_path)]) == 0
+    for name in ("exercises.md", "answers.md", "exercises.html", "answers.html"):
+        assert (samples / name).read_text(encoding="utf-8") == (tmp_path / name).read_text(encoding="utf-8"), name
