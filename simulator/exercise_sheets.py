@@ -17,6 +17,7 @@ from .errors import ConfigError
 from .exercises import ExerciseSpec, Problem
 from .formatting import factor_line, format_number, gradient_line, record_lines, running_product_line
 from .losses import get_loss
+from .optimizers import Optimizer
 from .path_text import chain_path_lines
 from .records import FactorRecord, GradientRecord, Record
 from .session import write_atomically
@@ -29,7 +30,7 @@ _KINDS = {"forward": ("forward",), "loss": ("forward", "loss"),
           "gradients": ("forward", "loss", "factor", "gradient"),
           "updates": ("forward", "loss", "factor", "gradient", "update")}
 _PART_TITLES = {"forward": "Forward pass", "loss": "Loss", "gradients": "Gradients",
-                "updates": "Updates (one step of gradient descent)"}
+                "updates": "Updates (one step)"}
 
 
 def parse_formats(text: str) -> tuple[str, ...]:
@@ -61,7 +62,7 @@ def setup_lines(problem: Problem, spec: ExerciseSpec) -> list[str]:
     hidden = f"hidden layer{'s' if hidden_count > 1 else ''} {spec.activation}, " if hidden_count else ""
     lines = [f"Network {spec.shape_text} ({hidden}output {network.layers[-1].activation}); loss "
              f"L = {loss.text(labels)} ({loss.title}); learning rate η = {format_number(session.training.learning_rate, 17)}; "
-             "plain gradient descent on this one sample."]
+             f"{_rule_text(session.training.optimizer)} on this one sample."]
     for index, layer in enumerate(network.layers, start=1):
         values = [f"{ref.name} = {format_number(network.get(ref), 17)}" for ref in network.parameters()
                   if ref.layer == index]
@@ -70,6 +71,12 @@ def setup_lines(problem: Problem, spec: ExerciseSpec) -> list[str]:
     columns = session.dataset.columns
     lines.append("Sample: " + ", ".join(f"{name} = {format_number(value, 17)}" for name, value in zip(columns, row)))
     return lines
+
+
+def _rule_text(optimizer: Optimizer) -> str:
+    if optimizer.plain:
+        return "plain gradient descent, w ← w − η·∂L/∂w,"
+    return f"one step of {optimizer.describe()} from a fresh start (every moment 0, t = 1)"
 
 
 def asked_lines(problem: Problem, spec: ExerciseSpec) -> list[tuple[str, list[str]]]:

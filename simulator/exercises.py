@@ -20,6 +20,7 @@ from .dataset import Dataset
 from .errors import ConfigError
 from .losses import LOSSES, get_loss
 from .network import Layer, Network
+from .optimizers import RULES, Optimizer
 from .records import ForwardRecord, GradientRecord, LossRecord, Record, UpdateRecord
 from .session import Session
 from .stepper import Stepper
@@ -27,6 +28,8 @@ from .training import MAX_SEED, TrainingConfig
 
 #: What a problem can ask for, in the order a step computes it.
 ASKS = ("forward", "loss", "gradients", "updates")
+#: The optimisers a set can use (with PyTorch's default hyper-parameters): those whose update the
+#: stepper writes out line by line, so the key can show it.
 OPTIMIZERS = ("sgd",)
 MAX_COUNT = 200
 #: Hand calculation stays possible only for small networks.
@@ -100,7 +103,8 @@ def validate_spec(spec: ExerciseSpec) -> None:
     if spec.loss == "cross_entropy" and shape[-1] < 2:
         raise ConfigError(f"shape {spec.shape_text}: cross-entropy needs at least two outputs, one per class")
     if spec.optimizer not in OPTIMIZERS:
-        raise ConfigError(f"unknown optimizer {spec.optimizer!r}; choose one of: {', '.join(OPTIMIZERS)}")
+        known = "unknown" if spec.optimizer not in RULES else "no exercises yet for the"
+        raise ConfigError(f"{known} optimizer {spec.optimizer!r}; choose one of: {', '.join(OPTIMIZERS)}")
     rate = spec.learning_rate
     if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not math.isfinite(rate) or rate <= 0:
         raise ConfigError(f"learning rate must be a finite number greater than 0, not {rate!r}")
@@ -172,7 +176,8 @@ def _draw_session(rng: np.random.Generator, spec: ExerciseSpec, number: int) -> 
         targets = rng.choice(TARGETS, size=sizes[-1])
     row = np.concatenate([rng.choice(INPUTS, size=sizes[0]), targets])
     dataset = Dataset(inputs + outputs, row[None, :], inputs, outputs)
-    config = TrainingConfig(learning_rate=spec.learning_rate, epochs=1, order="sequential", batch_size=1)
+    config = TrainingConfig(learning_rate=spec.learning_rate, epochs=1, order="sequential", batch_size=1,
+                            optimizer=Optimizer(spec.optimizer))
     return Session(network, spec.loss, config, dataset, title=f"Exercise {number} (seed {spec.seed})",
                    description=f"One training step by hand: {', '.join(spec.ask)}.")
 
