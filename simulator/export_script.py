@@ -1,17 +1,21 @@
 """The same training in PyTorch or Keras: a short script that a learner can read and run.
 
-The script holds the session's data (the rows training sees) and its current parameters as literals,
-builds the same network in float64, visits the rows in the engine's own order (the training rows of a
+The script holds the session's data (the rows training sees) and its parameters as literals, builds
+the same network in float64, visits the rows in the engine's own order (the training rows of a
 held-out split; a shuffle is the engine's `default_rng([seed, epoch]).permutation`, reproduced with
-numpy), takes the same batches with plain SGD at the same learning rate, and prints the mean loss of
-every epoch (and the held-out loss) and the final parameters under their lectures' names, as
-`backprop-sim train` computes them.
+numpy), takes the same batches with the same optimiser (the matching torch.optim class; Keras: SGD)
+at the same learning rate from epoch 1, and prints the mean loss of every epoch (and the held-out
+loss) and the final parameters under their lectures' names, as `backprop-sim train` computes them
+(with `--restart` for a file saved mid-training).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from .errors import ConfigError
 from .formatting import format_number
+from .optimizers import Optimizer
 from .session import Session, write_atomically
 from .training import Training
 
@@ -40,6 +44,34 @@ _KERAS_LOSSES = {
 }
 
 
+def from_epoch_one(session: Session) -> Session:
+    """The session trained again from epoch 1 with the parameters it holds (`train --restart`): a file
+    saved mid-training keeps how far it got, which a script starting its own loop does not continue."""
+    return session if session.progress is None else replace(session, progress=None)
+
+
+def _torch_optimizer(optimizer: Optimizer, rate: float) -> str:
+    """The torch.optim class with the session's settings (the engine's rules are PyTorch's)."""
+    options = [f"lr={rate!r}"]
+    if optimizer.name == "sgd":
+        options += [f"momentum={optimizer.momentum!r}"] if optimizer.momentum else []
+        options += ["nesterov=True"] if optimizer.nesterov else []
+    elif optimizer.name == "rmsprop":
+        options += [f"alpha={optimizer.alpha!r}", f"eps={optimizer.eps!r}"]
+    else:
+        options += [f"betas=({optimizer.beta1!r}, {optimizer.beta2!r})", f"eps={optimizer.eps!r}"]
+    options += [f"weight_decay={optimizer.weight_decay!r}"] if optimizer.weight_decay else []
+    name = {"sgd": "SGD", "rmsprop": "RMSprop", "adam": "Adam"}[optimizer.name]
+    return f"torch.optim.{name}([p for layer in layers for p in layer], {', '.join(options)})"
+
+
+def _keras_optimizer(optimizer: Optimizer, rate: float) -> str:
+    options = [f"learning_rate={rate!r}"]
+    options += [f"momentum={optimizer.momentum!r}"] if optimizer.momentum else []
+    options += ["nesterov=True"] if optimizer.nesterov else []
+    return f"keras.optimizers.SGD({', '.join(options)})"
+
+
 def _check(session: Session, training: Training, framework: str) -> None:
     if framework not in FRAMEWORKS:
         raise ConfigError(f"framework must be one of {', '.join(FRAMEWORKS)}, not {framework!r}")
@@ -47,6 +79,13 @@ def _check(session: Session, training: Training, framework: str) -> None:
     if config.update_rule != "simultaneous":
         raise ConfigError("the in-place update rule is a mistake no framework makes; choose the simultaneous "
                           "rule (gradient descent) to export a script")
+    optimizer = config.optimizer
+    if optimizer.name not in ("sgd", "rmsprop", "adam"):
+        raise ConfigError(f"the optimizer {optimizer.name!r} cannot be written as a {framework} script yet")
+    if framework == "keras" and (optimizer.name != "sgd" or optimizer.weight_decay):
+        raise ConfigError(f"Keras' {'weight decay' if optimizer.name == 'sgd' else optimizer.rule.title} does not "
+                          "compute what the simulator's (PyTorch's) does (Keras places ε differently and decays "
+                          "weights apart from the gradient); export a PyTorch script, or use SGD without weight decay")
     losses = _TORCH_LOSSES if framework == "pytorch" else _KERAS_LOSSES
     if session.loss not in losses:
         raise ConfigError(f"the loss {session.loss!r} cannot be written as a {framework} script yet")
@@ -76,9 +115,10 @@ def _header(session: Session, training: Training, framework: str) -> list[str]:
              f"seed {config.validation_seed})" if training.held_out_rows.size else "")
     title = session.title or "Untitled session"
     name = "PyTorch" if framework == "pytorch" else "Keras"
+    rule = "" if config.optimizer.plain else f", optimizer {config.optimizer.describe()}"
     return ['"""' + f"{title}: the simulator's training, in {name}.", "",
             f"Network {shape} ({activations}), {training.loss.title}, learning rate "
-            f"{format_number(config.learning_rate, 17)},",
+            f"{format_number(config.learning_rate, 17)}{rule},",
             f"{config.epochs} epochs, batch size {batch}, samples {order}{split}.",
             "Run it with Python; it prints the mean loss of every epoch and the final parameters,",
             "the numbers `backprop-sim train --json` gives for the same session.",
@@ -128,6 +168,7 @@ def _convergence_lines(session: Session, indent: str, flat: str) -> list[str]:
 
 def pytorch_script(session: Session) -> str:
     """A runnable PyTorch script that trains `session` (from its current parameters) as the engine does."""
+    session = from_epoch_one(session)
     training = session.copy().make_training()
     _check(session, training, "pytorch")
     network = session.network
@@ -141,8 +182,8 @@ def pytorch_script(session: Session) -> str:
                   f"b{index} = torch.tensor({_vector(layer.biases)}, requires_grad=True)"]
     count = len(network.layers)
     lines += ["layers = [" + ", ".join(f"(W{k}, b{k})" for k in range(1, count + 1)) + "]",
-              "optimizer = torch.optim.SGD([p for layer in layers for p in layer], "
-              f"lr={session.training.learning_rate!r})", "", "", "def forward(x):",
+              f"optimizer = {_torch_optimizer(session.training.optimizer, session.training.learning_rate)}",
+              "", "", "def forward(x):",
               '    """ŷ of a batch of rows: z = x·W + b, then the activation, layer by layer."""']
     previous = "x"
     for index, layer in enumerate(network.layers, start=1):
@@ -180,6 +221,7 @@ def pytorch_script(session: Session) -> str:
 def keras_script(session: Session) -> str:
     """A runnable Keras script (plain SGD, the same batches in the same order, the weights set as the
     lecture sets them) that trains `session` as the engine does."""
+    session = from_epoch_one(session)
     training = session.copy().make_training()
     _check(session, training, "keras")
     network = session.network
@@ -196,7 +238,7 @@ def keras_script(session: Session) -> str:
                      f"np.array({_vector(layer.biases)})])")
     lines += ["", "", "def sample_losses(y, y_hat):", f'    """The loss of each sample of a batch: {training.loss.title}."""']
     lines += ["    " + line for line in _KERAS_LOSSES[session.loss]]
-    lines += ["", "", f"model.compile(optimizer=keras.optimizers.SGD(learning_rate={session.training.learning_rate!r}), "
+    lines += ["", "", f"model.compile(optimizer={_keras_optimizer(session.training.optimizer, session.training.learning_rate)}, "
               "loss=sample_losses)", ""]
     lines += _order_lines(session, training) + _names_lines()
     lines += ["def flat():", "    return np.concatenate([array.ravel() for array in model.get_weights()])", "", "",

@@ -14,7 +14,9 @@ import pytest
 from simulator.cli import main
 from simulator.errors import ConfigError
 from simulator.examples import load_example
+from simulator.session import load
 from simulator.export_script import keras_script, pytorch_script
+from simulator.optimizers import Optimizer
 
 HAS_TORCH = importlib.util.find_spec("torch") is not None
 HAS_KERAS = importlib.util.find_spec("keras") is not None and importlib.util.find_spec("tensorflow") is not None
@@ -28,8 +30,8 @@ def _session_file(tmp_path, example: str, **changes):
     return path
 
 
-def _train_json(capsys, path) -> dict:
-    assert main(["train", "--session", str(path), "--json"]) == 0
+def _train_json(capsys, path, *options: str) -> dict:
+    assert main(["train", "--session", str(path), "--json", *options]) == 0
     return json.loads(capsys.readouterr().out)
 
 
@@ -70,11 +72,17 @@ CASES = [
     ("three-classes", {"order": "shuffled", "seed": 4, "batch_size": 2, "epochs": 6, "validation": 0.25,
                        "validation_seed": 3}),
     ("xor", {"order": "shuffled", "seed": 9, "batch_size": 0, "epochs": 40, "tolerance": 0.01}),
+    ("xor", {"optimizer": Optimizer("adam"), "epochs": 30, "learning_rate": 0.05}),
+    ("classification", {"optimizer": Optimizer("sgd", momentum=0.9, nesterov=True, weight_decay=0.01),
+                        "order": "shuffled", "batch_size": 3, "epochs": 12, "learning_rate": 0.2}),
+    ("regression", {"optimizer": Optimizer("rmsprop", alpha=0.9, weight_decay=0.001), "epochs": 10,
+                    "learning_rate": 0.01}),
 ]
+IDS = ["regression", "classification", "three-classes", "xor", "adam", "nesterov", "rmsprop"]
 
 
 @pytest.mark.skipif(not HAS_TORCH, reason="PyTorch is not installed (pip install -e '.[reference]')")
-@pytest.mark.parametrize("example, changes", CASES, ids=[case[0] for case in CASES])
+@pytest.mark.parametrize("example, changes", CASES, ids=IDS)
 def test_the_pytorch_script_prints_what_train_json_computes(tmp_path, capsys, example, changes):
     path = _session_file(tmp_path, example, **changes)
     script = tmp_path / "same_step.py"
@@ -134,3 +142,27 @@ def _in_place():
 def test_export_needs_a_script_to_write(capsys):
     assert main(["export", "--example", "regression"]) == 2
     assert "give --pytorch FILE, --keras FILE or both" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not HAS_TORCH, reason="PyTorch is not installed (pip install -e '.[reference]')")
+def test_a_file_saved_after_training_is_trained_again_from_epoch_one_as_restart_does(tmp_path, capsys):
+    first = _session_file(tmp_path, "regression", epochs=3)
+    trained = tmp_path / "trained.json"
+    assert main(["train", "--session", str(first), "--save", str(trained)]) == 0
+    assert "progress" in json.loads(trained.read_text(encoding="utf-8"))
+    script = tmp_path / "again.py"
+    assert main(["export", "--session", str(trained), "--pytorch", str(script)]) == 0
+    capsys.readouterr()
+    _assert_same(_script_output(script), _train_json(capsys, trained, "--restart"))
+    assert repr(load(trained).network.get("w111")) in script.read_text(encoding="utf-8")
+
+
+def test_keras_refuses_what_it_computes_differently(tmp_path):
+    for optimizer in (Optimizer("adam"), Optimizer("rmsprop"), Optimizer("sgd", weight_decay=0.1)):
+        session = load_example("regression")
+        session.training = session.training.with_changes(optimizer=optimizer)
+        with pytest.raises(ConfigError, match="export a PyTorch script"):
+            keras_script(session)
+        assert f"torch.optim.{optimizer.rule.title}(" in pytorch_script(session)
+    session.training = session.training.with_changes(optimizer=Optimizer("sgd", momentum=0.5, nesterov=True))
+    assert "keras.optimizers.SGD(learning_rate=0.001, momentum=0.5, nesterov=True)" in keras_script(session)
