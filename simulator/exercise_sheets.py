@@ -227,12 +227,17 @@ def _md_problem(text: ProblemText, key: bool) -> list[str]:
 
 # -- LaTeX ------------------------------------------------------------------------------------------
 _TEX_SYMBOLS = {"∂": r"\partial ", "·": r"\cdot ", "−": "-", "η": r"\eta ", "←": r"\leftarrow ",
-                "σ": r"\sigma ", "²": "^{2}", "½": r"\tfrac{1}{2}", "Σ": r"\Sigma ", "δ": r"\delta ",
-                "→": r"\rightarrow ", "≈": r"\approx ", "…": r"\ldots ", "×": r"\times ", "ₖ": "_{k}",
-                "ⱼ": "_{j}"}
+                "σ": r"\sigma ", "½": r"\tfrac{1}{2}", "Σ": r"\Sigma ", "δ": r"\delta ", "→": r"\rightarrow ",
+                "≈": r"\approx ", "…": r"\ldots ", "×": r"\times ", "α": r"\alpha ", "β": r"\beta ",
+                "ε": r"\varepsilon ", "μ": r"\mu ", "λ": r"\lambda ", "√": r"\surd "}
 _TEX_TEXT = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
              "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "–": "--"}
-_TEX_TOKEN = re.compile(_INDEXED_NAME.pattern + "|([" + "".join(_TEX_SYMBOLS) + "])")
+_SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹ᵗ", "0123456789t")
+_SUBSCRIPTS = str.maketrans("₀₁₂₃₄₅₆₇₈₉ₖⱼ", "0123456789kj")
+#: A name with indices (groups 1, 2), a symbol (3), a letter with a hat, m̂ (4), a run of superscripts
+#: (5) or of subscripts (6): each becomes math.
+_TEX_TOKEN = re.compile(_INDEXED_NAME.pattern + "|([" + "".join(_TEX_SYMBOLS) + "])|([A-Za-z])\u0302"
+                        "|([⁰¹²³⁴⁵⁶⁷⁸⁹ᵗ]+)|([₀₁₂₃₄₅₆₇₈₉ₖⱼ]+)")
 
 
 def to_tex(text: str) -> str:
@@ -240,11 +245,18 @@ def to_tex(text: str) -> str:
     pieces, end = [], 0
     for match in _TEX_TOKEN.finditer(text):
         pieces.append(_tex_text(text[end:match.start()]))
-        if match.group(3):
-            pieces.append(f"${_TEX_SYMBOLS[match.group(3)]}$")   # a command keeps its space: $\partial w_{1}$
+        name, indices, symbol, hatted, raised, lowered = match.groups()
+        if symbol:
+            math_text = _TEX_SYMBOLS[symbol]   # a command keeps its space: $\partial w_{1}$
+        elif hatted:
+            math_text = rf"\hat{{{hatted}}}"
+        elif raised:
+            math_text = f"^{{{raised.translate(_SUPERSCRIPTS)}}}"
+        elif lowered:
+            math_text = f"_{{{lowered.translate(_SUBSCRIPTS)}}}"
         else:
-            letter = r"\hat{y}" if match.group(1) == "ŷ" else match.group(1)
-            pieces.append(f"${letter}_{{{match.group(2).replace('_', ',')}}}$")
+            math_text = (r"\hat{y}" if name == "ŷ" else name) + f"_{{{indices.replace('_', ',')}}}"
+        pieces.append(f"${math_text}$")
         end = match.end()
     pieces.append(_tex_text(text[end:]))
     return "".join(pieces).replace("$$", "")

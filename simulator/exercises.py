@@ -28,9 +28,8 @@ from .training import MAX_SEED, TrainingConfig
 
 #: What a problem can ask for, in the order a step computes it.
 ASKS = ("forward", "loss", "gradients", "updates")
-#: The optimisers a set can use (with PyTorch's default hyper-parameters): those whose update the
-#: stepper writes out line by line, so the key can show it.
-OPTIMIZERS = ("sgd",)
+#: The optimisers a set can use: every rule of the registry, with PyTorch's default hyper-parameters.
+OPTIMIZERS = tuple(RULES)
 MAX_COUNT = 200
 #: Hand calculation stays possible only for small networks.
 MAX_LAYER_WIDTH = 4
@@ -103,8 +102,7 @@ def validate_spec(spec: ExerciseSpec) -> None:
     if spec.loss == "cross_entropy" and shape[-1] < 2:
         raise ConfigError(f"shape {spec.shape_text}: cross-entropy needs at least two outputs, one per class")
     if spec.optimizer not in OPTIMIZERS:
-        known = "unknown" if spec.optimizer not in RULES else "no exercises yet for the"
-        raise ConfigError(f"{known} optimizer {spec.optimizer!r}; choose one of: {', '.join(OPTIMIZERS)}")
+        raise ConfigError(f"unknown optimizer {spec.optimizer!r}; choose one of: {', '.join(OPTIMIZERS)}")
     rate = spec.learning_rate
     if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not math.isfinite(rate) or rate <= 0:
         raise ConfigError(f"learning rate must be a finite number greater than 0, not {rate!r}")

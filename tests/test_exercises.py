@@ -4,6 +4,7 @@ in every format (LaTeX compiled where pdflatex is installed) and the command lin
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import subprocess
 from pathlib import Path
@@ -83,10 +84,16 @@ def hand_answers(session) -> dict[str, float]:
             gradients[f"b{index}{j + 1}"] = (delta[j], biases[j])
         if index > 1:
             delta = (weights @ delta) * _slope(layers[index - 2][2], zs[index - 2], outs[index - 1])
-    rate = session.training.learning_rate
+    rate, optimizer = session.training.learning_rate, session.training.optimizer
     for name, (gradient, old) in gradients.items():
         answers[f"dL/d{name}"] = gradient
-        answers[f"{name}_new"] = old - rate * gradient
+        if optimizer.name == "adam":      # first step: m̂ = g and v̂ = g² (PyTorch's defaults)
+            step = gradient / (math.sqrt(gradient ** 2) + 1e-8)
+        elif optimizer.name == "rmsprop":  # s = (1 − α)·g², α = 0.99
+            step = gradient / (math.sqrt(0.01 * gradient ** 2) + 1e-8)
+        else:
+            step = gradient
+        answers[f"{name}_new"] = old - rate * step
     return answers
 
 
@@ -98,6 +105,17 @@ def test_every_asked_answer_agrees_with_an_independent_calculation(shape, activa
         assert set(problem.answers) == set(expected), problem
         for name, value in problem.answers.items():
             assert value == pytest.approx(expected[name], rel=1e-12, abs=1e-12), (problem.number, name)
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "rmsprop"])
+def test_one_step_of_another_optimizer_agrees_with_an_independent_calculation(optimizer):
+    spec = ExerciseSpec(count=8, seed=6, activation="tanh", optimizer=optimizer)
+    for problem in generate(spec):
+        expected = hand_answers(problem.session)
+        for name, value in problem.answers.items():
+            assert value == pytest.approx(expected[name], rel=1e-9, abs=1e-12), (problem.number, name)
+    key = sheets(generate(spec), spec, ("md",)).text("md", True)
+    assert "from a fresh start" in key and ("m̂ = m/(1 − β₁ᵗ)" in key if optimizer == "adam" else "s ← α·s" in key)
 
 
 def test_only_the_asked_parts_are_answered_and_named_in_the_lectures_notation():
@@ -174,8 +192,8 @@ def test_html_is_self_contained_and_printable():
 
 
 def test_latex_uses_only_the_article_class_and_amsmath_and_plain_ascii():
-    for shape, activation, loss in CASES:
-        spec = ExerciseSpec(count=2, seed=1, shape=shape, activation=activation, loss=loss)
+    for (shape, activation, loss), optimizer in zip(CASES, ["adam", "rmsprop"] + ["sgd"] * len(CASES)):
+        spec = ExerciseSpec(count=2, seed=1, shape=shape, activation=activation, loss=loss, optimizer=optimizer)
         for key in (False, True):
             text = sheets(generate(spec), spec, ("tex",)).text("tex", key)
             assert text.isascii()
@@ -185,7 +203,7 @@ def test_latex_uses_only_the_article_class_and_amsmath_and_plain_ascii():
 
 @pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed (no TeX distribution)")
 def test_latex_compiles_with_pdflatex(tmp_path):
-    spec = ExerciseSpec(count=2, seed=1, shape=(2, 3, 3), activation="sigmoid", loss="cross_entropy")
+    spec = ExerciseSpec(count=2, seed=1, shape=(2, 3, 3), activation="sigmoid", loss="cross_entropy", optimizer="adam")
     write_sheets(generate(spec), spec, tmp_path, ("tex",))
     for name in ("exercises.tex", "answers.tex"):
         result = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", name], cwd=tmp_path,

@@ -20,6 +20,7 @@ from simulator.exercise_sheets import FORMATS, SheetSet
 from simulator.exercises import ASKS, MAX_COUNT, OPTIMIZERS, OUTPUT_ACTIVATION, ExerciseSpec, iter_problems, parse_shape
 from simulator.losses import get_loss
 from simulator.numbers import NumberError, parse_number
+from simulator.optimizers import Optimizer
 from simulator.training import MAX_SEED
 
 FOLDER_KEY = "exercises/folder"
@@ -58,8 +59,9 @@ class ExercisesDialog(QDialog):
                              "cross-entropy, softmax for cross-entropy")
         self.optimizer = QComboBox(self)
         for name in OPTIMIZERS:
-            self.optimizer.addItem(OPTIMIZER_LABELS.get(name, name), name)
-        self.optimizer.setToolTip("sgd: plain gradient descent, w ← w − η·∂L/∂w")
+            self.optimizer.addItem(OPTIMIZER_LABELS.get(name) or Optimizer(name).describe(), name)
+        self.optimizer.setToolTip("How the gradient moves each parameter, with PyTorch's default settings; the key "
+                                  "shows one step from a fresh start")
         self.rate = QLineEdit("0.1", self)
         self.rate.setToolTip("The learning rate η of every problem")
         self.asks = {part: QCheckBox(part, self) for part in ASKS}
