@@ -71,7 +71,8 @@ def test_a_wrong_answer_gets_hints_the_mistake_named_then_the_solution(qtbot, wi
     assert not panel.hint_button.isEnabled()
     type_into(qtbot, panel.answer_edit, "-6")                      # no known mistake gives −6
     assert "common mistake" not in plain(panel.feedback)
-    assert "Not quite: you typed −6. ∂L/∂w111 = −5.888:" in plain(panel.feedback)
+    assert "Not quite: you typed −6. The solution:\n∂L/∂w111 = ∂L/∂ŷ · ∂ŷ/∂z21 · ∂z21/∂o11 · ∂o11/∂z11 · ∂z11/∂w111 = " \
+           "(−7.36)·1·0.1·1·8 = −5.888" in plain(panel.feedback)
     assert panel.pending is None and window.document.stepper.current is record
     assert score_row(panel, "Gradients") == [4, 0, 0, 4]          # three revealed on the way, then this one
     assert panel.score_label.text() == "Score: 0 of 1 right · 3 revealed"

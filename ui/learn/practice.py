@@ -56,8 +56,10 @@ def question_lines(record: Record, digits: int) -> list[str]:
 
 
 def formula_lines(record: Record, digits: int) -> list[str]:
-    """The record's formulas in symbols only, which quantity to use: `L = (y − ŷ)²`."""
-    return [" = ".join(line.split(" = ")[:2]) for line in record_lines(record, digits) if " = " in line]
+    """The record's formulas in symbols only, which quantity to use: `L = (y − ŷ)²` (a note in brackets,
+    such as where binary cross-entropy clips ŷ, is left for the solution)."""
+    return [" = ".join(line.split(" = ")[:2]) for line in record_lines(record, digits)
+            if " = " in line and not line.startswith("(")]
 
 
 class PracticePanel(QWidget):
@@ -343,7 +345,7 @@ class PracticePanel(QWidget):
         record = self.pending
         if record is None:
             return None
-        name, value = asked_value(record)
+        _name, value = asked_value(record)
         try:
             answer = parse_float(self.answer_edit.text(), "answer")
         except SimulatorError as error:
@@ -359,16 +361,15 @@ class PracticePanel(QWidget):
             return True
         said = f"Not quite: you typed {format_number(answer, digits)}."
         diagnosis = diagnose(answer, record, self.step_values(record), digits)
-        if diagnosis is not None:
-            said += " " + diagnosis.text(digits)
+        named = diagnosis.text(digits) if diagnosis is not None else ""
         if self.tries >= MAX_TRIES:
-            self._finish(record, f"{said} {name} = {format_number(value, digits)}:", WRONG_STYLE, SHOWN)
+            self._finish(record, said, WRONG_STYLE, SHOWN, note=f"{named} The solution:".lstrip())
             return False
         self.hints = max(self.hints, min(self.tries, HINTS))
         left = MAX_TRIES - self.tries
         self.feedback.setStyleSheet(WRONG_STYLE)
-        self.feedback.setText(to_html(f"{said} Try again with the hint above ({left} "
-                                      f"{'try' if left == 1 else 'tries'} left)."))
+        self.feedback.setText(f"<b>{to_html(said)}</b> " + to_html(f"{named} Try again with the hint above ({left} "
+                                                                  f"{'try' if left == 1 else 'tries'} left).".lstrip()))
         self._show_question()
         self.answer_edit.selectAll()
         self.answer_edit.setFocus()
@@ -382,7 +383,9 @@ class PracticePanel(QWidget):
         self.revealed += 1
         self._finish(record, "Revealed (no credit).", "", SHOWN, answered=False)
 
-    def _finish(self, record: Record, verdict: str, style: str, outcome: str, answered: bool = True) -> None:
+    def _finish(self, record: Record, verdict: str, style: str, outcome: str, answered: bool = True,
+                note: str = "") -> None:
+        """Close the question: score it, show `verdict` (bold), `note` and the record's lines, reveal it."""
         self.pending = None
         self.attempted += int(answered)
         self.correct += int(outcome != SHOWN)
@@ -390,8 +393,9 @@ class PracticePanel(QWidget):
         moved = self.fading.record(outcome)
         lines = record_lines(record, self.document.digits)
         self.feedback.setStyleSheet(style)
-        move = {1: " More values are asked now.", -1: " More values are worked now."}.get(moved, "")
-        self.feedback.setText(f"<b>{to_html(verdict)}</b>{to_html(move)}<br>" + "<br>".join(to_html(line) for line in lines))
+        move = {1: "More values are asked now.", -1: "More values are worked now."}.get(moved, "")
+        said = " ".join(part for part in (note, move) if part)
+        self.feedback.setText(f"<b>{to_html(verdict)}</b> {to_html(said)}<br>" + "<br>".join(to_html(line) for line in lines))
         self._show_score()
         self._show_level()
         self._show_question()
