@@ -378,3 +378,97 @@ def test_the_stepper_shows_the_fast_paths_numbers_bit_for_bit(kind, batch_size):
     assert run.training.optimizer_state.same_as(fast.optimizer_state)
     last = {record.parameter: record.new for record in updates}
     assert [last[ref.name] for ref in fast.network.parameters()] == fast.network.flat_parameters().tolist()
+
+
+# -- the settings panel and the inspector -----------------------------------------------------------------
+@pytest.fixture
+def document(qapp):
+    from ui.document import Document
+
+    return Document(load_example("regression"))
+
+
+def settings_panel(qtbot, document):
+    from ui.settings_panel import SettingsPanel
+
+    panel = SettingsPanel(document)
+    qtbot.addWidget(panel)
+    return panel
+
+
+def choose(panel, name: str) -> None:
+    index = panel.optimizer_combo.findData(name)
+    panel.optimizer_combo.setCurrentIndex(index)
+    panel.optimizer_combo.activated.emit(index)
+
+
+def test_the_settings_choose_an_optimizer_and_its_settings_undoably(qtbot, document):
+    from helpers import type_into
+
+    panel = settings_panel(qtbot, document)
+    form = panel.optimizer_form
+    assert form.isRowVisible(panel.optimizer_edits["momentum"]) and not form.isRowVisible(panel.optimizer_edits["beta1"])
+    choose(panel, "adam")
+    assert document.training.config.optimizer == Optimizer("adam") == document.session.training.optimizer
+    assert form.isRowVisible(panel.optimizer_edits["beta1"]) and not form.isRowVisible(panel.nesterov_check)
+    type_into(qtbot, panel.optimizer_edits["beta2"], "0.99")
+    type_into(qtbot, panel.optimizer_edits["weight_decay"], "0.001")
+    assert document.training.config.optimizer == Optimizer("adam", beta2=0.99, weight_decay=0.001)
+    assert panel.optimizer_edits["beta2"].text() == "0.99"
+    assert document.undo_stack.undoText() == "Change optimizer"
+    for _ in range(3):
+        document.undo_stack.undo()
+    assert document.training.config.optimizer == Optimizer()
+    assert panel.optimizer_combo.currentData() == "sgd" and panel.optimizer_edits["weight_decay"].text() == "0"
+    document.undo_stack.redo()
+    assert panel.optimizer_combo.currentData() == "adam"
+
+
+@pytest.mark.parametrize("field, text, words", [("beta1", "1", "beta1 β₁ must be from 0 up to but not including 1"),
+                                                ("eps", "0", "epsilon ε must be greater than 0"),
+                                                ("weight_decay", "-0.1", "weight decay λ must be 0 or more"),
+                                                ("beta2", "abc", "not a number")])
+def test_bad_optimizer_settings_are_refused_by_their_field(qtbot, document, field, text, words):
+    from helpers import snapshot, type_into
+
+    panel = settings_panel(qtbot, document)
+    choose(panel, "adam")
+    before = snapshot(document)
+    type_into(qtbot, panel.optimizer_edits[field], text)
+    assert words in panel.errors[field].text()
+    assert snapshot(document) == before
+    assert panel.optimizer_edits[field].text() == {"beta1": "0.9", "eps": "1e−08", "weight_decay": "0",
+                                                   "beta2": "0.999"}[field]
+
+
+def test_nesterov_needs_momentum_and_the_in_place_rule_plain_sgd(qtbot, document):
+    from helpers import type_into
+
+    panel = settings_panel(qtbot, document)
+    panel.nesterov_check.setChecked(True)
+    assert "Nesterov needs SGD with a momentum" in panel.errors["nesterov"].text()
+    assert not panel.nesterov_check.isChecked() and document.training.config.optimizer == Optimizer()
+    type_into(qtbot, panel.optimizer_edits["momentum"], "0.9")
+    panel.nesterov_check.setChecked(True)
+    assert document.training.config.optimizer == Optimizer("sgd", momentum=0.9, nesterov=True)
+    panel.rule_combo.setCurrentIndex(1)
+    panel.rule_combo.activated.emit(1)
+    assert "in-place update rule" in panel.errors["update_rule"].text()
+    assert document.training.config.update_rule == "simultaneous"
+
+
+def test_the_inspector_shows_an_adam_update_as_the_engine_computed_it(qtbot):
+    from helpers import open_window, step_until
+
+    session = load_example("regression")
+    session.training = session.training.with_changes(optimizer=Optimizer("adam"))
+    window = open_window(qtbot, session)
+    record = step_until(window.controller, lambda record: record.kind == "update" and record.parameter == "w111",
+                        limit=200)
+    text = window.inspector.browser.toPlainText()
+    assert "m̂ = m/(1 − β₁ᵗ) = (−0.5888)/(1 − 0.9¹) = −5.888" in text
+    assert "t ← t + 1 = 0 + 1 = 1" in text and "v̂ = v/(1 − β₂ᵗ)" in text
+    assert record.rule.value == record.new
+    window.controller.step("stage")     # the rest of the updates: the batch is applied
+    assert window.document.network.get(window.document.network.resolve("w111")) == record.new
+    assert window.document.training.optimizer_state.t == 1

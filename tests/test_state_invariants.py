@@ -23,6 +23,7 @@ from helpers import open_window
 from simulator.errors import ConfigError
 from simulator.examples import load_example
 from simulator.formatting import format_number
+from simulator.optimizers import Optimizer
 from simulator.run import Run
 from simulator.session import load
 from simulator.training import Training
@@ -125,7 +126,7 @@ def operation(window, rng: random.Random, folder) -> str:
         value = float(rng.randint(0, 1)) if dataset.columns[column] in dataset.targets else rng.uniform(-3, 9)
         document.edit_cell(rng.randrange(dataset.rows.shape[0]), column, value)
     elif kind == "config":
-        choice = rng.choice(["rate", "epochs", "batch", "order", "seed"])
+        choice = rng.choice(["rate", "epochs", "batch", "order", "seed", "optimizer"])
         if choice == "rate":
             document.edit_config(learning_rate=rng.choice([0.001, 0.01, 0.1, 0.5]))
         elif choice == "epochs":          # fewer than training has begun is refused, the state unchanged
@@ -140,6 +141,9 @@ def operation(window, rng: random.Random, folder) -> str:
             document.edit_config(batch_size=rng.choice([0, 1, 2, 3]))
         elif choice == "seed":
             document.edit_config(seed=rng.randint(0, 5))
+        elif choice == "optimizer":       # its state is part of every snapshot: undo and step back restore it
+            document.edit_config(optimizer=rng.choice([Optimizer(), Optimizer("adam"), Optimizer("sgd", momentum=0.9),
+                                                       Optimizer("rmsprop", weight_decay=0.01)]))
         else:
             document.edit_config(order=rng.choice(["sequential", "shuffled"]))
     elif kind == "structure":

@@ -318,8 +318,9 @@ class Document(QObject):
         new = old.with_changes(**changes)
         if new == old:
             return
-        text = "Change " + ", ".join(key.replace("_", " ") for key, value in new.to_dict().items()
-                                     if old.to_dict()[key] != value)
+        before, after = old.to_dict(), new.to_dict()
+        text = "Change " + ", ".join(key.replace("_", " ") for key in {**before, **after}
+                                     if before.get(key) != after.get(key))
         change = Change.SETTINGS | Change.RECORDS | Change.POSITION
         if (new.validation, new.validation_seed) != (old.validation, old.validation_seed):
             change |= Change.MOVE   # other rows held out: training starts again (Training.set_config)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from PySide6.QtCore import QSettings, Qt
@@ -41,9 +42,20 @@ MISTAKE_NOTE = ("MISTAKEN UPDATE RULE (in place): later layers were updated befo
                 "through them. This is not gradient descent.")
 
 
+#: Fonts that place a combining accent over its letter (Adam's m̂ and v̂); some common sans fonts drop it.
+ACCENT_FAMILIES = ("DejaVu Serif", "Liberation Sans", "Segoe UI", "Helvetica Neue", "serif")
+_ACCENTED = re.compile("(\\w\u0302)")
+
+
+def _with_accents(html_text: str) -> str:
+    """HTML with each accented letter (m̂) in a font that draws its accent."""
+    families = ", ".join(f"'{family}'" for family in ACCENT_FAMILIES)
+    return _ACCENTED.sub(lambda found: f'<span style="font-family: {families};">{found.group(1)}</span>', html_text)
+
+
 def _paragraph(text: str, css_class: str = "") -> str:
     attribute = f' class="{css_class}"' if css_class else ""
-    return f"<p{attribute}>{to_html(text)}</p>"
+    return f"<p{attribute}>{_with_accents(to_html(text))}</p>"
 
 
 #: Lets the history list wrap a long product such as `(−1.8467)·0.248277·0.1·…` after a `·`.
@@ -270,6 +282,10 @@ class InspectorPanel(QWidget):
             self.history.clear()
         for record in earlier[kept:]:
             item = QListWidgetItem(history_text(record, digits))
+            if "\u0302" in item.text():    # an optimiser's m̂, v̂: a font that draws the accent
+                font = item.font()
+                font.setFamilies(list(ACCENT_FAMILIES))
+                item.setFont(font)
             item.setToolTip(to_unicode_subscripts(describe(record)))
             self.history.addItem(item)
         self.history.blockSignals(False)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Callable
 
-from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QLabel, QLineEdit, QPushButton, QSpinBox,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QFrame, QGroupBox, QLabel, QLineEdit, QPushButton,
+                               QScrollArea, QSpinBox, QVBoxLayout, QWidget)
 
 from simulator.dataset import MAX_ROWS
 from simulator.errors import ConfigError, SimulatorError
 from simulator.formatting import format_number
 from simulator.initialisation import SCHEMES, Initialisation
+from simulator.optimizers import RULES, Optimizer
 from simulator.training import MAX_EPOCHS, MAX_SEED
 
 from .parsing import parse_float
@@ -26,8 +28,18 @@ MISTAKE_STYLE = "color: #ffffff; background-color: #b00020; padding: 4px; font-w
 MISTAKE_WARNING = ("MISTAKEN UPDATE RULE: each layer is updated before the gradient is carried back "
                    "through it, so earlier layers use already-updated weights. This is not gradient descent; "
                    "switch back to Simultaneous for correct training.")
+#: The optimiser's number fields: (key, label, tooltip).
+OPTIMIZER_NUMBERS = (
+    ("momentum", "Momentum μ:", "SGD: v ← μ·v + g, w ← w − η·v; from 0 (none) up to but not including 1 (e.g. 0.9)"),
+    ("alpha", "Alpha α:", "RMSprop: s ← α·s + (1 − α)·g²; from 0 up to but not including 1 (PyTorch: 0.99)"),
+    ("beta1", "Beta β₁:", "Adam: m ← β₁·m + (1 − β₁)·g; from 0 up to but not including 1 (0.9)"),
+    ("beta2", "Beta β₂:", "Adam: v ← β₂·v + (1 − β₂)·g²; from 0 up to but not including 1 (0.999)"),
+    ("eps", "Epsilon ε:", "RMSprop and Adam: added to the square root in the denominator; greater than 0 (1e-08)"),
+    ("weight_decay", "Weight decay λ:", "Every optimiser: the gradient used is g = ∂L/∂w + λ·w; 0 (none) or more"),
+)
 TRAINING_FIELDS = ("learning_rate", "epochs", "order", "seed", "batch_size", "tolerance", "convergence",
-                   "update_rule", "validation", "validation_seed")
+                   "update_rule", "validation", "validation_seed", "optimizer", "nesterov",
+                   *(key for key, _label, _tip in OPTIMIZER_NUMBERS))
 SCHEME_TITLES = {"constant": "Constant", "uniform": "Uniform random", "xavier": "Xavier (Glorot)", "he": "He"}
 
 
@@ -51,9 +63,19 @@ class SettingsPanel(QWidget):
         super().__init__(parent)
         self.document = document
         self.errors: dict[str, QLabel] = {}
-        layout = QVBoxLayout(self)
+        # The groups scroll when the column is shorter than they are (at 1280×800 beside the loss plot).
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        outer.addWidget(scroll)
+        content = QWidget(scroll)
+        scroll.setWidget(content)
+        layout = QVBoxLayout(content)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self._training_group())
+        layout.addWidget(self._optimizer_group())
         layout.addWidget(self._initialisation_group())
         layout.addWidget(self._display_group())
         layout.addStretch(1)
@@ -144,6 +166,28 @@ class SettingsPanel(QWidget):
             lambda value: self._edit("validation_seed", validation_seed=value))
         return group
 
+    def _optimizer_group(self) -> QGroupBox:
+        group = QGroupBox("Optimiser", self)
+        form = self.optimizer_form = self._form(group)
+        self.optimizer_combo = self._combo([(name, rule.title) for name, rule in RULES.items()])
+        self._row(form, "Optimiser:", self.optimizer_combo, "optimizer",
+                  "How the gradient moves the parameters: SGD (w ← w − η·g, optionally with momentum), RMSprop "
+                  "or Adam, with PyTorch's update rules. Another optimiser starts with its default settings and "
+                  "a fresh state")
+        self.optimizer_combo.activated.connect(self._optimizer_chosen)
+        self.optimizer_edits: dict[str, QLineEdit] = {}
+        for key, text, tip in OPTIMIZER_NUMBERS:
+            edit = self.optimizer_edits[key] = QLineEdit(self)
+            self._row(form, text, edit, key, tip)
+            edit.editingFinished.connect(lambda key=key: self._optimizer_number_edited(key))
+            if key == "momentum":
+                self.nesterov_check = QCheckBox("Nesterov momentum", self)
+                self._row(form, "", self.nesterov_check, "nesterov",
+                          "SGD: w ← w − η·(g + μ·v), the gradient looked up ahead; needs a momentum μ above 0")
+                self.nesterov_check.toggled.connect(
+                    lambda on: self._optimizer_edit("nesterov", nesterov=bool(on)))
+        return group
+
     def _initialisation_group(self) -> QGroupBox:
         group = QGroupBox("Initialisation", self)
         form = self._form(group)
@@ -218,6 +262,34 @@ class SettingsPanel(QWidget):
             return None
         return value
 
+    def _optimizer_edit(self, key: str, **changes) -> None:
+        """Change the optimiser's settings (undoable); a refused value is said by its field."""
+        current = self.document.session.training.optimizer
+        try:
+            optimizer = dataclasses.replace(current, **changes)
+        except SimulatorError as error:
+            self.refresh_training()
+            self._show(key, str(error))
+            return
+        self._edit(key, optimizer=optimizer)
+
+    def _optimizer_chosen(self) -> None:
+        """Another optimiser, with its default settings (the weight decay kept: every optimiser reads it)."""
+        name = self.optimizer_combo.currentData()
+        current = self.document.session.training.optimizer
+        if name != current.name:
+            self._edit("optimizer", optimizer=Optimizer(name, weight_decay=current.weight_decay))
+
+    def _optimizer_number_edited(self, key: str) -> None:
+        edit = self.optimizer_edits[key]
+        current = self.document.session.training.optimizer
+        if edit.text().strip() == exact(getattr(current, key)):
+            return
+        label = next(text for field, text, _tip in OPTIMIZER_NUMBERS if field == key).rstrip(":")
+        value = self._number(edit, key, label, lambda number: "")
+        if value is not None:
+            self._optimizer_edit(key, **{key: value})
+
     def _rate_edited(self) -> None:
         value = self._number(self.rate_edit, "learning_rate", "learning rate",
                              lambda number: "must be greater than 0" if number <= 0 else "")
@@ -273,7 +345,8 @@ class SettingsPanel(QWidget):
         config = self.document.session.training
         widgets = (self.rate_edit, self.epochs_spin, self.order_combo, self.seed_spin, self.batch_spin,
                    self.tolerance_edit, self.criterion_combo, self.rule_combo, self.validation_edit,
-                   self.validation_seed_spin)
+                   self.validation_seed_spin, self.optimizer_combo, self.nesterov_check,
+                   *self.optimizer_edits.values())
         for widget in widgets:
             widget.blockSignals(True)
         self.rate_edit.setText(exact(config.learning_rate))
@@ -289,8 +362,21 @@ class SettingsPanel(QWidget):
         self.rule_warning.setVisible(config.update_rule == "in_place")
         self.validation_edit.setText(exact(config.validation))
         self.validation_seed_spin.setValue(config.validation_seed)
+        self._show_optimizer(config.optimizer)
         for widget in widgets:
             widget.blockSignals(False)
+
+    def _show_optimizer(self, optimizer: Optimizer) -> None:
+        """The optimiser's name and the settings it reads; the rows of the others are hidden."""
+        self.optimizer_combo.setCurrentIndex(self.optimizer_combo.findData(optimizer.name))
+        applies = optimizer.rule.hyper_parameters
+        for key, edit in self.optimizer_edits.items():
+            edit.setText(exact(getattr(optimizer, key)))
+            self.optimizer_form.setRowVisible(edit, key in applies)
+            if key not in applies:
+                self._show(key, "")
+        self.nesterov_check.setChecked(optimizer.nesterov)
+        self.optimizer_form.setRowVisible(self.nesterov_check, "nesterov" in applies)
 
     def refresh_initialisation(self) -> None:
         """Show the session's initialisation; typing here changes nothing until Re-initialise."""
