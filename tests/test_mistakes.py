@@ -14,6 +14,7 @@ from simulator.activations import ACTIVATIONS
 from simulator.examples import example_names, load_example
 from simulator.losses import LOSSES
 from simulator.mistakes import StepValues, asked_value, diagnose, matches, mistakes
+from simulator.optimizers import Optimizer
 from simulator.stepper import Stepper
 
 from helpers import random_training
@@ -177,9 +178,14 @@ def test_a_missed_path_of_a_sum():
 
 # -- every record of many networks -----------------------------------------------------------------
 def networks():
-    """First batches of the examples and of random networks with every activation and loss."""
+    """First batches of the examples (the regression one also with momentum and with Adam) and of random
+    networks with every activation and loss."""
     for name in example_names():
         yield name, load_example(name).make_training()
+    for optimizer in (Optimizer("sgd", momentum=0.9), Optimizer("adam")):
+        session = load_example("regression")
+        session.training = session.training.with_changes(optimizer=optimizer)
+        yield f"regression-{optimizer.name}", session.make_training()
     for draw, (loss_name, loss) in enumerate(LOSSES.items()):
         output = loss.needs_activation or ("sigmoid" if loss.needs_probabilities else "linear")
         for hidden_name, hidden in ACTIVATIONS.items():
@@ -236,3 +242,14 @@ def test_the_candidates_are_finite_where_the_loss_is_not(every_record):
     """bce with y and ŷ swapped takes the logarithm of 0: such a mistake is left out, not shown as inf."""
     for _, record, step in every_record:
         assert all(np.isfinite(mistake.value) for mistake in mistakes(record, step))
+
+
+def test_an_update_by_another_optimiser_than_plain_descent_is_not_diagnosed_as_one(every_record):
+    """Adam's new value is not w − η·g: the learning-rate mistakes, worked out for plain descent, are not tried."""
+    adam = [(record, step) for name, record, step in every_record if name == "regression-adam" and record.kind == "update"]
+    assert len(adam) == 9 and all(record.steps for record, _ in adam)
+    assert all(mistakes(record, step) == [] for record, step in adam)
+    momentum = [(record, step) for name, record, step in every_record
+                if name == "regression-sgd" and record.kind == "update"]
+    assert all(values_of(record, step, catalogue.FORGOT_RATE) for record, step in momentum)   # its first step is w − η·g
+

@@ -83,6 +83,8 @@ def test_the_in_place_and_learning_rate_mistakes_are_named_for_an_update(qtbot, 
     ask_until(qtbot, window, panel, lambda r: r.parameter == "w111")     # 0.1 − 0.001·(−5.888) = 0.105888
     type_into(qtbot, panel.answer_edit, "5.988")
     assert "forgot the learning rate (w111 − ∂L/∂w111), which gives 5.988" in plain(panel.feedback)
+    formula = plain(panel.question).split("Hint: use ")[1]
+    assert formula == "w111 ← w111 − η·∂L/∂w111"                # the rule, not yet its numbers
     type_into(qtbot, panel.answer_edit, "0.10658137")              # ∂L/∂w111 with w211 already updated
     assert "used the already-updated weight" in plain(panel.feedback)
     type_into(qtbot, panel.answer_edit, "0.105888")
@@ -213,3 +215,26 @@ def test_the_weakest_kind_has_the_fewest_points():
     board.add("update", FIRST)
     board.add("update", FIRST)                         # ¾, tied with the factors: the earlier kind
     assert board.weakest() == "factor"
+
+
+def test_an_adam_update_is_asked_with_every_line_of_the_optimiser_hidden(qtbot):
+    from simulator.optimizers import Optimizer
+
+    session = load_example("regression")
+    session.training = session.training.with_changes(optimizer=Optimizer("adam"))
+    window = open_window(qtbot, session)
+    panel = practise(qtbot, window, "update")
+    window.window_actions.step.trigger()                         # F10
+    record = panel.pending
+    assert record.kind == "update" and record.steps
+    panel.hint()
+    panel.hint()
+    shown = plain(panel.question)
+    formulas, numbers = shown.split("Hint: use ")[1].split("With the numbers: ")
+    assert "m ← β₁·m + (1 − β₁)·g\n" in formulas and "w211 ← w211 − η·m̂/(√v̂ + ε)\n" in formulas
+    assert "11.776" not in formulas                              # the rules alone, no numbers yet
+    assert "0.1 − 0.001·(−11.776)/(√(138.674) + 1e−08) = ?" in numbers
+    for line in numbers.splitlines():
+        assert line.rstrip().endswith("= ?"), line              # no line of the update gives its result
+    type_into(qtbot, panel.answer_edit, "0.5")
+    assert "Not quite" in plain(panel.feedback) and "common mistake" not in plain(panel.feedback)

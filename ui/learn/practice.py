@@ -58,8 +58,13 @@ def question_lines(record: Record, digits: int) -> list[str]:
 def formula_lines(record: Record, digits: int) -> list[str]:
     """The record's formulas in symbols only, which quantity to use: `L = (y − ŷ)²` (a note in brackets,
     such as where binary cross-entropy clips ŷ, is left for the solution)."""
-    return [" = ".join(line.split(" = ")[:2]) for line in record_lines(record, digits)
-            if " = " in line and not line.startswith("(")]
+    formulas = []
+    for line in record_lines(record, digits):
+        if " = " in line and not line.startswith("("):
+            parts = line.split(" = ")
+            # `w ← w − η·∂L/∂w = 0.1 − …`: the rule is all before the numbers
+            formulas.append(parts[0] if "←" in parts[0] else " = ".join(parts[:2]))
+    return formulas
 
 
 class PracticePanel(QWidget):
