@@ -81,6 +81,14 @@ def test_gradient_mistakes(lecture):
     assert "w211 after its update" in diagnosis.text(DIGITS)
 
 
+def test_an_answer_matches_a_mistake_as_the_display_shows_it(lecture):
+    """−2.94 is the forgotten 2's −2.944 as three digits show it, but not within the 0.1 % of a right answer."""
+    record, step = find(lecture, "gradient", "∂L/∂w111")
+    assert diagnose(-2.94, record, step, 3).mistakes[0].name == catalogue.FORGOT_TWO
+    assert diagnose(-2.94, record, step, 6) is None
+    assert diagnose(-5.89, record, step, 3) is None            # −5.888 as three digits show it: right
+
+
 def test_the_in_place_mistake_is_what_the_engine_s_mistaken_rule_computes():
     """The engine's own demonstration of the in-place rule gives the values the catalogue predicts."""
     session = load_example("regression")
