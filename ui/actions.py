@@ -152,6 +152,8 @@ class WindowActions:
         self.delta_notation.setChecked(bool(QSettings().value(DELTA_NOTATION_KEY, False, type=bool)))
         # The inspector is made after the actions: looked up when the option changes.
         self.delta_notation.toggled.connect(lambda on: window.inspector.set_delta_notation(on))
+        self.presentation = act(window, "Presentation &Mode", shortcuts=("Ctrl+Shift+P",), checkable=True,
+                                tip="Larger fonts and thicker lines throughout, for a projector")
         # Help
         self.getting_started = act(window, "&Getting Started", window.show_getting_started, (keys.HelpContents,))
         self.shortcuts = act(window, "&Keyboard Shortcuts", window.show_shortcuts)
@@ -220,6 +222,8 @@ class WindowActions:
         view.addActions([self.sample_losses, self.log_scale])
         view.addSeparator()
         view.addAction(self.delta_notation)
+        view.addSeparator()
+        view.addAction(self.presentation)
         simulation = bar.addMenu("&Simulation")
         simulation.addActions([self.step, self.step_into, self.step_out, self.step_back, self.back_to_start])
         simulation.addSeparator()
@@ -288,7 +292,7 @@ class WindowActions:
         for action in (self.new, self.open, self.save, self.save_as, self.quit, self.undo, self.redo,
                        self.edit_value, self.step, self.step_into, self.step_out, self.step_back, self.next_term,
                        self.previous_term, self.run, self.pause,
-                       self.run_to_end, self.reset, self.zoom_in, self.zoom_out, self.fit, self.getting_started):
+                       self.run_to_end, self.reset, self.zoom_in, self.zoom_out, self.fit, self.presentation, self.getting_started):
             name = action.statusTip() or action.text().replace("&", "")
             rows.append(f"<tr><td><b>{html.escape(shortcut_text(action))}</b></td>"
                         f"<td>{html.escape(name)}</td></tr>")

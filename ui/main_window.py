@@ -6,8 +6,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import (QAbstractItemView, QDockWidget, QFileDialog, QLabel, QMainWindow, QMenu, QMessageBox, QProgressBar,
-                               QStyle, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QDockWidget, QFileDialog, QFrame, QLabel, QMainWindow, QMenu, QMessageBox,
+                               QProgressBar, QScrollArea, QStyle, QWidget)
 
 from simulator.errors import SimulatorError
 from simulator.examples import DEFAULT_EXAMPLE, example_names, load_example
@@ -26,6 +26,7 @@ from .learn.practice import install_practice
 from .learn.tour import install_tour
 from .loss_plot import LossPlotPanel
 from .metrics_panel import MetricsPanel
+from .presentation import Presentation
 from .settings_panel import SettingsPanel
 from .size_gate import SizeGate
 from .structure_panel import StructurePanel
@@ -54,6 +55,8 @@ class MainWindow(QMainWindow):
         self.window_actions.build_menus(self._fill_recent_menu, [(name, load_example(name).title) for name in example_names()],
                                  [dock.toggleViewAction() for dock in self.docks.values()])
         self.addToolBar(self.window_actions.build_toolbar())
+        self.presentation = Presentation(self)
+        self.window_actions.presentation.toggled.connect(self.presentation.set_on)
         self.learn_tools = install_learn_tools(self)
         install_practice(self)
         install_tour(self)
@@ -77,8 +80,9 @@ class MainWindow(QMainWindow):
         right, bottom = Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea
         self.docks = {
             "inspector": self._dock("inspector", "&Inspector", self.inspector, right),
-            "settings": self._dock("settings", "Training &Settings", self.settings_panel, right),
-            "structure": self._dock("structure", "Network S&tructure", self.structure_panel, right),
+            # Tall panels scroll rather than make the window taller than the screen (presentation mode).
+            "settings": self._dock("settings", "Training &Settings", _scrolled(self.settings_panel), right),
+            "structure": self._dock("structure", "Network S&tructure", _scrolled(self.structure_panel), right),
             "loss_plot": self._dock("loss_plot", "&Loss Plot", self.loss_plot, bottom),
             "dataset": self._dock("dataset", "&Dataset", self.dataset_panel, bottom),
             "metrics": self._dock("metrics", "&Metrics", self.metrics_panel, bottom),
@@ -379,6 +383,7 @@ class MainWindow(QMainWindow):
         speed = _int_setting(settings, "simulation/speed", self.controller.speed)
         self.set_speed(speed if speed in SPEEDS else self.controller.speed)
         self.document.set_digits(_int_setting(settings, "display/digits", self.document.digits))
+        self.window_actions.presentation.setChecked(self.presentation.restore_setting())
 
     def save_settings(self) -> None:
         settings = QSettings()
@@ -395,6 +400,16 @@ class MainWindow(QMainWindow):
             return
         self.save_settings()
         event.accept()
+
+
+def _scrolled(panel: QWidget) -> QScrollArea:
+    """`panel` in a frameless scroll area that gives it the whole width."""
+    area = QScrollArea(panel.parentWidget())
+    area.setWidget(panel)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    return area
 
 
 def _int_setting(settings: QSettings, key: str, default: int) -> int:

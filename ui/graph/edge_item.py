@@ -103,7 +103,7 @@ class EdgeItem(QGraphicsItem):
                           full.pointAt(1 - self.target_item.radius / length))
         self.prepareGeometryChange()
         self._line = line
-        margin = max(HALO_WIDTH, PICK_WIDTH, style.EDGE_MAX_WIDTH + 6) / 2 + 1
+        margin = max(HALO_WIDTH * style.SCALE, PICK_WIDTH, style.EDGE_MAX_WIDTH + 6) / 2 + 1
         self._bounds = QRectF(line.p1(), line.p2()).normalized().adjusted(-margin, -margin, margin, margin)
 
     def set_state(self, state: EdgeState) -> None:
@@ -194,11 +194,11 @@ class EdgeItem(QGraphicsItem):
         if self.faded and not (self.isSelected() or self.hovered):
             colour = faded_colour(colour)
         if self.highlighted:
-            halo = QPen(style.HIGHLIGHT_HALO, HALO_WIDTH, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap)
+            halo = QPen(style.HIGHLIGHT_HALO, HALO_WIDTH * style.SCALE, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap)
             painter.setPen(halo)
             painter.drawLine(self._line)
         if self.isSelected() or self.hovered:
-            ring = QPen(style.SELECTION, self._width + 4, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap)
+            ring = QPen(style.SELECTION, self._width + 4 * style.SCALE, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap)
             painter.setPen(ring)
             painter.drawLine(self._line)
         # Flat caps and an opaque colour: a wide antialiased line with round caps or translucency goes

@@ -177,12 +177,12 @@ class NetworkScene(QGraphicsScene):
         n_layers = len(sizes) - 1
         self.compact = is_large(sizes)
         self.narrow = not self.compact and is_crowded(sizes)
-        radius = 16.0 if self.compact else FULL_RADIUS if max(sizes) <= 2 else DENSE_RADIUS
+        radius = (16.0 if self.compact else FULL_RADIUS if max(sizes) <= 2 else DENSE_RADIUS) * style.SCALE
         self.compact_inputs = sizes[0] > LARGE_INPUT_LAYER
         for layer, size in enumerate(sizes):
             for neuron in range(1, size + 1):
-                item = NeuronItem(layer, neuron, n_layers, COMPACT_INPUT_RADIUS if layer == 0 and self.compact_inputs
-                                  else radius)
+                item = NeuronItem(layer, neuron, n_layers, COMPACT_INPUT_RADIUS * style.SCALE
+                                  if layer == 0 and self.compact_inputs else radius)
                 self._neurons[(layer, neuron)] = item
                 self._add_with_labels(item, item.labels())
         for layer in range(1, len(sizes)):
@@ -228,12 +228,12 @@ class NetworkScene(QGraphicsScene):
             plan = full_layout.plan(sizes, radius, self._reserved, INPUT_MARGIN, dx, dy, VIEW_ASPECT)
             dxs, dy, self._anchors = list(plan.dxs), plan.dy, plan.anchors
         for (layer, neuron), item in self._neurons.items():
-            row_dy = COMPACT_INPUT_SPACING if layer == 0 and self.compact_inputs else dy
+            row_dy = COMPACT_INPUT_SPACING * style.SCALE if layer == 0 and self.compact_inputs else dy
             item.setPos(*full_layout.position(sizes, layer, neuron, INPUT_MARGIN, dxs, row_dy))
         for edge in self._edges.values():
             edge.update_geometry()
         width = max(NOMINAL_WIDTH, INPUT_MARGIN + sum(dxs) + output_margin)
-        rows = [(size - 1) * (COMPACT_INPUT_SPACING if layer == 0 and self.compact_inputs else dy)
+        rows = [(size - 1) * (COMPACT_INPUT_SPACING * style.SCALE if layer == 0 and self.compact_inputs else dy)
                 for layer, size in enumerate(sizes)]
         height = max(rows) + 2 * radius + 2 * self._label_room()
         network_rect = QRectF(0, -height / 2, width, height)
@@ -483,7 +483,7 @@ class NetworkScene(QGraphicsScene):
             label.hide()
             return []
         centre = self._side_anchor(neuron)
-        shift = COMPACT_INPUT_SPACING / 2
+        shift = COMPACT_INPUT_SPACING * style.SCALE / 2
         anchors = [centre, QPointF(centre.x(), centre.y() - shift), QPointF(centre.x(), centre.y() + shift)]
         urgent = neuron.highlighted or neuron.isSelected() or neuron.hovered
         return [LabelRequest(label, (label.width(), label.height()), anchors, urgent=urgent, base=True)]

@@ -185,7 +185,7 @@ class NeuronItem(QGraphicsItem):
 
     # -- Qt overrides --------------------------------------------------------------------------
     def boundingRect(self) -> QRectF:
-        extent = self.radius + RING
+        extent = self.radius + RING * style.SCALE
         return QRectF(-extent, -extent, 2 * extent, 2 * extent)
 
     def shape(self) -> QPainterPath:
@@ -197,17 +197,18 @@ class NeuronItem(QGraphicsItem):
         r = self.radius
         circle = QRectF(-r, -r, 2 * r, 2 * r)
         if self.highlighted:
-            painter.setPen(QPen(style.HIGHLIGHT_HALO, 2 * RING - 2))
+            painter.setPen(QPen(style.HIGHLIGHT_HALO, (2 * RING - 2) * style.SCALE))
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawEllipse(circle)
         fill = style.INPUT_FILL if self.is_input else style.OUTPUT_FILL if self.is_output else style.NEURON_FILL
-        border = QPen(style.HIGHLIGHT if self.highlighted else style.NEURON_BORDER, 3 if self.highlighted else 1.5)
+        border = QPen(style.HIGHLIGHT if self.highlighted else style.NEURON_BORDER,
+                      (3 if self.highlighted else 1.5) * style.SCALE)
         border.setCosmetic(True)
         painter.setPen(border)
         painter.setBrush(fill)
         painter.drawEllipse(circle)
         if self.isSelected():
-            ring = QPen(style.SELECTION, 2, Qt.PenStyle.DashLine)
+            ring = QPen(style.SELECTION, 2 * style.SCALE, Qt.PenStyle.DashLine)
             ring.setCosmetic(True)
             painter.setPen(ring)
             painter.setBrush(Qt.BrushStyle.NoBrush)

@@ -25,10 +25,23 @@ OUTPUT_FILL = QColor("#FBEFE4")
 NEURON_BORDER = QColor("#3C4650")
 SCENE_BACKGROUND = QColor("#FFFFFF")
 
+#: How much larger than normal the graph is drawn: 1 normally, more in presentation mode (for a
+#: projector). The sizes below follow it (`set_scale`); items multiply their own line widths by it.
+SCALE = 1.0
+_BASE_SIZES = {"LABEL_POINT_SIZE": 9.5, "NAME_POINT_SIZE": 12.0, "EDGE_MIN_WIDTH": 1.0, "EDGE_MAX_WIDTH": 5.0}
 LABEL_POINT_SIZE = 9.5
-NAME_POINT_SIZE = 12
+NAME_POINT_SIZE = 12.0
 EDGE_MIN_WIDTH = 1.0
 EDGE_MAX_WIDTH = 5.0
+
+
+def set_scale(scale: float) -> None:
+    """Draw the graph `scale` times its normal size (fonts, lines, circles); the scene is built again after."""
+    global SCALE
+    SCALE = float(scale)
+    for name, size in _BASE_SIZES.items():
+        globals()[name] = size * SCALE
+    label_metrics.cache_clear()
 
 
 def label_font(bold: bool = False) -> QFont:
