@@ -325,18 +325,29 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 from ui import app
 from ui.main_window import MainWindow
+from PySide6.QtCore import QSettings
+from ui.learn.tour import SEEN_KEY
 qapp = QApplication(sys.argv[:1])
+qapp.setApplicationName(app.APP_NAME)
+qapp.setOrganizationName(app.ORGANISATION)
+QSettings().setValue(SEEN_KEY, True)     # the tour's first-start message would take the status bar
 QMessageBox.question = staticmethod(lambda *args, **kwargs: QMessageBox.StandardButton.Discard)
 def window():
     return next(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow))
 def edit():
     window().document.edit_parameter("w111", 0.375)
-def report():
-    print(json.dumps({"status": window().statusBar().currentMessage(),
-                      "w111": window().document.network.get("w111")}), flush=True)
+waited = 0
+def report():      # once the autosave has had its go (a busy machine may take a while), or after 20 s
+    global waited
+    status = window().statusBar().currentMessage()
+    if not status.startswith("Autosave") and waited < 400:
+        waited += 1
+        QTimer.singleShot(50, report)
+        return
+    print(json.dumps({"status": status, "w111": window().document.network.get("w111")}), flush=True)
     window().close()
 QTimer.singleShot(50, edit)
-QTimer.singleShot(500, report)
+QTimer.singleShot(100, report)
 sys.exit(app.run_gui(example="regression"))
 """
 
