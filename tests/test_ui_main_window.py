@@ -312,7 +312,8 @@ def test_choices_and_layout_are_restored_next_time(qtbot, window, document):
 
 def test_default_size_and_docks(window):
     assert (window.width(), window.height()) == (1280, 800)
-    assert set(window.docks) == {"inspector", "loss_plot", "dataset", "settings", "structure", "metrics"}
+    assert set(window.docks) == {"inspector", "loss_plot", "dataset", "settings", "structure", "metrics",
+                                 "input_space"}
     assert all(dock.objectName() for dock in window.docks.values())
     assert window.dockWidgetArea(window.docks["inspector"]) == Qt.DockWidgetArea.RightDockWidgetArea
 

@@ -20,6 +20,7 @@ from .document import Change
 from .dataset_panel import DatasetPanel
 from .document import Document
 from .graph.network_view import NetworkView
+from .input_space import InputSpacePanel, MapSource, link_input_space
 from .inspector import InspectorPanel
 from .learn import install as install_learn_tools
 from .learn.practice import install_practice
@@ -37,7 +38,7 @@ MAX_RECENT = 8
 MESSAGE_MS = 6000
 #: The version of the panel layout a window saves: raised when panels come or go, so that a layout
 #: remembered from an earlier version (which would leave a new panel wherever Qt puts it) is dropped.
-LAYOUT_VERSION = 2
+LAYOUT_VERSION = 3
 
 
 class MainWindow(QMainWindow):
@@ -75,6 +76,8 @@ class MainWindow(QMainWindow):
         self.settings_panel = SettingsPanel(document, self)
         self.structure_panel = StructurePanel(document, self)
         self.metrics_panel = MetricsPanel(document, self)
+        self.map_source = MapSource(document, self)
+        self.input_space = InputSpacePanel(document, self.map_source, self)
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks)
         right, bottom = Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea
@@ -86,11 +89,13 @@ class MainWindow(QMainWindow):
             "loss_plot": self._dock("loss_plot", "&Loss Plot", self.loss_plot, bottom),
             "dataset": self._dock("dataset", "&Dataset", self.dataset_panel, bottom),
             "metrics": self._dock("metrics", "&Metrics", self.metrics_panel, bottom),
+            "input_space": self._dock("input_space", "I&nput Space", self.input_space, right),
         }
         # The inspector shares its column with the panels used only while setting up, so the network
         # keeps most of the width; the loss plot and the data (with the current row) stay in view.
         self.tabifyDockWidget(self.docks["inspector"], self.docks["settings"])
         self.tabifyDockWidget(self.docks["settings"], self.docks["structure"])
+        self.tabifyDockWidget(self.docks["structure"], self.docks["input_space"])
         self.splitDockWidget(self.docks["loss_plot"], self.docks["dataset"], Qt.Orientation.Horizontal)
         self.tabifyDockWidget(self.docks["dataset"], self.docks["metrics"])
         self.docks["dataset"].raise_()     # the table first; Metrics is one click away
@@ -133,6 +138,7 @@ class MainWindow(QMainWindow):
         controller.term_changed.connect(lambda: self.view.network_scene().set_term(controller.focused_term()))
         for source in (controller.message, document.message, self.view.message, self.dataset_panel.message):
             source.connect(self.show_message)
+        link_input_space(self)
 
     def _document_changed(self, change: Change) -> None:
         if change & (Change.RECORDS | Change.POSITION | Change.SETTINGS | Change.STRUCTURE):

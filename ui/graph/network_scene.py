@@ -79,6 +79,7 @@ class NetworkScene(QGraphicsScene):
 
     edit_requested = Signal(object)   # the NeuronItem or EdgeItem whose value should be edited
     rebuilt = Signal()                # items were replaced after a structural change
+    focus_changed = Signal()          # an item was hovered, left, selected or deselected
 
     def __init__(self, document, parent=None):
         super().__init__(parent)
@@ -379,6 +380,7 @@ class NetworkScene(QGraphicsScene):
         """Selection or hover changed: the labels that must be visible may be different."""
         if not self._busy and self._neurons:
             self.place_labels()
+        self.focus_changed.emit()
 
     def _placement_inputs(self) -> tuple:
         """What `place_labels` depends on that can change without a new layout: every label's size (0

@@ -30,6 +30,8 @@ class NeuronItem(QGraphicsItem):
         self.highlighted = False
         self._state: NeuronState | None = None
         self.hovered = False
+        #: The neuron's input-space map (ui/graph/neuron_map_item.py), once one is shown.
+        self.map_item = None
         self.top_label = LabelItem(self)
         self.bottom_label = LabelItem(self)
         side = Qt.AlignmentFlag.AlignRight if self.is_input else Qt.AlignmentFlag.AlignLeft
@@ -205,7 +207,8 @@ class NeuronItem(QGraphicsItem):
                       (3 if self.highlighted else 1.5) * style.SCALE)
         border.setCosmetic(True)
         painter.setPen(border)
-        painter.setBrush(fill)
+        # With its input-space map shown (a NeuronMapItem behind it), the circle is the map's frame.
+        painter.setBrush(Qt.BrushStyle.NoBrush if self.map_item is not None and self.map_item.isVisible() else fill)
         painter.drawEllipse(circle)
         if self.isSelected():
             ring = QPen(style.SELECTION, 2 * style.SCALE, Qt.PenStyle.DashLine)
