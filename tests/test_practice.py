@@ -155,7 +155,7 @@ def test_partly_worked_leaves_the_later_half_of_each_sample_blank(qtbot, window)
 
 
 def test_the_level_is_remembered(qtbot, window):
-    panel = practise(qtbot, window, "loss", level="adaptive")
+    practise(qtbot, window, "loss", level="adaptive")
     assert QSettings().value(LEVEL_KEY) == "adaptive"
     again = open_window(qtbot, load_example("regression"))
     assert again.practice_panel.level_box.currentData() == "adaptive"
