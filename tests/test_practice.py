@@ -238,3 +238,24 @@ def test_an_adam_update_is_asked_with_every_line_of_the_optimiser_hidden(qtbot):
         assert line.rstrip().endswith("= ?"), line              # no line of the update gives its result
     type_into(qtbot, panel.answer_edit, "0.5")
     assert "Not quite" in plain(panel.feedback) and "common mistake" not in plain(panel.feedback)
+
+
+def test_adaptive_on_the_fully_worked_rung_asks_again_after_a_sample_watched(qtbot, window):
+    """With the loss alone practised, each sample has one value: four solutions shown in a row step down
+    to the fully worked rung; the next sample's loss is shown worked, and the level moves back up."""
+    panel = practise(qtbot, window, "loss", level="adaptive")
+    for rung in (2, 2, 1, 1):
+        assert panel.fading.rung == rung
+        press(qtbot, window, F10)
+        assert panel.pending is not None and panel.pending.kind == "loss"
+        qtbot.mouseClick(panel.reveal_button, Qt.MouseButton.LeftButton)
+    assert panel.fading.rung == 0 and "every value worked" in panel.level_label.text().lower()
+    assert "Press F10 for the next worked step." in plain(panel.question)
+    press(qtbot, window, F10)                        # the regression example's four rows: the epoch ends first
+    assert panel.pending is None and window.document.stepper.current.kind == "epoch"
+    press(qtbot, window, F10)
+    current = window.document.stepper.current
+    assert panel.pending is None and current.kind == "loss" and (current.epoch, current.sample) == (2, 1)
+    assert "Worked:" in plain(panel.feedback) and panel.fading.rung == 1
+    press(qtbot, window, F10)
+    assert panel.pending is not None and panel.pending.kind == "loss"
