@@ -149,6 +149,14 @@ class Run:
         self.training.set_config(config)
         self._edited()
 
+    def bring_forward(self, row: int) -> bool:
+        """Make dataset row `row` (0-based) the next sample (`Training.bring_forward`); the records on
+        show are dropped. False (nothing changed) when it is next already; ConfigError, state unchanged."""
+        if not self.training.bring_forward(row):
+            return False
+        self._edited()
+        return True
+
     def reset(self) -> None:
         """Back to the start of training: the session's starting parameters, no history."""
         self.training.reset()

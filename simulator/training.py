@@ -156,6 +156,7 @@ class TrainingState:
     evaluations: tuple[tuple[str, FrozenLog], ...] = ()
     batches: int = 0
     optimizer_state: OptimizerState | None = None
+    brought_forward: tuple[tuple[int, int, int], ...] = ()
 
     def __repr__(self) -> str:
         return f"TrainingState(epoch={self.epoch + 1}, position={self.position}, status={self.status!r})"
@@ -226,6 +227,8 @@ class Training:
         self._epoch_losses: list[float] = []
         self._epoch_start = self.network.flat_parameters()
         self._orders: dict[int, np.ndarray] = {}
+        #: Rows the user made the next sample: (epoch, position, row), each a swap in that epoch's order.
+        self.brought_forward: tuple[tuple[int, int, int], ...] = ()
         self._row_lists: tuple | None = None
         self._buffers: dict[int, BatchBuffers] = {}
         #: The optimiser's step count and state arrays (None until it first steps; never for plain SGD).
@@ -240,13 +243,14 @@ class Training:
                              self.sample_losses.freeze(), tuple(self._epoch_losses), self._epoch_start,
                              self.status, self.message, self.config, self.dataset, self.X, self.Y,
                              tuple((name, log.freeze()) for name, log in self.evaluation_logs.items()),
-                             self.batches, self.optimizer_state)
+                             self.batches, self.optimizer_state, self.brought_forward)
 
     def restore(self, state: TrainingState) -> None:
         """Put the training back exactly as it was when `state` was taken."""
         self.network.set_flat_parameters(state.parameters)
         self.epoch, self.position, self.batches = state.epoch, state.position, state.batches
         self.optimizer_state = state.optimizer_state
+        self.brought_forward = state.brought_forward
         self.history.restore(state.history)
         self.sample_losses.restore(state.sample_losses)
         self._epoch_losses = list(state.epoch_losses)
@@ -395,11 +399,38 @@ class Training:
                     order = rows[order]
             else:
                 order = rows.copy()
+            for swapped_epoch, position, row in self.brought_forward:
+                if swapped_epoch == epoch:
+                    place = int(np.flatnonzero(order == row)[0])
+                    order[position], order[place] = order[place], order[position]
             # Keep the few most recently made: an older epoch (a step back) is simply shuffled again.
             if len(self._orders) >= 4:
                 self._orders.pop(next(iter(self._orders)))
             self._orders[epoch] = order
         return order
+
+    def bring_forward(self, row: int) -> bool:
+        """Make dataset row `row` (0-based) the next sample: it swaps places, in this epoch's order,
+        with the sample that was next (so the epoch still visits every row once). False when it is
+        next already; ConfigError, changing nothing, when it cannot be: training has stopped, the row
+        is held out, or it has had its turn this epoch."""
+        if self.finished:
+            raise ConfigError(f"training has stopped ({self.status}); reset (Ctrl+R) to train again")
+        if not 0 <= row < self.X.shape[0]:
+            raise ConfigError(f"there is no row {row + 1}; the data has {self.X.shape[0]:,} rows")
+        if row in set(self.held_out_rows.tolist()):
+            raise ConfigError(f"row {row + 1} is held out of training (the held-out split): it is never a "
+                              "training sample")
+        order = self.order(self.epoch)
+        place = int(np.flatnonzero(order == row)[0])
+        if place < self.position:
+            raise ConfigError(f"row {row + 1} has had its turn in epoch {self.epoch + 1}; it comes again in "
+                              f"epoch {self.epoch + 2}")
+        if place == self.position:
+            return False
+        self.brought_forward += ((self.epoch, self.position, row),)
+        self._orders.pop(self.epoch, None)
+        return True
 
     def current_batch(self) -> np.ndarray:
         """Row indices of the next batch: (batch_size,) or fewer at the end of an epoch."""
@@ -620,6 +651,7 @@ class Training:
         while not self.finished and budget > 0:
             # A range indexes like the list of a sequential order, without building one every epoch.
             order = (range(self.n_samples) if self.config.order == "sequential" and not self.held_out_rows.size
+                     and not any(swap[0] == self.epoch for swap in self.brought_forward)
                      else self.order(self.epoch).tolist())
             start = self.position
             end = min(len(order), start + budget)

@@ -312,6 +312,18 @@ class Document(QObject):
         self._edit(f"Set row {row + 1}, {dataset.columns[column]} to {format_number(float(value))}",
                    Change.DATA | Change.RECORDS | Change.POSITION, lambda: self.run.set_cell(row, column, value))
 
+    def bring_forward(self, row: int) -> bool:
+        """Make dataset row `row` (0-based) the next sample to step, as an undoable edit; False when it is
+        next already. Raises SimulatorError (state unchanged) when it cannot be (see `Training.bring_forward`)."""
+        training = self.training
+        order = training.order(training.epoch)
+        if not training.finished and 0 <= row < training.X.shape[0] and training.position < len(order) \
+                and int(order[training.position]) == row:
+            return False
+        self._edit(f"Make row {row + 1} the next sample", Change.RECORDS | Change.POSITION,
+                   lambda: self.run.bring_forward(row))
+        return True
+
     def edit_config(self, **changes) -> None:
         """Change training settings; raises ConfigError (state unchanged) when one is invalid."""
         old = self.session.training

@@ -646,15 +646,29 @@ def focused_neuron(scene) -> NeuronChoice | None:
     return None
 
 
+def _bring_forward(window, row: int) -> None:
+    """A clicked point: its row becomes the next sample to step (or the status bar says why not)."""
+    window.controller.pause()
+    try:
+        moved = window.document.bring_forward(row)
+    except SimulatorError as error:
+        window.show_message(f"Row {row + 1} cannot be the next sample: {error}")
+        return
+    window.show_message(f"Row {row + 1} is the next sample (F10 steps it)" if moved else
+                        f"Row {row + 1} is the next sample already")
+
+
 def link_input_space(window) -> None:
     """Join the input-space panel to the rest of the window: the table's selection rings its point, a
     clicked point selects its row, the neuron hovered or selected on the graph is shown large, and
-    View ▸ Neuron Maps on the Graph puts every neuron's map in its circle."""
+    View ▸ Neuron Maps on the Graph puts every neuron's map in its circle. A clicked point also
+    becomes the next sample to step (an undoable edit)."""
     panel, table = window.input_space, window.dataset_panel.view
     scene = window.view.network_scene()
     table.selectionModel().currentRowChanged.connect(
         lambda current, _previous: panel.select_row(current.row() if current.isValid() else None))
     panel.row_clicked.connect(table.selectRow)
+    panel.row_clicked.connect(lambda row: _bring_forward(window, row))
     scene.focus_changed.connect(lambda: panel.set_focus(focused_neuron(scene)))
     window.graph_maps = GraphMaps(window.document, window.map_source, scene, window)
     action = QAction("Neuron &Maps on the Graph", window)
