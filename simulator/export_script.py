@@ -245,13 +245,15 @@ def keras_script(session: Session) -> str:
               "history, start = [], flat()", "for epoch in range(EPOCHS):", "    losses = []",
               "    rows = order(epoch)", "    for first in range(0, len(rows), BATCH_SIZE):",
               "        batch = rows[first:first + BATCH_SIZE]",
-              "        losses += ops.convert_to_numpy(sample_losses(Y[batch], model(X[batch]))).tolist()   # before the update",
+              "        y_hat = model(X[batch])   # before the update",
+              "        losses += ops.convert_to_numpy(sample_losses(ops.convert_to_tensor(Y[batch]), y_hat)).tolist()",
               "        model.train_on_batch(X[batch], Y[batch])   # one SGD step on the batch's mean loss",
               "    history.append(math.fsum(losses) / len(losses))",
               '    print(f"epoch {epoch + 1}: mean loss {history[-1]!r}")']
     if training.held_out_rows.size:
         lines += [f"    held_out = np.array({training.held_out_rows.tolist()})",
-                  "    held_out_losses = ops.convert_to_numpy(sample_losses(Y[held_out], model(X[held_out]))).tolist()",
+                  "    held_out_losses = ops.convert_to_numpy(",
+                  "        sample_losses(ops.convert_to_tensor(Y[held_out]), model(X[held_out]))).tolist()",
                   '    print(f"epoch {epoch + 1}: held-out loss {math.fsum(held_out_losses) / len(held_out_losses)!r}")']
     lines += _convergence_lines(session, "    ", "flat()")
     lines += ["", 'print("final parameters:")', "for number, layer in enumerate(model.layers, start=1):",
