@@ -12,6 +12,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 from .errors import ConfigError
 from .exercises import ExerciseSpec, Problem
@@ -342,29 +343,37 @@ class SheetSet:
         return "\n".join(self._parts[kind, key] + _RENDER[kind][2])
 
     def write(self, folder: str | Path) -> list[Path]:
+        """Write every file of `writing(folder)`; returns their paths."""
+        return [path for path in self.writing(folder)]
+
+    def writing(self, folder: str | Path) -> Iterator[Path]:
         """Write `exercises.<ext>` and `answers.<ext>` for each format (json: `exercises.json` with the
-        answers, and one session file per problem under `sessions/`) into `folder`; returns the paths."""
+        answers, and one session file per problem under `sessions/`) into `folder`, one file each time
+        the iterator is advanced (a window can write a large set between redraws); yields each path."""
         folder = Path(folder)
         if folder.exists() and not folder.is_dir():
             raise ConfigError(f"{folder} is a file, not a folder; choose a folder for the exercises")
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise ConfigError(f"cannot make the folder {folder}: {error.strerror or error}") from None
-        written = []
+        _make_folder(folder)
         for kind in self.formats:
             if kind == "json":
-                written.append(_write(folder / "exercises.json", exercises_json(self.problems, self.spec)))
-                try:
-                    (folder / "sessions").mkdir(exist_ok=True)
-                except OSError as error:
-                    raise ConfigError(f"cannot make the folder {folder / 'sessions'}: {error.strerror or error}") from None
-                written += [_write(folder / "sessions" / f"problem-{problem.number:02d}.json", problem.session.to_json())
-                            for problem in self.problems]
+                yield _write(folder / "exercises.json", exercises_json(self.problems, self.spec))
+                _make_folder(folder / "sessions")
+                for problem in self.problems:
+                    yield _write(folder / "sessions" / f"problem-{problem.number:02d}.json", problem.session.to_json())
             else:
-                written += [_write(folder / f"{stem}.{kind}", self.text(kind, key))
-                            for stem, key in (("exercises", False), ("answers", True))]
-        return written
+                for stem, key in (("exercises", False), ("answers", True)):
+                    yield _write(folder / f"{stem}.{kind}", self.text(kind, key))
+
+    def file_count(self) -> int:
+        """How many files `writing` writes."""
+        return sum(1 + len(self.problems) if kind == "json" else 2 for kind in self.formats)
+
+
+def _make_folder(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ConfigError(f"cannot make the folder {folder}: {error.strerror or error}") from None
 
 
 def sheets(problems: list[Problem], spec: ExerciseSpec, formats: tuple[str, ...] = FORMATS) -> SheetSet:

@@ -1,8 +1,8 @@
 """File ▸ Export Exercises…: a set of problems to work by hand, with answer keys, written to a folder.
 
 The dialog builds an `ExerciseSpec` from its fields (a bad field is named under the form and nothing
-is written), then makes the problems one per timer tick with a progress bar and Cancel, so the window
-never freezes; the sheets are written when the last problem is made.
+is written), then makes the problems one per timer tick, and writes the files one per tick, with a
+progress bar and Cancel, so the window never freezes.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ class ExercisesDialog(QDialog):
         self.setWindowTitle("Export Exercises")
         self.written: list[Path] = []
         self._job = None
+        self._files = None      # the files being written, once every problem is made
         self._timer = QTimer(self)
         self._timer.setInterval(0)
         self._timer.timeout.connect(self._advance)
@@ -166,6 +167,8 @@ class ExercisesDialog(QDialog):
             return
         self.message.setText("")
         self._job = (iter_problems(spec), SheetSet(spec, formats), folder)
+        self._files = None
+        self.written = []
         self.progress.setRange(0, spec.count)
         self.progress.setValue(0)
         self.progress.setVisible(True)
@@ -173,15 +176,22 @@ class ExercisesDialog(QDialog):
         self._timer.start()
 
     def _advance(self) -> None:
+        """One problem made, or (once they all are) one file written, per tick."""
         problems, sheets, folder = self._job
         try:
-            problem = next(problems, None)
-            if problem is not None:
-                sheets.add(problem)
-                self.progress.setValue(problem.number)
+            if self._files is None:
+                problem = next(problems, None)
+                if problem is not None:
+                    sheets.add(problem)
+                    self.progress.setValue(problem.number)
+                    return
+                self._files = sheets.writing(folder)
+                self.progress.setRange(0, len(sheets.problems) + sheets.file_count())
+            path = next(self._files, None)
+            if path is not None:
+                self.written.append(path)
+                self.progress.setValue(self.progress.value() + 1)
                 return
-            self._timer.stop()
-            self.written = sheets.write(folder)
         except SimulatorError as error:
             self._stop()
             self.message.setText(str(error))
@@ -192,15 +202,17 @@ class ExercisesDialog(QDialog):
 
     def _stop(self) -> None:
         self._timer.stop()
-        self._job = None
+        self._job = self._files = None
         self.progress.setVisible(False)
         self.export_button.setEnabled(True)
 
     def cancel(self) -> None:
-        """Stop a set being made (nothing is written), or close the dialog."""
+        """Stop a set being made or written, or close the dialog."""
         if self._job is not None:
+            writing = self._files is not None
             self._stop()
-            self.message.setText("Cancelled: nothing was written.")
+            self.message.setText(f"Cancelled: {len(self.written)} of the set's files were written." if writing
+                                 else "Cancelled: nothing was written.")
             return
         self.reject()
 
