@@ -43,6 +43,15 @@ def regression_training(epochs: int) -> Training:
     return session.make_training()
 
 
+def regression_adam_training(epochs: int) -> Training:
+    """The same 2-2-1 regression trained per sample with Adam (PyTorch's defaults)."""
+    from simulator.optimizers import Optimizer
+
+    session = load_example("regression")
+    session.training = session.training.with_changes(epochs=epochs, tolerance=0.0, optimizer=Optimizer("adam"))
+    return session.make_training()
+
+
 def tanh_training(rows: int, epochs: int, batch_size: int) -> Training:
     """A 2-16-16-1 network (tanh, tanh, linear) fitting sin(x1)·cos(x2) on `rows` random rows."""
     rng = np.random.default_rng(0)
@@ -145,6 +154,7 @@ def engine_figures(quick: bool = False) -> dict:
     updates = 4 * epochs
     figures["regression_rate"] = per_sample_rate(lambda: regression_training(epochs), updates)
     naive_epochs = epochs // 10
+    figures["regression_adam_rate"] = per_sample_rate(lambda: regression_adam_training(naive_epochs), 4 * naive_epochs)
     figures["regression_naive_rate"] = 4 * naive_epochs / median_time(
         lambda: naive_numpy_loop(regression_training(1), naive_epochs))
     peer = torch_loop(regression_training(1), naive_epochs)
