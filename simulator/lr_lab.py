@@ -2,7 +2,8 @@
 
 Each run copies the session (so it starts from the network's current parameters, the same data,
 order and batch size), sets the learning rate and the number of epochs, and trains with the ordinary
-`Training`. `LearningRateLab.advance` does a bounded amount of work, so a window can drive it from a
+`Training`. Given optimisers, every rate is run with each of them (the session's optimiser otherwise),
+so optimisers can be compared at one rate. `LearningRateLab.advance` does a bounded amount of work, so a window can drive it from a
 timer; `compare_learning_rates` runs everything at once.
 """
 
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 
 from .errors import ConfigError
 from .numbers import NOT_A_NUMBER, NumberError, parse_number
+from .optimizers import Optimizer
 from .session import Session
 from .training import Training
 
@@ -65,6 +67,13 @@ class RunResult:
     status: str
     message: str
     diverged_epoch: int | None = None
+    #: The optimiser of this run, when the lab compares optimisers (None: the session's).
+    optimizer: Optimizer | None = None
+
+    @property
+    def label(self) -> str:
+        """`η = 0.01`, or `η = 0.01, Adam (β₁ 0.9, …)` when optimisers are compared."""
+        return f"η = {self.rate:g}" + ("" if self.optimizer is None else f", {self.optimizer.describe()}")
 
     @property
     def final_loss(self) -> float | None:
@@ -77,11 +86,22 @@ class RunResult:
 class LearningRateLab:
     """Trains one copy of `session` per rate, one after another, a bounded number of steps at a time."""
 
-    def __init__(self, session: Session, rates: list[float], epochs: int):
+    def __init__(self, session: Session, rates: list[float], epochs: int,
+                 optimizers: list[Optimizer] | None = None):
         self.epochs = check_epochs(epochs)
-        self.rates = list(rates)
-        if not self.rates:
+        if not rates:
             raise ConfigError("give at least one learning rate")
+        #: One run per (rate, optimiser): every optimiser at a rate, then the next rate.
+        self.runs: list[tuple[float, Optimizer | None]] = [(rate, optimizer) for rate in rates
+                                                           for optimizer in (optimizers or [None])]
+        if len(self.runs) > MAX_RATES:
+            raise ConfigError(f"learning rates: {len(rates)} rates × {len(optimizers)} optimisers make "
+                              f"{len(self.runs)} runs; the lab compares at most {MAX_RATES} at a time")
+        if optimizers and session.training.update_rule == "in_place":
+            raise ConfigError("the in-place update rule is plain SGD's mistake: set the update rule to "
+                              "Simultaneous to compare optimisers")
+        self.rates = [rate for rate, _optimizer in self.runs]
+        self.optimizers = [optimizer for _rate, optimizer in self.runs]
         self._session = session.copy()
         self.results: list[RunResult] = []
         self._training: Training | None = None
@@ -108,9 +128,10 @@ class LearningRateLab:
         return min((len(self.results) + part) / len(self.rates), 1.0)
 
     def _start(self) -> Training:
-        rate = self.rates[len(self.results)]
+        rate, optimizer = self.runs[len(self.results)]
         session = self._session.copy()
-        session.training = session.training.with_changes(learning_rate=rate, epochs=self.epochs)
+        changes = {} if optimizer is None else {"optimizer": optimizer}
+        session.training = session.training.with_changes(learning_rate=rate, epochs=self.epochs, **changes)
         training = session.make_training()
         self._steps_per_epoch = math.ceil(training.n_samples / training.batch_size)
         return training
@@ -135,7 +156,7 @@ class LearningRateLab:
         diverged = training.epoch + 1 if status == "diverged" else None
         message = training.message if status != "cancelled" else f"Cancelled after {training.epoch} epochs."
         self.results.append(RunResult(training.config.learning_rate, list(training.history), status, message,
-                                      diverged))
+                                      diverged, self.optimizers[len(self.results)]))
         self._training = None
 
     def cancel(self) -> None:
@@ -145,9 +166,11 @@ class LearningRateLab:
         self.cancelled = True
 
 
-def compare_learning_rates(session: Session, rates: list[float], epochs: int) -> list[RunResult]:
-    """Train a copy of `session` for `epochs` epochs with each rate, from its current parameters."""
-    lab = LearningRateLab(session, rates, epochs)
+def compare_learning_rates(session: Session, rates: list[float], epochs: int,
+                           optimizers: list[Optimizer] | None = None) -> list[RunResult]:
+    """Train a copy of `session` for `epochs` epochs with each rate (and each optimiser, if given),
+    from its current parameters."""
+    lab = LearningRateLab(session, rates, epochs, optimizers)
     while not lab.advance(10_000):
         pass
     return lab.results

@@ -472,3 +472,81 @@ def test_the_inspector_shows_an_adam_update_as_the_engine_computed_it(qtbot):
     window.controller.step("stage")     # the rest of the updates: the batch is applied
     assert window.document.network.get(window.document.network.resolve("w111")) == record.new
     assert window.document.training.optimizer_state.t == 1
+
+
+# -- compared where it teaches ------------------------------------------------------------------------------
+def test_a_compared_optimizer_follows_the_live_training_from_the_same_start():
+    from simulator.optimizer_paths import ComparedRun
+    from simulator.run import Run
+
+    session = load_example("xor")
+    run = Run(session)
+    compared = ComparedRun(Optimizer("sgd", momentum=0.9))
+    for _ in range(7):
+        run.training.step()
+    path = compared.follow(run.training)
+    assert path.shape == (8, run.training.network.parameter_count())
+    alone = Training(session.network.copy(), session.training_dataset(), session.loss,
+                     session.training.with_changes(optimizer=Optimizer("sgd", momentum=0.9)))
+    assert path[0].tolist() == alone.network.flat_parameters().tolist()
+    for index in range(1, 8):
+        alone.step()
+        assert path[index].tolist() == alone.network.flat_parameters().tolist()
+    run.reset()
+    assert compared.follow(run.training).shape == (1, path.shape[1])
+
+
+def test_the_landscape_draws_the_compared_path_beside_the_live_one(qtbot):
+    from helpers import open_window
+
+    window = open_window(qtbot, load_example("xor"))
+    panel = window.learn_tools.surface
+    window.learn_tools.docks["surface"].show()
+    for _ in range(12):
+        window.controller.step("sample")
+    panel.compare_with("Adam")
+    panel.redraw()
+    points = panel.compared_points()
+    assert len(points) == 13 and len(panel.path_points()) == 13
+    assert points[0].tolist() == panel.path_points()[0].tolist() and points[-1].tolist() != panel.path_points()[-1].tolist()
+    x, y = panel.compared_curve.getData()
+    assert x.tolist() == points[:, 0].tolist() and y.tolist() == points[:, 1].tolist()
+    assert "orange: Adam from the same start, 12 batches" in panel.readout.text()
+    panel.compare_with("—")
+    panel.redraw()
+    assert len(panel.compared_curve.getData()[0] if panel.compared_curve.getData()[0] is not None else []) == 0
+
+
+def test_the_learning_rate_lab_compares_optimizers_at_one_rate():
+    from simulator.lr_lab import LearningRateLab, compare_learning_rates
+    from simulator.optimizer_paths import COMPARISONS
+
+    session = load_example("regression")
+    optimizers = [optimizer for _title, optimizer in COMPARISONS]
+    results = compare_learning_rates(session, [0.001], 3, optimizers)
+    assert [result.optimizer for result in results] == optimizers
+    for result, optimizer in zip(results, optimizers):
+        alone = Training(session.network.copy(), session.training_dataset(), session.loss,
+                         session.training.with_changes(optimizer=optimizer, epochs=3))
+        alone.run()
+        assert result.history == alone.history.tolist()
+    assert results[0].history != results[-1].history and results[-1].label.startswith("η = 0.001, Adam")
+    with pytest.raises(ConfigError, match="at most 12"):
+        LearningRateLab(session, [0.1, 0.01, 0.001], 3, optimizers)
+
+
+def test_the_lab_window_runs_every_optimizer(qtbot):
+    from ui.document import Document
+    from ui.learn.lr_lab import LearningRateLabDialog
+
+    dialog = LearningRateLabDialog(Document(load_example("regression")))
+    qtbot.addWidget(dialog)
+    dialog.rates_edit.setText("0.001")
+    dialog.epochs_box.setValue(3)
+    dialog.optimizers_box.setCurrentIndex(1)
+    dialog.start()
+    qtbot.waitUntil(lambda: not dialog.running, timeout=20_000)
+    names = [dialog.table.item(row, 0).text() for row in range(dialog.table.rowCount())]
+    assert names == ["0.001 · SGD", "0.001 · SGD, momentum 0.9", "0.001 · SGD, Nesterov 0.9", "0.001 · RMSprop",
+                     "0.001 · Adam"]
+    assert all(dialog.table.item(row, 1).text() == "3" for row in range(5))

@@ -8,12 +8,14 @@ import time
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QDialog, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
-                               QProgressBar, QPushButton, QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout)
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDialog, QHBoxLayout, QHeaderView, QLabel,
+                               QLineEdit, QProgressBar, QPushButton, QSpinBox, QTableWidget, QTableWidgetItem,
+                               QVBoxLayout)
 
 from simulator.errors import SimulatorError
 from simulator.formatting import format_number
 from simulator.lr_lab import MAX_LAB_EPOCHS, LearningRateLab, RunResult, parse_rates
+from simulator.optimizer_paths import COMPARISONS
 
 DEFAULT_RATES = "0.0001, 0.001, 0.01, 0.05"
 #: Longest stretch of training per timer tick (seconds), so the window stays responsive.
@@ -21,6 +23,7 @@ SLICE_SECONDS = 0.015
 COLOURS = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189), (140, 86, 75),
            (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207), (0, 0, 0), (120, 60, 200)]
 HEADERS = ("Learning rate η", "Epochs", "Final mean loss", "Outcome")
+COMPARISON_TITLES = {optimizer: title for title, optimizer in COMPARISONS}
 
 
 def outcome(result: RunResult) -> str:
@@ -50,6 +53,12 @@ class LearningRateLabDialog(QDialog):
         self.epochs_box.setRange(1, MAX_LAB_EPOCHS)
         self.epochs_box.setGroupSeparatorShown(True)
         self.epochs_box.setToolTip(f"Epochs per run, at most {MAX_LAB_EPOCHS:,}")
+        self.optimizers_box = QComboBox(self)
+        self.optimizers_box.addItem("The session's", None)
+        self.optimizers_box.addItem("Compare " + ", ".join(title for title, _ in COMPARISONS),
+                                    [optimizer for _, optimizer in COMPARISONS])
+        self.optimizers_box.setToolTip("Train with the session's optimiser, or with each of SGD, momentum, Nesterov, "
+                                       "RMSprop and Adam (PyTorch's defaults) at every rate")
         self.log_box = QCheckBox("&Log scale", self)
         self.log_box.setChecked(True)
         self.log_box.setToolTip("Logarithmic loss axis: rates a factor of ten apart give losses orders of "
@@ -88,7 +97,8 @@ class LearningRateLabDialog(QDialog):
         self.table.setMaximumHeight(self.table.horizontalHeader().sizeHint().height()
                                     + 5 * self.table.verticalHeader().defaultSectionSize() + 4)
         controls = QHBoxLayout()
-        for text, widget in (("Learning &rates:", self.rates_edit), ("&Epochs per run:", self.epochs_box)):
+        for text, widget in (("Learning &rates:", self.rates_edit), ("&Epochs per run:", self.epochs_box),
+                             ("Optimisers:", self.optimizers_box)):
             label = QLabel(text, self)
             label.setBuddy(widget)
             controls.addWidget(label)
@@ -131,21 +141,22 @@ class LearningRateLabDialog(QDialog):
             return
         try:
             rates = parse_rates(self.rates_edit.text())
-            self.lab = LearningRateLab(self.document.session, rates, self.epochs_box.value())
+            self.lab = LearningRateLab(self.document.session, rates, self.epochs_box.value(),
+                                       self.optimizers_box.currentData())
         except SimulatorError as error:
             self._say(str(error), error=True)
             self.rates_edit.setFocus()
             return
         self._clear_plot()
-        for index, rate in enumerate(rates):
+        for index, rate in enumerate(self.lab.rates):
             curve = self.plot.plot(pen=pg.mkPen(COLOURS[index % len(COLOURS)], width=2),
-                                   name=f"η = {format_number(rate)}")
+                                   name=self._run_name(index))
             self.curves.append(curve)
-        self.table.setRowCount(len(rates))
-        for row, rate in enumerate(rates):
-            self._set_row(row, (format_number(rate), "", "", "waiting…"))
+        self.table.setRowCount(len(self.lab.rates))
+        for row, rate in enumerate(self.lab.rates):
+            self._set_row(row, (self._run_name(row).removeprefix("η = "), "", "", "waiting…"))
         self.progress.setValue(0)
-        self._say(f"Training {len(rates)} copies of the network from its current parameters, "
+        self._say(f"Training {len(self.lab.rates)} copies of the network from its current parameters, "
                   f"{self.lab.epochs:,} epochs each…")
         self.run_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
@@ -173,7 +184,8 @@ class LearningRateLabDialog(QDialog):
         diverged = [result for result in self.lab.results if result.status == "diverged"]
         summary = "Cancelled." if self.lab.cancelled else "Done."
         if diverged:
-            rates = ", ".join(format_number(result.rate) for result in diverged)
+            rates = ", ".join(self._run_name(row).removeprefix("η = ")
+                              for row, result in enumerate(self.lab.results) if result.status == "diverged")
             summary += f" Diverged: η = {rates} — too large a learning rate overshoots the valley and the loss explodes."
         self._say(summary)
 
@@ -187,12 +199,12 @@ class LearningRateLabDialog(QDialog):
         if running is not None:
             row = len(lab.results)
             self._show_history(row, running.history)
-            self._set_row(row, (format_number(lab.rates[row]), f"{running.epoch:,}",
+            self._set_row(row, (self._run_name(row).removeprefix("η = "), f"{running.epoch:,}",
                                 self._loss_text(running.history), "running…"))
 
     def _show_result(self, row: int, result: RunResult) -> None:
         self._show_history(row, result.history)
-        name = f"η = {format_number(result.rate)}"
+        name = self._run_name(row)
         if result.status == "diverged":
             name += f" (diverged in epoch {result.diverged_epoch})"
             curve = self.curves[row]
@@ -201,7 +213,8 @@ class LearningRateLabDialog(QDialog):
             curve.setSymbolBrush(curve.opts["pen"].color())
             curve.setSymbolPen(curve.opts["pen"].color())
         self.legend.getLabel(self.curves[row]).setText(name)
-        self._set_row(row, (format_number(result.rate), f"{len(result.history):,}", self._loss_text(result.history),
+        self._set_row(row, (name.split(" (diverged")[0].removeprefix("η = "), f"{len(result.history):,}",
+                            self._loss_text(result.history),
                             outcome(result)), result.message)
 
     def _show_history(self, row: int, history: list[float]) -> None:
@@ -209,6 +222,12 @@ class LearningRateLabDialog(QDialog):
         if len(history) != (0 if curve.yData is None else len(curve.yData)):
             values = np.asarray(history, float)
             curve.setData(np.arange(1, len(values) + 1, dtype=float), values)
+
+    def _run_name(self, row: int) -> str:
+        """`η = 0.01`, or `η = 0.01 · Adam` when the lab compares optimisers."""
+        name = f"η = {format_number(self.lab.rates[row])}"
+        optimizer = self.lab.optimizers[row]
+        return name if optimizer is None else f"{name} · {COMPARISON_TITLES.get(optimizer, optimizer.describe())}"
 
     @staticmethod
     def _loss_text(history: list[float]) -> str:

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QComboBox, QLabel
 from simulator.analysis import LossSurface, loss_surface_around
 from simulator.errors import SimulatorError
 from simulator.formatting import format_number
+from simulator.optimizer_paths import COMPARISONS, ComparedRun
 
 from ..inspector import to_unicode_subscripts
 from ..document import Change
@@ -25,6 +26,8 @@ CONTOUR_QUANTILES = (0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.7, 0.9)
 #: Parameter vectors kept for the path: at most this many numbers in all.
 PATH_BUDGET = 1_000_000
 PATH_COLOUR = (255, 255, 255)
+#: The compared optimiser's path: orange, apart from the live path's white on the viridis map.
+COMPARED_COLOUR = (255, 140, 0)
 POINT_COLOUR = (220, 30, 30)
 
 
@@ -79,12 +82,23 @@ class SurfacePanel(LandscapeBase):
             contour.setParentItem(self.image)
         self.path_curve = self.plot.plot(pen=pg.mkPen(PATH_COLOUR, width=2), symbol="o", symbolSize=4,
                                          symbolBrush=PATH_COLOUR, symbolPen=None)
+        self.compared_curve = self.plot.plot(pen=pg.mkPen(COMPARED_COLOUR, width=2), symbol="t", symbolSize=5,
+                                             symbolBrush=COMPARED_COLOUR, symbolPen=None)
+        self.compare_box = QComboBox(self)
+        self.compare_box.addItem("—", None)
+        for title, optimizer in COMPARISONS:
+            self.compare_box.addItem(title, optimizer)
+        self.compare_box.setToolTip("Draw, in orange, the path another optimiser takes from the same start over "
+                                    "as many batches as training has made (the white path is this training's)")
+        self.compare_box.currentIndexChanged.connect(self._compare_chosen)
+        self.compared: ComparedRun | None = None
         self.point = pg.ScatterPlotItem(size=11, brush=pg.mkBrush(POINT_COLOUR), pen=pg.mkPen("w", width=1.5))
         self.plot.addItem(self.point)
         self.plot.scene().sigMouseMoved.connect(self._mouse_moved)
         self.pointer = QLabel(self)
         self.pointer.setToolTip("The loss at the grid point under the mouse pointer")
-        self.lay_out((("&Across:", self.first_box), ("&Up:", self.second_box)), self.pointer)
+        self.lay_out((("&Across:", self.first_box), ("&Up:", self.second_box), ("Compare:", self.compare_box)),
+                     self.pointer)
         self.parameters_changed_on = Change.PARAMETERS
         self._structure_changed()
 
@@ -118,6 +132,24 @@ class SurfacePanel(LandscapeBase):
             self.path.record(vector)
         self.scheduler.request()
 
+    def _compare_chosen(self) -> None:
+        optimizer = self.compare_box.currentData()
+        self.compared = None if optimizer is None else ComparedRun(optimizer)
+        self.scheduler.request()
+
+    def compare_with(self, title: str) -> None:
+        """Compare with the optimiser `title` of `COMPARISONS` ("—" for none)."""
+        self.compare_box.setCurrentIndex(self.compare_box.findText(title))
+
+    def compared_points(self) -> np.ndarray:
+        """(n, 2): the chosen pair along the compared optimiser's path from the same start; empty without one."""
+        if self.compared is None:
+            return np.empty((0, 2))
+        names = [ref.name for ref in self.document.network.parameters()]
+        first, second = self.parameters
+        vectors = self.compared.follow(self.document.training)
+        return vectors[:, [names.index(first), names.index(second)]]
+
     def path_points(self) -> np.ndarray:
         """(n, 2): the chosen pair of parameters after each recorded change, oldest first."""
         names = [ref.name for ref in self.document.network.parameters()]
@@ -130,9 +162,10 @@ class SurfacePanel(LandscapeBase):
         document = self.document
         first, second = self.parameters
         path = self.path_points()
+        compared = self.compared_points()
         try:
             self.surface = loss_surface_around(document.training, document.stepper.batch, first, second, self.scope,
-                                               self.zoom, GRID_POINTS, path)
+                                               self.zoom, GRID_POINTS, np.vstack([path, compared]))
         except SimulatorError as error:
             self.surface = None
             self.image.clear()
@@ -140,6 +173,7 @@ class SurfacePanel(LandscapeBase):
                 contour.setData(None)
             self.point.setData([], [])
             self.path_curve.setData([], [])
+            self.compared_curve.setData([], [])
             self.readout.setText(f"<span style='color:#b00020'>{html.escape(str(error))}</span>")
             return
         surface = self.surface
@@ -157,9 +191,16 @@ class SurfacePanel(LandscapeBase):
             contour.setData(shown, level)
         self.point.setData([surface.value[0]], [surface.value[1]])
         self.path_curve.setData(path[:, 0], path[:, 1])
+        self.compared_curve.setData(compared[:, 0], compared[:, 1])
         item = self.plot.getPlotItem()
         item.setRange(xRange=(x[0], x[-1]), yRange=(y[0], y[-1]), padding=0)
-        self.readout.setText(html.escape(self.describe(surface, len(path))))
+        text = self.describe(surface, len(path))
+        if self.compared is not None and len(compared):
+            end = compared[-1]
+            text += (f" · white: {document.training.config.optimizer.describe()}; orange: "
+                     f"{self.compare_box.currentText()} from the same start, {len(compared) - 1} batches, now at "
+                     f"({format_number(end[0], document.digits)}, {format_number(end[1], document.digits)})")
+        self.readout.setText(html.escape(text))
 
     @staticmethod
     def _displayable(losses: np.ndarray) -> np.ndarray:
