@@ -413,7 +413,8 @@ def _progress(data: Any, optimizer: Optimizer, size: int) -> Progress:
     """A session file's `progress` (see `training.Progress`); SessionError naming the field."""
     if not isinstance(data, dict):
         raise SessionError("progress: expected an object")
-    known = ("epoch", "position", "batches", "loss_per_epoch", "sample_losses", "start_parameters", "optimizer_state")
+    known = ("epoch", "position", "batches", "loss_per_epoch", "sample_losses", "start_parameters", "optimizer_state",
+             "brought_forward")
     unknown = sorted(set(data) - set(known))
     if unknown:
         raise SessionError(f"progress.{unknown[0]}: unknown field; the fields are {', '.join(known)}")
@@ -434,4 +435,9 @@ def _progress(data: Any, optimizer: Optimizer, size: int) -> Progress:
             state = state_from_dict(data["optimizer_state"], optimizer, size, "progress.optimizer_state")
         except SimulatorError as error:
             raise SessionError(str(error)) from None
-    return Progress(*counts, *logs, start, state)
+    swaps = data.get("brought_forward", [])
+    if not isinstance(swaps, list) or not all(
+            isinstance(swap, list) and len(swap) == 2 and all(isinstance(item, int) and not isinstance(item, bool)
+                                                              for item in swap) for swap in swaps):
+        raise SessionError("progress.brought_forward: expected a list of [position, row] pairs of whole numbers")
+    return Progress(*counts, *logs, start, state, tuple(tuple(swap) for swap in swaps))

@@ -771,6 +771,8 @@ class Progress:
     sample_losses: tuple[float, ...]
     start_parameters: np.ndarray
     optimizer_state: OptimizerState | None = None
+    #: Rows the user made the next sample in the epoch under way: (position, row), each a swap in its order.
+    brought_forward: tuple[tuple[int, int], ...] = ()
 
     def __repr__(self) -> str:
         return f"Progress(epoch={self.epoch}, position={self.position}, batches={self.batches})"
@@ -781,6 +783,8 @@ class Progress:
                 "start_parameters": self.start_parameters.tolist()}
         if self.optimizer_state is not None:
             data["optimizer_state"] = self.optimizer_state.to_dict()
+        if self.brought_forward:
+            data["brought_forward"] = [list(swap) for swap in self.brought_forward]
         return data
 
 
@@ -789,8 +793,9 @@ def progress_of(training: Training) -> Progress | None:
     if training.at_start and training.optimizer_state is None:
         return None
     start = np.concatenate([np.vstack([weights, biases[None, :]]).T.ravel() for weights, biases in training.initial_state])
+    swaps = tuple((position, row) for epoch, position, row in training.brought_forward if epoch == training.epoch)
     return Progress(training.epoch, training.position, training.batches, tuple(training.history.tolist()),
-                    tuple(training.sample_losses.tolist()), start, training.optimizer_state)
+                    tuple(training.sample_losses.tolist()), start, training.optimizer_state, swaps)
 
 
 def resume(training: Training, progress: Progress) -> None:
@@ -823,6 +828,13 @@ def resume(training: Training, progress: Progress) -> None:
     training.sample_losses.extend(progress.sample_losses)
     training._epoch_losses = list(progress.sample_losses[len(progress.sample_losses) - progress.position:])
     training.optimizer_state = progress.optimizer_state
+    trained_rows = set(training.training_rows.tolist())
+    for position, row in progress.brought_forward:
+        if not (0 <= position < progress.position and row in trained_rows):
+            raise ConfigError(f"progress.brought_forward: [{position}, {row}] is not a sample position before "
+                              f"{progress.position} and a row training visits")
+    training.brought_forward = tuple((progress.epoch, position, row) for position, row in progress.brought_forward)
+    training._orders = {}
     reached = network.flat_parameters()
     network.set_flat_parameters(progress.start_parameters)
     training.initial_state = network.state()

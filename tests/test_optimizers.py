@@ -550,3 +550,28 @@ def test_the_lab_window_runs_every_optimizer(qtbot):
     assert names == ["0.001 · SGD", "0.001 · SGD, momentum 0.9", "0.001 · SGD, Nesterov 0.9", "0.001 · RMSprop",
                      "0.001 · Adam"]
     assert all(dialog.table.item(row, 1).text() == "3" for row in range(5))
+
+
+def test_a_row_brought_forward_before_a_save_is_where_it_was_after_open(tmp_path):
+    from simulator.run import Run
+    from simulator.session import load
+
+    def run_with_swap() -> Run:
+        session = load_example("xor")
+        session.training = session.training.with_changes(order="shuffled", seed=4, optimizer=Optimizer("adam"),
+                                                         learning_rate=0.1)
+        run = Run(session)
+        run.training.run(max_steps=5)          # epoch 2, one sample in
+        later = int(run.training.order(run.training.epoch)[3])
+        assert run.training.bring_forward(later)
+        run.training.step()
+        return run
+
+    uninterrupted = run_with_swap()
+    uninterrupted.training.run(max_steps=20)
+    saved = run_with_swap()
+    saved.current_session().save(tmp_path / "swapped.json")
+    opened = Run(load(tmp_path / "swapped.json"))
+    assert opened.training.order(opened.training.epoch).tolist() == saved.training.order(saved.training.epoch).tolist()
+    opened.training.run(max_steps=20)
+    assert opened.training.network.flat_parameters().tolist() == uninterrupted.training.network.flat_parameters().tolist()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Callable
 
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QFrame, QGroupBox, QLabel, QLineEdit, QPushButton,
-                               QScrollArea, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QLabel, QLineEdit, QPushButton, QSpinBox,
+                               QVBoxLayout, QWidget)
 
 from simulator.dataset import MAX_ROWS
 from simulator.errors import ConfigError, SimulatorError
@@ -63,16 +63,7 @@ class SettingsPanel(QWidget):
         super().__init__(parent)
         self.document = document
         self.errors: dict[str, QLabel] = {}
-        # The groups scroll when the column is shorter than they are (at 1280×800 beside the loss plot).
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        scroll = QScrollArea(self)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        outer.addWidget(scroll)
-        content = QWidget(scroll)
-        scroll.setWidget(content)
-        layout = QVBoxLayout(content)
+        layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self._training_group())
         layout.addWidget(self._optimizer_group())
