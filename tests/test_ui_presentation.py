@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QApplication
 from helpers import open_window
 from simulator.examples import load_example
 from ui.graph import style
+from ui.learn.practice import PracticePanel
 from ui.presentation import PRESENTATION_KEY, SCALE
 
 
@@ -26,6 +27,7 @@ def sizes(window) -> dict:
         "neuron radius": neuron.radius,
         "label size": edge.label.size(),
         "inspector formula": window.inspector.browser.font().pointSizeF(),
+        "practice question": window.findChild(PracticePanel).question.font().pointSizeF(),
         "table rows": window.dataset_panel.view.verticalHeader().defaultSectionSize(),
         "curve width": plot.listDataItems()[0].opts["pen"].widthF(),
         "axis font": (plot.getAxis("left").style.get("tickFont") or window.loss_plot.plot.font()).pointSizeF(),
@@ -42,7 +44,7 @@ def test_one_key_enlarges_everything_and_the_same_key_restores_it_exactly(qtbot,
     assert window.window_actions.presentation.isChecked()
     larger = sizes(window)
     for name in ("app font", "menu font", "graph label font", "neuron name font", "edge width", "neuron radius",
-                 "inspector formula", "table rows", "curve width", "axis font", "axis line", "plot legend text"):
+                 "inspector formula", "practice question", "table rows", "curve width", "axis font", "axis line", "plot legend text"):
         assert larger[name] > before[name], name
     assert larger["graph label font"] == before["graph label font"] * SCALE
     assert larger["label size"][0] > before["label size"][0] and larger["label size"][1] > before["label size"][1]

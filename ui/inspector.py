@@ -87,7 +87,6 @@ class InspectorPanel(QWidget):
         formula_font = QFont(self.font())
         formula_font.setPointSizeF(max(12.0, formula_font.pointSizeF()))
         self.browser.setFont(formula_font)
-        self._formula_point_size = formula_font.pointSizeF()
         self.history = QListWidget(self)
         self.history.setToolTip("Earlier steps of this sample, the most recent at the bottom; "
                                 "select one to see its formula again")
@@ -148,12 +147,6 @@ class InspectorPanel(QWidget):
     def _document_changed(self, change: Change) -> None:
         if change & (Change.MODEL | Change.DISPLAY):
             self.refresh()
-
-    def set_scale(self, scale: float) -> None:
-        """The formula `scale` times its normal size (presentation mode)."""
-        font = QFont(self.browser.font())
-        font.setPointSizeF(self._formula_point_size * scale)
-        self.browser.setFont(font)
 
     def set_delta_notation(self, on: bool) -> None:
         """Write ∂L/∂z as δ, each δ introduced where the backward pass reaches its neuron; remembered."""

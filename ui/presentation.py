@@ -9,9 +9,9 @@ off puts every size back exactly as it was.
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, QSettings
+from PySide6.QtCore import QObject, QSettings, Qt
 from PySide6.QtGui import QFont, QPen
-from PySide6.QtWidgets import QApplication, QTableView
+from PySide6.QtWidgets import QApplication, QTableView, QWidget
 
 from .graph import style
 
@@ -42,7 +42,6 @@ class Presentation(QObject):
         else:
             self._restore()
         style.set_scale(SCALE if self.on else 1.0)
-        self.window.inspector.set_scale(SCALE if self.on else 1.0)
         self.window.view.network_scene().rebuild()
         self.window.view.fit()
 
@@ -53,6 +52,16 @@ class Presentation(QObject):
         self._normal = {"font": QFont(font), "rows": {}, "pens": {}, "axes": {}, "legends": {}}
         font.setPointSizeF(font.pointSizeF() * SCALE)
         _set_application_font(font)
+        # A widget given a font of its own (the inspector's formulas, practice's question) does not
+        # follow the application's: it is enlarged by itself.
+        self._normal["own fonts"] = {}
+        for widget in self.window.findChildren(QWidget):
+            if widget.testAttribute(Qt.WidgetAttribute.WA_SetFont) and widget.font().pointSizeF() > 0:
+                own = QFont(widget.font())
+                self._normal["own fonts"][widget] = QFont(own)
+                own.setPointSizeF(own.pointSizeF() * SCALE)
+                widget.setFont(own)
+        QApplication.sendPostedEvents()
         for table in self.window.findChildren(QTableView):
             header = table.verticalHeader()
             self._normal["rows"][table] = header.defaultSectionSize()
@@ -83,6 +92,9 @@ class Presentation(QObject):
     def _restore(self) -> None:
         normal = self._normal
         _set_application_font(normal["font"])
+        for widget, font in normal["own fonts"].items():
+            widget.setFont(font)
+        QApplication.sendPostedEvents()
         for table, size in normal["rows"].items():
             table.verticalHeader().setDefaultSectionSize(size)
         for curve, pen in normal["pens"].items():
