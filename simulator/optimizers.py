@@ -248,6 +248,19 @@ class Optimizer:
         return OptimizerStep(values, OptimizerState(self.name, t, kept), (*count, first, *lines), rule)
 
 
+def torch_optimizer(torch, parameters: list, optimizer: Optimizer, rate: float):
+    """The `torch.optim` optimiser that updates `parameters` as `optimizer` does (the PyTorch twin;
+    `torch` is the module, imported by the caller only when a comparison starts)."""
+    if optimizer.name == "sgd":
+        return torch.optim.SGD(parameters, lr=rate, momentum=optimizer.momentum, nesterov=optimizer.nesterov,
+                               weight_decay=optimizer.weight_decay)
+    if optimizer.name == "rmsprop":
+        return torch.optim.RMSprop(parameters, lr=rate, alpha=optimizer.alpha, eps=optimizer.eps,
+                                   weight_decay=optimizer.weight_decay)
+    return torch.optim.Adam(parameters, lr=rate, betas=(optimizer.beta1, optimizer.beta2), eps=optimizer.eps,
+                            weight_decay=optimizer.weight_decay)
+
+
 def state_from_dict(data: object, optimizer: Optimizer, size: int, where: str) -> OptimizerState:
     """A saved `OptimizerState` (see `OptimizerState.to_dict`); ConfigError naming the field."""
     if not isinstance(data, dict):

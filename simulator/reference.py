@@ -1,4 +1,4 @@
-"""Train the same model with PyTorch (float64, torch.optim.SGD) and compare it with the engine.
+"""Train the same model with PyTorch (float64, the matching torch.optim optimiser) and compare it with the engine.
 
 PyTorch is optional (the `reference` extra) and imported only when a comparison starts, never when
 `simulator` is imported. Both sides start from the session's current parameters and visit the rows
@@ -14,6 +14,7 @@ import numpy as np
 from .activations import get_activation
 from .errors import SimulatorError
 from .formatting import format_number
+from .optimizers import torch_optimizer
 from .session import Session
 
 #: Longest comparison run, in epochs.
@@ -92,7 +93,7 @@ class ReferenceRun:
         self.sample_losses = self.training.loss.torch_losses(torch)
         self.parameters = [torch.tensor(array, dtype=torch.float64, requires_grad=True)
                            for layer in network.layers for array in (layer.weights, layer.biases)]
-        self.optimiser = torch.optim.SGD(self.parameters, lr=config.learning_rate)
+        self.optimiser = torch_optimizer(torch, self.parameters, config.optimizer, config.learning_rate)
         self.X = torch.tensor(self.training.X, dtype=torch.float64)
         self.Y = torch.tensor(self.training.Y, dtype=torch.float64)
         self.result = Comparison()

@@ -33,17 +33,6 @@ OPTIMIZERS = {
 
 
 # -- PyTorch, the independent truth ------------------------------------------------------------------
-def torch_optimizer(torch, parameters, optimizer: Optimizer, rate: float):
-    if optimizer.name == "sgd":
-        return torch.optim.SGD(parameters, lr=rate, momentum=optimizer.momentum, nesterov=optimizer.nesterov,
-                               weight_decay=optimizer.weight_decay)
-    if optimizer.name == "rmsprop":
-        return torch.optim.RMSprop(parameters, lr=rate, alpha=optimizer.alpha, eps=optimizer.eps,
-                                   weight_decay=optimizer.weight_decay)
-    return torch.optim.Adam(parameters, lr=rate, betas=(optimizer.beta1, optimizer.beta2), eps=optimizer.eps,
-                            weight_decay=optimizer.weight_decay)
-
-
 def torch_trajectory(training: Training) -> tuple[list[float], np.ndarray]:
     """Train a copy of `training`'s network with torch.optim over the engine's batches; returns every
     sample's loss and the final flat parameters."""
@@ -52,7 +41,14 @@ def torch_trajectory(training: Training) -> tuple[list[float], np.ndarray]:
     network, config = training.network, training.config
     parameters = [torch.tensor(array, dtype=torch.float64, requires_grad=True)
                   for layer in network.layers for array in (layer.weights, layer.biases)]
-    optimiser = torch_optimizer(torch, parameters, config.optimizer, config.learning_rate)
+    # Written out here rather than taken from `optimizers.torch_optimizer`, which the comparison uses.
+    optimiser = {"sgd": lambda o: torch.optim.SGD(parameters, lr=config.learning_rate, momentum=o.momentum,
+                                                  nesterov=o.nesterov, weight_decay=o.weight_decay),
+                 "rmsprop": lambda o: torch.optim.RMSprop(parameters, lr=config.learning_rate, alpha=o.alpha,
+                                                          eps=o.eps, weight_decay=o.weight_decay),
+                 "adam": lambda o: torch.optim.Adam(parameters, lr=config.learning_rate, betas=(o.beta1, o.beta2),
+                                                    eps=o.eps, weight_decay=o.weight_decay)}[config.optimizer.name](
+        config.optimizer)
     X = torch.tensor(training.X, dtype=torch.float64)
     Y = torch.tensor(training.Y, dtype=torch.float64)
     losses = []
@@ -575,3 +571,15 @@ def test_a_row_brought_forward_before_a_save_is_where_it_was_after_open(tmp_path
     assert opened.training.order(opened.training.epoch).tolist() == saved.training.order(saved.training.epoch).tolist()
     opened.training.run(max_steps=20)
     assert opened.training.network.flat_parameters().tolist() == uninterrupted.training.network.flat_parameters().tolist()
+
+
+def test_the_pytorch_comparison_trains_with_the_matching_optimizer():
+    pytest.importorskip("torch", reason="PyTorch is not installed (pip install -e '.[reference]')")
+    from simulator.reference import compare_with_torch
+
+    session = load_example("regression")
+    session.training = session.training.with_changes(optimizer=Optimizer("adam", weight_decay=0.01),
+                                                     learning_rate=0.01, epochs=4)
+    result = compare_with_torch(session)
+    assert len(result.engine_loss) == 4 and result.largest_difference < 1e-12 * result.scale
+    assert result.largest_loss_difference < 1e-12 and result.verdict().startswith("The engine and PyTorch agree")

@@ -1,4 +1,4 @@
-"""Compare with PyTorch: the same model trained by torch.optim.SGD beside the engine, epoch by epoch."""
+"""Compare with PyTorch: the same model trained by the matching torch.optim optimiser beside the engine, epoch by epoch."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ EXPLANATION = (
     "Both train a copy of the network from its current parameters: same layers and activations, same loss "
     "(binary cross-entropy clamps ŷ to [10⁻⁷, 1 − 10⁻⁷] on both sides), same learning rate, sample order "
     "and batch size, in float64. PyTorch computes the gradients by automatic differentiation and updates "
-    "with torch.optim.SGD; the simulator uses its own backpropagation. Differences of about 10⁻¹⁶ are "
+    "with the matching torch.optim optimiser (SGD, RMSprop or Adam); the simulator uses its own backpropagation. Differences of about 10⁻¹⁶ are "
     "rounding: the two add the same numbers in different orders.")
 
 
