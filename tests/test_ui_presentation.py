@@ -3,7 +3,9 @@ exactly, and the choice is remembered."""
 
 from __future__ import annotations
 
+import shiboken6
 from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication
 
 from helpers import open_window
@@ -85,3 +87,17 @@ def test_the_graph_stays_readable_in_presentation_mode(qtbot):
         assert all(edge.label.isVisible() for edge in scene.edge_items())
     finally:
         window.window_actions.presentation.trigger()
+
+
+def test_turning_it_off_after_a_scaled_widget_went_away_restores_the_rest(qtbot, window):
+    from PySide6.QtWidgets import QLabel
+    before = sizes(window)
+    doomed = QLabel("a panel's own text", window)
+    own = QFont()
+    own.setPointSizeF(10.5)
+    doomed.setFont(own)                                  # a font of its own: presentation mode enlarges it
+    window.window_actions.presentation.trigger()
+    assert doomed.font().pointSizeF() == 10.5 * SCALE
+    shiboken6.delete(doomed)                             # closed, as a learn tool's panel can be
+    window.window_actions.presentation.trigger()
+    assert sizes(window) == before

@@ -9,6 +9,7 @@ off puts every size back exactly as it was.
 from __future__ import annotations
 
 import pyqtgraph as pg
+from shiboken6 import isValid
 from PySide6.QtCore import QObject, QSettings, Qt
 from PySide6.QtGui import QFont, QPen
 from PySide6.QtWidgets import QApplication, QTableView, QWidget
@@ -92,18 +93,19 @@ class Presentation(QObject):
     def _restore(self) -> None:
         normal = self._normal
         _set_application_font(normal["font"])
-        for widget, font in normal["own fonts"].items():
+        # A panel closed meanwhile (a learn tool's) is gone: only what is still there is put back.
+        for widget, font in _alive(normal["own fonts"]):
             widget.setFont(font)
         QApplication.sendPostedEvents()
-        for table, size in normal["rows"].items():
+        for table, size in _alive(normal["rows"]):
             table.verticalHeader().setDefaultSectionSize(size)
-        for curve, pen in normal["pens"].items():
+        for curve, pen in _alive(normal["pens"]):
             # A curve whose owner set another pen meanwhile (a style of its own) keeps that pen.
             if curve.opts["pen"] == self._scaled.get(curve):
                 curve.setPen(pen)
-        for legend, size in normal["legends"].items():
+        for legend, size in _alive(normal["legends"]):
             _set_legend_size(legend, size)
-        for axis, (tick_font, pen, label_font) in normal["axes"].items():
+        for axis, (tick_font, pen, label_font) in _alive(normal["axes"]):
             axis.setStyle(tickFont=tick_font)
             axis.setPen(pen)
             axis.label.setFont(label_font)
@@ -126,3 +128,8 @@ def _set_legend_size(legend: pg.LegendItem, size: str) -> None:
     legend.setLabelTextSize(size)
     for _sample, label in legend.items:
         label.setText(label.text)
+
+
+def _alive(saved: dict) -> list[tuple]:
+    """The (object, value) pairs of `saved` whose Qt object still exists."""
+    return [(thing, value) for thing, value in saved.items() if isValid(thing)]
