@@ -21,6 +21,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import numpy as np  # noqa: E402
 
 import engine  # noqa: E402
+import map_bench  # noqa: E402
 import ui_bench  # noqa: E402
 
 
@@ -61,6 +62,8 @@ def main() -> int:
     repaints, live_rate = ui_bench.live_run(load_example("regression"))
     plot_update, history_mb = ui_bench.loss_plot_million(load_example("regression"))
     startup, startup_rss = ui_bench.startup()
+    map_step = map_bench.map_step(map_bench.wide_session())
+    map_redraws, map_live_rate = map_bench.map_live_run(map_bench.wide_session())
     app.processEvents()
 
     torch_rate = figures.get("regression_torch_rate")
@@ -83,6 +86,8 @@ def main() -> int:
     rows.append(row("app: python main.py to window shown", startup, "s", 1.5, False))
     rows.append(row("app: resident memory, regression example", startup_rss, "MB", 300, False))
     rows.append(row("app: memory added by 1,000,000 epochs", history_mb, "MB", 50, False))
+    rows.append(row("app: input-space map, 2-8-8-1 at 64 × 64, step to repaint", map_step, "ms", 33, False, 1e3))
+    rows.append(row("app: Run to End with the maps live, map redraws", map_redraws, "per s", 20, True))
     print()
     print_table(rows)
 

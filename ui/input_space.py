@@ -183,6 +183,8 @@ class InputSpacePanel(QWidget):
         self.selected_row: int | None = None
         self._dirty = True
         self._shown: tuple | None = None
+        self._levels: tuple | None = None
+        self._labels: tuple | None = None
         self.x_combo, self.y_combo, self.show_combo = QComboBox(self), QComboBox(self), QComboBox(self)
         self.x_combo.setToolTip("The input across (x)")
         self.y_combo.setToolTip("The input up (y)")
@@ -404,12 +406,17 @@ class InputSpacePanel(QWidget):
         if neuron is None and input_map.task == "multiclass":
             self.image.setImage(class_mixture(input_map.output), autoLevels=False, levels=(0, 255))
             self.image.setLookupTable(None)   # the colours are the classes' own
+            self._levels = None
             self.colour_bar.setVisible(False)
         else:
             shown = neuron or NeuronChoice(len(input_map.layers), 1)
-            low, high = value_scale(input_map, layer, targets)
+            levels = value_scale(input_map, layer, targets)
             self.image.setImage(input_map.values(shown), autoLevels=False)
-            self.colour_bar.setLevels((low, high))
+            if self._levels != levels or self.image.lut is None:
+                self._levels = levels     # a new scale redraws the bar: only when it changed
+                self.colour_bar.setLevels(levels)
+            else:
+                self.image.setLevels(levels)
             self.colour_bar.setVisible(True)
         xs, ys = input_map.xs, input_map.ys
         dx, dy = xs[1] - xs[0], ys[1] - ys[0]
@@ -455,10 +462,14 @@ class InputSpacePanel(QWidget):
 
     def _label_axes(self, input_map: InputMap, neuron: NeuronChoice | None) -> None:
         names = self.document.session.dataset.inputs
+        network = self.document.network
+        key = (tuple(names), input_map.settings.axes, neuron, input_map.task, id(self.document.session))
+        if key == self._labels:   # a new title or axis label lays the plot out again: only when it changed
+            return
+        self._labels = key
         item = self.plot.getPlotItem()
         item.setLabel("bottom", names[input_map.settings.axes[0]])
         item.setLabel("left", names[input_map.settings.axes[1]])
-        network = self.document.network
         if neuron is None:
             title = ("Output: the class with the largest ŷ" if input_map.task == "multiclass" else
                      f"Output {neuron_title(network, NeuronChoice(len(network.layers), 1))}")
