@@ -32,17 +32,34 @@ def class_colour(index: int) -> tuple[int, int, int]:
     return CLASS_COLOURS[index % len(CLASS_COLOURS)]
 
 
+#: Shades of the value scale a map is drawn with: finer than a colour channel's 256 steps.
+SHADES = 1024
+
+
+def _shades() -> np.ndarray:
+    """The value scale as `(SHADES + 1, 3)` uint8 colours, the last for values that are not finite."""
+    positions = np.linspace(0.0, 1.0, SHADES)
+    stops = [stop for stop, _ in VALUE_STOPS]
+    table = np.stack([np.interp(positions, stops, [colour[channel] for _, colour in VALUE_STOPS])
+                      for channel in range(3)], axis=-1)
+    return np.vstack([np.rint(table), [NON_FINITE_COLOUR]]).astype(np.uint8)
+
+
+_SHADE_TABLE = _shades()
+
+
 def value_colours(values: np.ndarray, low: float, high: float) -> np.ndarray:
     """Colours of `values` on the scale from `low` to `high`: `values.shape + (3,)` uint8 (clipped to
-    the scale's ends; non-finite values black)."""
+    the scale's ends, in `SHADES` steps; non-finite values black)."""
     values = np.asarray(values, dtype=float)
+    flat = values.reshape(-1)
     with np.errstate(invalid="ignore", over="ignore"):
-        position = np.clip((values - low) / (high - low), 0.0, 1.0)
-    positions = [stop for stop, _ in VALUE_STOPS]
-    rgb = np.stack([np.interp(position, positions, [colour[channel] for _, colour in VALUE_STOPS])
-                    for channel in range(3)], axis=-1)
-    rgb[~np.isfinite(values)] = NON_FINITE_COLOUR
-    return np.rint(rgb).astype(np.uint8)
+        position = np.clip((flat - low) * ((SHADES - 1) / (high - low)), 0.0, SHADES - 1)
+    not_finite = ~np.isfinite(flat)
+    position[not_finite] = 0.0
+    index = np.rint(position, out=position).astype(np.intp)
+    index[not_finite] = SHADES
+    return _SHADE_TABLE[index].reshape(values.shape + (3,))
 
 
 def class_mixture(probabilities: np.ndarray) -> np.ndarray:

@@ -197,7 +197,7 @@ def test_a_diverged_output_says_so(qtbot):
 
 def test_neuron_maps_on_the_graph_share_their_layers_scale(qtbot):
     window = open_window(qtbot, load_example("xor"))
-    panel = _panel(qtbot, window)
+    _panel(qtbot, window)
     assert not window.graph_maps_action.isChecked()         # off until turned on
     assert window.graph_maps.picture_of(1, 1) is None
     window.graph_maps_action.trigger()
@@ -209,15 +209,16 @@ def test_neuron_maps_on_the_graph_share_their_layers_scale(qtbot):
         picture = window.graph_maps.picture_of(1, neuron)
         size = picture.height()
         values = input_map.values(NeuronChoice(1, neuron))
-        for ix, iy in [(0, 0), (10, 50), (63, 63)]:
+        for ix, iy in [(32, 32), (10, 40), (50, 20)]:
             expected = value_colours(values[iy, ix], low, high)
             colour = picture.pixelColor(ix, size - 1 - iy)      # the picture's top row is the highest y
-            assert (colour.red(), colour.green(), colour.blue()) == tuple(expected)
+            assert (colour.red(), colour.green(), colour.blue(), colour.alpha()) == (*expected, 255)
+        assert picture.pixelColor(0, 0).alpha() == 0             # outside the neuron's circle
     window.document.edit_parameter("w111", -2.0)
     QApplication.processEvents()
     values = window.map_source.current().values(NeuronChoice(1, 1))
-    colour = window.graph_maps.picture_of(1, 1).pixelColor(0, 63)
-    assert colour == QColor(*value_colours(values[0, 0], low, high))
+    colour = window.graph_maps.picture_of(1, 1).pixelColor(30, 63 - 30)
+    assert colour == QColor(*value_colours(values[30, 30], low, high))
 
 
 def test_selecting_a_neuron_on_the_graph_shows_it_large(qtbot):

@@ -8,6 +8,7 @@ the network, data or choices changed since the last one. `InputSpacePanel` is th
 
 from __future__ import annotations
 
+import functools
 import math
 from pathlib import Path
 
@@ -17,14 +18,14 @@ import pyqtgraph.exporters
 from PySide6.QtCore import QBuffer, QObject, QPointF, QRectF, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QImage, QPainter
 from PySide6.QtSvg import QSvgGenerator
-from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox,
+from PySide6.QtWidgets import (QComboBox, QGraphicsItem, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox,
                                QVBoxLayout, QWidget)
 
 from simulator.errors import SessionError, SimulatorError
 from simulator.formatting import format_number
 from simulator.input_map import (DEFAULT_RESOLUTION, MAX_RESOLUTION, MIN_RESOLUTION, InputMap, MapSettings,
                                  NeuronChoice, checked_range, checked_value, compute_map, default_settings)
-from simulator.map_picture import (BOUNDARY_COLOUR, VALUE_STOPS, class_mixture, map_colours, target_colours,
+from simulator.map_picture import (BOUNDARY_COLOUR, VALUE_STOPS, class_mixture, target_colours, value_colours,
                                    value_scale)
 from simulator.notation import output_name
 from simulator.numbers import NumberError, parse_number
@@ -189,18 +190,24 @@ class InputSpacePanel(QWidget):
         self.x_combo.setToolTip("The input across (x)")
         self.y_combo.setToolTip("The input up (y)")
         self.show_combo.setToolTip("What to colour the inputs by: the output, or one neuron's activation")
+        for combo in (self.x_combo, self.y_combo, self.show_combo):
+            # Long column names must not widen the dock (and the window) beyond 1280 pixels.
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(5)
         self.resolution_spin = QSpinBox(self)
         self.resolution_spin.setRange(MIN_RESOLUTION, MAX_RESOLUTION)
         self.resolution_spin.setValue(source.resolution)
         self.resolution_spin.setKeyboardTracking(False)
         self.resolution_spin.setToolTip("Grid points along each axis")
-        choosers = QHBoxLayout()
-        for label, widget in (("&x:", self.x_combo), ("&y:", self.y_combo), ("Sho&w:", self.show_combo),
-                              ("Po&ints:", self.resolution_spin)):
+        choosers = QGridLayout()   # two rows: the dock stays narrow enough for a 1280-pixel window
+        for place, (label, widget) in enumerate((("&x:", self.x_combo), ("&y:", self.y_combo),
+                                                 ("Sho&w:", self.show_combo), ("Po&ints:", self.resolution_spin))):
             caption = QLabel(label, self)
             caption.setBuddy(widget)
-            choosers.addWidget(caption)
-            choosers.addWidget(widget, 1 if widget is self.show_combo else 0)
+            choosers.addWidget(caption, place // 2, 2 * (place % 2))
+            choosers.addWidget(widget, place // 2, 2 * (place % 2) + 1)
+        choosers.setColumnStretch(1, 1)
+        choosers.setColumnStretch(3, 1)
         self.range_edits = {}
         self.fields = QGridLayout()
         self.fields.setContentsMargins(0, 0, 0, 0)
@@ -213,6 +220,8 @@ class InputSpacePanel(QWidget):
         item.getViewBox().setMouseEnabled(x=False, y=False)
         item.hideButtons()
         item.setMenuEnabled(False)
+        for side in ("left", "bottom"):   # kept as images: drawn again only when their range or size changes
+            item.getAxis(side).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.plot.addItem(self.image)
         self.colour_bar = pg.ColorBarItem(values=(0, 1), colorMap=value_colour_map(), interactive=False, width=14)
@@ -293,9 +302,13 @@ class InputSpacePanel(QWidget):
         self.range_edits = {}
         defaults = self.source.default_settings()
         for row, (axis, label) in enumerate(zip(self.source.axes, ("x", "y"))):
-            caption = QLabel(f"{names[axis]} from", self)
+            caption = QLabel(f"{label} from", self)
+            caption.setMinimumWidth(20)
+            caption.setToolTip(f"The span of {names[axis]} on the {label} axis")
             low, high = QLineEdit(self), QLineEdit(self)
             span = self.source.ranges.get(axis)
+            for edit in (low, high):
+                edit.setMinimumWidth(40)
             for edit, value, default in ((low, span and span[0], defaults.ranges[row][0]),
                                          (high, span and span[1], defaults.ranges[row][1])):
                 edit.setPlaceholderText(format_number(default))
@@ -311,6 +324,7 @@ class InputSpacePanel(QWidget):
         held = [index for index in range(len(names)) if index not in self.source.axes]
         for position, index in enumerate(held):
             edit = QLineEdit(self)
+            edit.setMinimumWidth(40)
             edit.setPlaceholderText(format_number(defaults.fixed[index]))
             value = self.source.fixed.get(index)
             edit.setText("" if value is None else repr(value))
@@ -620,6 +634,10 @@ class GraphMaps(QObject):
         except SimulatorError:
             input_map = None     # the panel says why
         targets = self.document.training.Y
+        layers = {}    # each layer's colours at once: (rows, columns, neurons, 3)
+        if input_map is not None:
+            for layer in range(1, len(input_map.layers) + 1):
+                layers[layer] = value_colours(input_map.layers[layer - 1], *value_scale(input_map, layer, targets))
         for item in self.scene.neuron_items():
             if item.is_input:
                 continue
@@ -627,10 +645,9 @@ class GraphMaps(QObject):
                 if item.map_item is not None:
                     item.map_item.setVisible(False)
                 continue
-            colours = map_colours(input_map, NeuronChoice(item.layer, item.neuron), targets)
             if item.map_item is None:
                 item.map_item = NeuronMapItem(item, item.radius)
-            item.map_item.set_picture(rgb_image(colours), item.name)
+            item.map_item.set_picture(disc_image(layers[item.layer][:, :, item.neuron - 1]), item.name)
             item.map_item.setVisible(True)
             item.update()
 
@@ -640,11 +657,24 @@ class GraphMaps(QObject):
         return None if item.map_item is None or not item.map_item.isVisible() else item.map_item.picture
 
 
-def rgb_image(colours: np.ndarray) -> QImage:
-    """A map's colours `(rows, columns, 3)` uint8, row 0 the lowest y, as an image with the highest y on top."""
-    flipped = np.ascontiguousarray(colours[::-1])
-    height, width = flipped.shape[:2]
-    return QImage(flipped.data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()
+@functools.lru_cache(maxsize=8)
+def _disc(height: int, width: int) -> np.ndarray:
+    """`(height, width, 4)` uint8: 255 in every channel of the pixels in the circle a picture fills, else 0."""
+    y, x = np.mgrid[0:height, 0:width]
+    inside = ((x + 0.5 - width / 2) / (width / 2)) ** 2 + ((y + 0.5 - height / 2) / (height / 2)) ** 2 <= 1.0
+    return np.repeat(np.where(inside, 255, 0).astype(np.uint8)[:, :, None], 4, axis=2)
+
+
+def disc_image(colours: np.ndarray) -> QImage:
+    """A map's colours `(rows, columns, 3)` uint8, row 0 the lowest y, as an image with the highest y on
+    top, transparent outside the circle it fills."""
+    height, width = colours.shape[:2]
+    rgba = np.empty((height, width, 4), dtype=np.uint8)
+    rgba[:, :, :3] = colours[::-1]
+    rgba[:, :, 3] = 255
+    np.bitwise_and(rgba, _disc(height, width), out=rgba)   # premultiplied: nothing at all outside the circle
+    image = QImage(rgba.data, width, height, 4 * width, QImage.Format.Format_RGBA8888_Premultiplied)
+    return image.copy()
 
 
 def focused_neuron(scene) -> NeuronChoice | None:
