@@ -71,7 +71,7 @@ def main() -> int:
     rows.append(row("2-2-1 per-sample SGD", figures["regression_rate"], "updates/s", 150_000, True))
     if torch_rate:
         rows.append(row("  vs. PyTorch per-sample loop", figures["regression_rate"] / torch_rate, "×", 40, True))
-    rows.append(row("2-2-1 per-sample Adam (numpy path)", figures["regression_adam_rate"], "updates/s", 1_000, True))
+    rows.append(row("2-2-1 per-sample Adam", figures["regression_adam_rate"], "updates/s", 1_000, True))
     rows.append(row("2-16-16-1 tanh, 1,000 rows, per-sample", figures["tanh_rate"], "updates/s", 30_000, True))
     rows.append(row("2-16-16-1 tanh, 10,000 rows, full batch", figures["full_batch_rate"], "epochs/s", 300, True))
     if "full_batch_torch_rate" in figures:

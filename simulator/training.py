@@ -438,8 +438,9 @@ class Training:
 
     # -- one step ------------------------------------------------------------------------------
     def kernel(self) -> Kernel | None:
-        """The per-sample kernel both paths use for this network and these settings, if any."""
-        if self.batch_size != 1 or self.config.update_rule != "simultaneous" or not self.config.optimizer.plain:
+        """The per-sample kernel both paths use for this network and these settings, if any (another
+        optimiser than plain SGD takes the kernel's gradients and applies its own step)."""
+        if self.batch_size != 1 or self.config.update_rule != "simultaneous":
             return None
         layers = self.network.layers
         return kernel_for([layers[0].n_in] + [layer.n_out for layer in layers],
@@ -455,20 +456,27 @@ class Training:
         """The next sample's step through the kernel's `trace`, as numpy arrays for the stepper."""
         X, Y = self._rows()
         row = int(indices[0])
-        trace = kernel.trace(self.network.flat_parameters().tolist(), X[row], Y[row],
-                             self.config.learning_rate)
+        parameters = self.network.flat_parameters()
+        trace = kernel.trace(parameters.tolist(), X[row], Y[row], self.config.learning_rate)
 
         def rows(values: list[list[float]]) -> list[np.ndarray]:
             return [np.array([layer_values]) for layer_values in values]
 
         out = rows(trace["out"])
         forward = ForwardCache([self.X[indices]] + out[:-1], rows(trace["z"]), out)
-        grads, new = split_flat(self.network, trace["grads"]), split_flat(self.network, trace["new"])
+        grads = split_flat(self.network, trace["grads"])
         backward = BackwardCache(rows(trace["d_out"]), rows(trace["act_grad"]), rows(trace["delta"]),
                                  [weights for weights, _ in grads], [biases for _, biases in grads],
                                  [layer.weights for layer in self.network.layers])
+        step = None
+        if self.config.optimizer.plain:
+            new = split_flat(self.network, trace["new"])
+        else:
+            step = self.config.optimizer.step(parameters, np.array(trace["grads"]),
+                                              self.optimizer_state, self.config.learning_rate)
+            new = split_flat(self.network, step.new)
         return BatchResult(self.epoch, self.position, indices, forward, backward,
-                           np.array([trace["loss"]]), new)
+                           np.array([trace["loss"]]), new, step)
 
     def compute_batch(self) -> BatchResult:
         """Forward, loss, backward and the proposed update of the next batch; changes nothing."""
@@ -623,11 +631,13 @@ class Training:
     def run(self, max_steps: int | None = None) -> str:
         """Fast path: step until training stops or `max_steps` steps are done; returns the status."""
         kernel = None if self.finished else self.kernel()
-        if kernel is not None:
+        if kernel is not None and self.config.optimizer.plain:
             return self._run_kernel(kernel, max_steps)
         steps = 0
         while not self.finished and (max_steps is None or steps < max_steps):
-            self._apply(self._buffered_batch())     # no result escapes: the buffers can be reused
+            # No result escapes: the buffers can be reused. Per sample, another optimiser than plain
+            # SGD steps on the kernel's gradients, as the stepper does.
+            self._apply(self._buffered_batch() if kernel is None else self._kernel_batch(kernel, self.current_batch()))
             steps += 1
         self._moved()
         return self.status
