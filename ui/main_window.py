@@ -83,13 +83,14 @@ class MainWindow(QMainWindow):
         right, bottom = Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea
         self.docks = {
             "inspector": self._dock("inspector", "&Inspector", self.inspector, right),
-            # Tall panels scroll rather than make the window taller than the screen (presentation mode).
+            # Panels larger than their room scroll rather than make the window larger than the screen or
+            # take the network's width (presentation mode makes them larger).
             "settings": self._dock("settings", "Training &Settings", _scrolled(self.settings_panel), right),
             "structure": self._dock("structure", "Network S&tructure", _scrolled(self.structure_panel), right),
             "loss_plot": self._dock("loss_plot", "&Loss Plot", self.loss_plot, bottom),
             "dataset": self._dock("dataset", "&Dataset", self.dataset_panel, bottom),
             "metrics": self._dock("metrics", "&Metrics", self.metrics_panel, bottom),
-            "input_space": self._dock("input_space", "I&nput Space", self.input_space, right),
+            "input_space": self._dock("input_space", "I&nput Space", _scrolled(self.input_space), right),
         }
         # The inspector shares its column with the panels used only while setting up, so the network
         # keeps most of the width; the loss plot and the data (with the current row) stay in view.
@@ -409,12 +410,12 @@ class MainWindow(QMainWindow):
 
 
 def _scrolled(panel: QWidget) -> QScrollArea:
-    """`panel` in a frameless scroll area that gives it the whole width."""
+    """`panel` in a frameless scroll area that gives it the whole width, and scrolls sideways only when
+    the column is narrower than the panel can be (nothing is cut off)."""
     area = QScrollArea(panel.parentWidget())
     area.setWidget(panel)
     area.setWidgetResizable(True)
     area.setFrameShape(QFrame.Shape.NoFrame)
-    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     return area
 
 
