@@ -84,3 +84,27 @@ def test_clicking_a_point_makes_it_the_next_sample_undoably(qtbot):
     assert document.stepper.records[0].row == 4                     # the records count rows from 1
     window.window_actions.undo.trigger()
     assert document.training.position == 0 and int(document.training.current_batch()[0]) != 3
+
+
+def test_back_to_the_swap_and_forward_again_gives_the_same_states(qtbot):
+    window = open_window(qtbot, load_example("three-classes"))
+    document = window.document
+    document.step("sample")
+    chosen = int(document.training.order(0)[9])
+    document.bring_forward(chosen)
+
+    def four_samples() -> tuple[list[int], list[np.ndarray]]:
+        rows, states = [], []
+        for _ in range(4):
+            rows.append(int(document.training.current_batch()[0]))
+            document.step("sample")
+            states.append(document.network.flat_parameters())
+        return rows, states
+
+    rows, states = four_samples()
+    document.train_for(0.05)                      # on along the fast path
+    assert document.back_to_start()               # back to the swap (the earliest state Step Back reaches)
+    assert document.training.position == 1 and int(document.training.current_batch()[0]) == chosen
+    again_rows, again = four_samples()
+    assert again_rows == rows and rows[0] == chosen
+    assert all(np.array_equal(a, b) for a, b in zip(states, again))
