@@ -86,7 +86,7 @@ def main() -> int:
     rows.append(row("app: python main.py to window shown", startup, "s", 1.5, False))
     rows.append(row("app: resident memory, regression example", startup_rss, "MB", 300, False))
     rows.append(row("app: memory added by 1,000,000 epochs", history_mb, "MB", 50, False))
-    rows.append(row("app: input-space map, 2-8-8-1 at 64 × 64, step to repaint", map_step, "ms", 33, False, 1e3))
+    rows.append(row("app: input-space maps, 2-8-8-1 at 64 × 64, work per step", map_step, "ms", 33, False, 1e3))
     rows.append(row("app: Run to End with the maps live, map redraws", map_redraws, "per s", 20, True))
     print()
     print_table(rows)
