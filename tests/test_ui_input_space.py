@@ -247,3 +247,17 @@ def test_export_from_the_panel(qtbot, dialogs, tmp_path, suffix):
     if suffix == "svg":
         assert b"<svg" in path.read_bytes()[:2000]
     assert str(path) in window.statusBar().currentMessage()
+
+
+def test_a_large_network_is_mapped_on_a_coarser_grid_and_says_so(qtbot):
+    session = load_example("xor")
+    network = build_network([2, 64, 64, 64, 1], ["tanh", "tanh", "tanh", "sigmoid"], Initialisation("xavier", seed=1),
+                            ["x1", "x2"], ["xor"])
+    window = open_window(qtbot, Session(network, "bce", session.training, session.dataset))
+    panel = _panel(qtbot, window)
+    count = network.parameter_count()
+    size = panel.image.image.shape[0]
+    assert size < 64 and size * size * count <= 2_000_000 < (size + 1) ** 2 * count
+    assert f"{size} × {size} points, not 64" in panel.status.text()
+    point = _grid_point(panel, size - 1, 0)
+    assert panel.image.image[0, size - 1] == pytest.approx(window.document.network.predict([point])[0, 0], rel=1e-12)
