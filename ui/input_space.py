@@ -1,47 +1,34 @@
-"""The input-space view: the network's output (or one neuron) as a colour map over two inputs, the data
-rows on it coloured by their target, and the decision boundary; live as training moves.
-
-`MapSource` keeps the user's choices (the axes, held values, ranges, resolution) and gives the map of
-the document's live network, computed by the engine (`simulator.input_map`) only when a view asks and
-the network, data or choices changed since the last one. `InputSpacePanel` is the dock that draws it.
+"""The Input Space panel: the network's output (or one neuron) as a colour map over two inputs, the
+data rows on it coloured by their target, and the decision boundary; live as training moves. The map
+comes from a `MapSource` (ui/map_source.py); ui/graph_maps.py joins the panel to the rest of the window.
 """
 
 from __future__ import annotations
 
-import functools
-import math
 from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.exporters
-from PySide6.QtCore import QBuffer, QObject, QPointF, QRectF, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QImage, QPainter
+from PySide6.QtCore import QBuffer, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QPainter
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import (QComboBox, QGraphicsItem, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox,
                                QVBoxLayout, QWidget)
 
 from simulator.errors import SessionError, SimulatorError
 from simulator.formatting import format_number
-from simulator.input_map import (DEFAULT_RESOLUTION, MAX_RESOLUTION, MIN_RESOLUTION, InputMap, MapSettings,
-                                 NeuronChoice, checked_range, checked_value, compute_map, default_settings)
-from simulator.map_picture import (BOUNDARY_COLOUR, VALUE_STOPS, class_mixture, target_colours, value_colours,
-                                   value_scale)
+from simulator.input_map import MAX_RESOLUTION, MIN_RESOLUTION, InputMap, NeuronChoice
+from simulator.map_picture import BOUNDARY_COLOUR, VALUE_STOPS, class_mixture, target_colours, value_scale
 from simulator.notation import output_name
-from simulator.numbers import NumberError, parse_number
 from simulator.session import write_atomically
 
 from .document import Change
-from .graph.neuron_map_item import NeuronMapItem
+from .map_source import MapSource
 
-#: Grid points times parameters a map may cost (about 20 ms of numpy on a laptop): a large network gets
-#: a coarser grid, said in the panel, rather than a window that cannot keep up with training.
-WORK_BUDGET = 2_000_000
 ERROR_STYLE = "color: #b00020;"
 SELECTED_PEN = pg.mkPen((20, 20, 20), width=2.5)
 CURRENT_PEN = pg.mkPen((220, 30, 30), width=2.5, style=Qt.PenStyle.DashLine)
-#: Whether View ▸ Neuron Maps on the Graph is on (off until the user turns it on).
-GRAPH_MAPS_KEY = "view/neuron_maps"
 
 
 def value_colour_map() -> pg.ColorMap:
@@ -55,120 +42,6 @@ def neuron_title(network, neuron: NeuronChoice) -> str:
         symbol = "ŷ" if network.n_outputs == 1 else f"ŷ{neuron.index}"
         return f"{symbol} ({network.output_names[neuron.index - 1]})"
     return output_name(neuron.layer, neuron.index)
-
-
-class MapSource(QObject):
-    """The map of the document's live network over the user's choice of grid; recomputed on demand."""
-
-    choices_changed = Signal()
-
-    def __init__(self, document, parent: QObject | None = None):
-        super().__init__(parent)
-        self.document = document
-        self.axes = (0, 1)
-        self.resolution = DEFAULT_RESOLUTION
-        #: Input index → held value, and axis input index → (low, high), set by the user (the rest default).
-        self.fixed: dict[int, float] = {}
-        self.ranges: dict[int, tuple[float, float]] = {}
-        self._inputs: tuple[str, ...] = ()
-        self._key: tuple | None = None
-        self._map: InputMap | None = None
-        self._defaults: tuple | None = None
-        document.changed.connect(self._document_changed)
-        self._document_changed(Change.STRUCTURE)
-
-    def _document_changed(self, change: Change) -> None:
-        inputs = tuple(self.document.session.dataset.inputs)
-        if change & Change.STRUCTURE and inputs != self._inputs:   # other inputs: the choices made no sense
-            self._inputs = inputs
-            self.axes, self.fixed, self.ranges = (0, 1), {}, {}
-
-    @property
-    def usable(self) -> bool:
-        return len(self.document.session.dataset.inputs) >= 2
-
-    def default_settings(self) -> MapSettings:
-        """The data's spans and the training rows' means (kept until the data or its rows change)."""
-        training = self.document.training
-        key = (id(self.document.session.dataset), training.X.shape[0], training.config.validation,
-               training.config.validation_seed, self.axes)
-        if self._defaults is None or self._defaults[0] != key:
-            self._defaults = (key, default_settings(self.document.session, training.training_rows, self.axes))
-        return self._defaults[1]
-
-    def resolution_used(self) -> tuple[int, str]:
-        """The resolution a map is made at, and why when it is less than the one chosen."""
-        count = self.document.network.parameter_count()
-        largest = max(MIN_RESOLUTION, int(math.isqrt(WORK_BUDGET // max(count, 1))))
-        if self.resolution <= largest:
-            return self.resolution, ""
-        return largest, (f"{largest} × {largest} points, not {self.resolution}: a finer map of this "
-                         f"{count:,}-parameter network could not keep up with training")
-
-    def settings(self) -> MapSettings:
-        defaults = self.default_settings()
-        fixed = tuple(self.fixed.get(index, value) for index, value in enumerate(defaults.fixed))
-        ranges = tuple(self.ranges.get(axis, span) for axis, span in zip(self.axes, defaults.ranges))
-        return MapSettings(self.axes, ranges, fixed, self.resolution_used()[0])
-
-    def current(self) -> InputMap | None:
-        """The map of the live parameters now (the same object until something it depends on changes)."""
-        if not self.usable:
-            return None
-        document = self.document
-        settings = self.settings()
-        key = (id(document.run), document.network.flat_parameters().tobytes(), id(document.session),
-               settings)
-        if key != self._key:
-            self._map = compute_map(document.session, document.network, settings)
-            self._key = key
-        return self._map
-
-    @property
-    def latest(self) -> InputMap | None:
-        """The map made last (None before the first), without making one."""
-        return self._map
-
-    # -- the user's choices (each refused with a message naming the field, changing nothing) ---------
-    def set_axes(self, x: int, y: int) -> None:
-        if x == y:
-            raise SimulatorError("choose two different inputs for the axes")
-        self.axes = (x, y)
-        self.ranges = {axis: span for axis, span in self.ranges.items() if axis in self.axes}
-        self.fixed = {index: value for index, value in self.fixed.items() if index not in self.axes}
-        self.choices_changed.emit()
-
-    def set_resolution(self, points: int) -> None:
-        self.resolution = max(MIN_RESOLUTION, min(int(points), MAX_RESOLUTION))
-        self.choices_changed.emit()
-
-    def set_fixed(self, index: int, text: str) -> None:
-        """Hold input `index` at the number typed (blank: its training mean)."""
-        name = self._inputs[index]
-        if not text.strip():
-            self.fixed.pop(index, None)
-        else:
-            self.fixed[index] = checked_value(f"the value of {name}", _number(text, f"the value of {name}"))
-        self.choices_changed.emit()
-
-    def set_range(self, axis: int, low_text: str, high_text: str) -> None:
-        """The span of axis input `axis` (both blank: the data's)."""
-        name = self._inputs[axis]
-        if not low_text.strip() and not high_text.strip():
-            self.ranges.pop(axis, None)
-        else:
-            default = dict(zip(self.axes, self.default_settings().ranges))[axis]
-            low = _number(low_text, f"the low end of {name}") if low_text.strip() else default[0]
-            high = _number(high_text, f"the high end of {name}") if high_text.strip() else default[1]
-            self.ranges[axis] = checked_range(name, low, high)
-        self.choices_changed.emit()
-
-
-def _number(text: str, where: str) -> float:
-    try:
-        return parse_number(text)
-    except NumberError as error:
-        raise SimulatorError(f"{where}: {error}") from None
 
 
 class InputSpacePanel(QWidget):
@@ -595,133 +468,3 @@ class InputSpacePanel(QWidget):
         if buffer.size() == 0:
             raise SimulatorError(f"could not draw {path.name}")
         write_atomically(path, bytes(buffer.data()).decode("utf-8"))
-
-class GraphMaps(QObject):
-    """While `shown`, each hidden and output neuron on the network graph carries its map in its circle
-    (the maps of one layer on that layer's shared colour scale)."""
-
-    def __init__(self, document, source: MapSource, scene, parent: QObject | None = None):
-        super().__init__(parent)
-        self.document, self.source, self.scene = document, source, scene
-        self.shown = False
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(0)
-        self._timer.timeout.connect(self.refresh)
-        document.changed.connect(lambda change: self.schedule() if change & Change.MODEL else None)
-        source.choices_changed.connect(self.schedule)
-        scene.rebuilt.connect(self.schedule)
-
-    def set_shown(self, shown: bool) -> None:
-        self.shown = bool(shown)
-        if self.shown:
-            self.schedule()
-        else:
-            for item in self.scene.neuron_items():
-                if item.map_item is not None:
-                    item.map_item.setVisible(False)
-                    item.update()
-
-    def schedule(self) -> None:
-        if self.shown and not self._timer.isActive():
-            self._timer.start()
-
-    def refresh(self) -> None:
-        if not self.shown:
-            return
-        try:
-            input_map = self.source.current()
-        except SimulatorError:
-            input_map = None     # the panel says why
-        targets = self.document.training.Y
-        layers = {}    # each layer's colours at once: (rows, columns, neurons, 3)
-        if input_map is not None:
-            for layer in range(1, len(input_map.layers) + 1):
-                layers[layer] = value_colours(input_map.layers[layer - 1], *value_scale(input_map, layer, targets))
-        for item in self.scene.neuron_items():
-            if item.is_input:
-                continue
-            if input_map is None:
-                if item.map_item is not None:
-                    item.map_item.setVisible(False)
-                continue
-            if item.map_item is None:
-                item.map_item = NeuronMapItem(item, item.radius)
-            item.map_item.set_picture(disc_image(layers[item.layer][:, :, item.neuron - 1]), item.name)
-            item.map_item.setVisible(True)
-            item.update()
-
-    def picture_of(self, layer: int, neuron: int) -> QImage | None:
-        """The picture shown in a neuron's circle (None when none is)."""
-        item = self.scene.neuron_item(layer, neuron)
-        return None if item.map_item is None or not item.map_item.isVisible() else item.map_item.picture
-
-
-@functools.lru_cache(maxsize=8)
-def _disc(height: int, width: int) -> np.ndarray:
-    """`(height, width, 4)` uint8: 255 in every channel of the pixels in the circle a picture fills, else 0."""
-    y, x = np.mgrid[0:height, 0:width]
-    inside = ((x + 0.5 - width / 2) / (width / 2)) ** 2 + ((y + 0.5 - height / 2) / (height / 2)) ** 2 <= 1.0
-    return np.repeat(np.where(inside, 255, 0).astype(np.uint8)[:, :, None], 4, axis=2)
-
-
-def disc_image(colours: np.ndarray) -> QImage:
-    """A map's colours `(rows, columns, 3)` uint8, row 0 the lowest y, as an image with the highest y on
-    top, transparent outside the circle it fills."""
-    height, width = colours.shape[:2]
-    rgba = np.empty((height, width, 4), dtype=np.uint8)
-    rgba[:, :, :3] = colours[::-1]
-    rgba[:, :, 3] = 255
-    np.bitwise_and(rgba, _disc(height, width), out=rgba)   # premultiplied: nothing at all outside the circle
-    image = QImage(rgba.data, width, height, 4 * width, QImage.Format.Format_RGBA8888_Premultiplied)
-    return image.copy()
-
-
-def focused_neuron(scene) -> NeuronChoice | None:
-    """The hidden or output neuron under the mouse on the graph, else the one selected there."""
-    items = [item for item in scene.neuron_items() if not item.is_input]
-    for wanted in (lambda item: item.hovered, lambda item: item.isSelected()):
-        found = next((item for item in items if wanted(item)), None)
-        if found is not None:
-            return NeuronChoice(found.layer, found.neuron)
-    return None
-
-
-def _bring_forward(window, row: int) -> None:
-    """A clicked point: its row becomes the next sample to step (or the status bar says why not)."""
-    window.controller.pause()
-    try:
-        moved = window.document.bring_forward(row)
-    except SimulatorError as error:
-        window.show_message(f"Row {row + 1} cannot be the next sample: {error}")
-        return
-    window.show_message(f"Row {row + 1} is the next sample (F10 steps it)" if moved else
-                        f"Row {row + 1} is the next sample already")
-
-
-def link_input_space(window) -> None:
-    """Join the input-space panel to the rest of the window: the table's selection rings its point, a
-    clicked point selects its row, the neuron hovered or selected on the graph is shown large, and
-    View ▸ Neuron Maps on the Graph puts every neuron's map in its circle. A clicked point also
-    becomes the next sample to step (an undoable edit)."""
-    panel, table = window.input_space, window.dataset_panel.view
-    scene = window.view.network_scene()
-    table.selectionModel().currentRowChanged.connect(
-        lambda current, _previous: panel.select_row(current.row() if current.isValid() else None))
-    panel.row_clicked.connect(table.selectRow)
-    panel.row_clicked.connect(lambda row: _bring_forward(window, row))
-    scene.focus_changed.connect(lambda: panel.set_focus(focused_neuron(scene)))
-    window.graph_maps = GraphMaps(window.document, window.map_source, scene, window)
-    action = QAction("Neuron &Maps on the Graph", window)
-    action.setCheckable(True)
-    action.setStatusTip("Draw each hidden and output neuron's input-space map inside its circle")
-    action.toggled.connect(window.graph_maps.set_shown)
-    action.toggled.connect(lambda on: QSettings().setValue(GRAPH_MAPS_KEY, on))
-    action.setChecked(bool(QSettings().value(GRAPH_MAPS_KEY, False, type=bool)))
-    window.graph_maps_action = action
-    view_menu = next(item.menu() for item in window.menuBar().actions() if item.text() == "&View")
-    view_menu.addAction(action)
-    panel.png_button.clicked.connect(
-        lambda: window._export("Input space", "png", "PNG images (*.png)", panel.export_png))
-    panel.svg_button.clicked.connect(
-        lambda: window._export("Input space", "svg", "SVG images (*.svg)", panel.export_svg))

@@ -20,7 +20,9 @@ from .document import Change
 from .dataset_panel import DatasetPanel
 from .document import Document
 from .graph.network_view import NetworkView
-from .input_space import InputSpacePanel, MapSource, link_input_space
+from .graph_maps import link_input_space
+from .input_space import InputSpacePanel
+from .map_source import MapSource
 from .inspector import InspectorPanel
 from .learn import install as install_learn_tools
 from .learn.practice import install_practice
