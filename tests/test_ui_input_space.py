@@ -261,3 +261,27 @@ def test_a_large_network_is_mapped_on_a_coarser_grid_and_says_so(qtbot):
     assert f"{size} × {size} points, not 64" in panel.status.text()
     point = _grid_point(panel, size - 1, 0)
     assert panel.image.image[0, size - 1] == pytest.approx(window.document.network.predict([point])[0, 0], rel=1e-12)
+
+
+def test_a_softmax_output_is_drawn_as_the_mix_of_its_classes_colours(qtbot):
+    from simulator.map_picture import class_mixture
+    window = open_window(qtbot, load_example("three-classes"))
+    panel = _panel(qtbot, window)
+    assert panel.show_combo.currentText() == "Output classes"
+    assert panel.class_image.isVisible() and not panel.image.isVisible() and not panel.colour_bar.isVisible()
+    drawn = panel.class_image.image
+    rect = panel.class_image.mapRectToParent(panel.class_image.boundingRect())
+    size = drawn.shape[0]
+    for ix, iy in [(0, 0), (20, 45), (63, 63)]:
+        point = np.array([rect.left() + (ix + 0.5) * rect.width() / size, rect.top() + (iy + 0.5) * rect.height() / size])
+        assert np.array_equal(drawn[iy, ix], class_mixture(_expected(window.document, point)[None, :])[0])
+    assert len(panel.boundary.xData)
+    # ... and that is what the screen shows (a look-up table left on the picture once drew it white).
+    view_box = panel.plot.getPlotItem().getViewBox()
+    picture = panel.plot.grab().toImage()
+    ratio = picture.devicePixelRatio()
+    for ix, iy in [(20, 45), (50, 10)]:
+        point = QPointF(rect.left() + (ix + 0.5) * rect.width() / size, rect.top() + (iy + 0.5) * rect.height() / size)
+        where = panel.plot.mapFromScene(view_box.mapViewToScene(point))
+        shown = picture.pixelColor(int(where.x() * ratio), int(where.y() * ratio))
+        assert np.allclose([shown.red(), shown.green(), shown.blue()], drawn[iy, ix], atol=10)

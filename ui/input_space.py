@@ -97,6 +97,11 @@ class InputSpacePanel(QWidget):
             item.getAxis(side).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.plot.addItem(self.image)
+        #: A softmax output's classes, as the mix of their colours: an RGB picture, apart from `image`,
+        #: whose look-up table and levels the colour bar sets.
+        self.class_image = pg.ImageItem(axisOrder="row-major")
+        self.class_image.setVisible(False)
+        self.plot.addItem(self.class_image)
         self.colour_bar = pg.ColorBarItem(values=(0, 1), colorMap=value_colour_map(), interactive=False, width=14)
         self.colour_bar.setImageItem(self.image, insert_in=item)
         self.boundary = pg.PlotCurveItem(pen=pg.mkPen(BOUNDARY_COLOUR, width=2), connect="pairs")
@@ -283,6 +288,7 @@ class InputSpacePanel(QWidget):
             return
         if input_map is None:
             self.image.clear()
+            self.class_image.clear()
             self.points.clear()
             self.boundary.setData([], [])
             self.status.setText("A map needs two inputs; this network has one.")
@@ -290,10 +296,11 @@ class InputSpacePanel(QWidget):
         neuron = self.shown_neuron()
         targets = self.document.training.Y
         layer = len(input_map.layers) if neuron is None else neuron.layer
-        if neuron is None and input_map.task == "multiclass":
-            self.image.setImage(class_mixture(input_map.output), autoLevels=False, levels=(0, 255))
-            self.image.setLookupTable(None)   # the colours are the classes' own
-            self._levels = None
+        classes = neuron is None and input_map.task == "multiclass"
+        self.class_image.setVisible(classes)
+        self.image.setVisible(not classes)
+        if classes:
+            self.class_image.setImage(class_mixture(input_map.output), autoLevels=False, levels=(0, 255))
             self.colour_bar.setVisible(False)
         else:
             shown = neuron or NeuronChoice(len(input_map.layers), 1)
@@ -307,7 +314,8 @@ class InputSpacePanel(QWidget):
             self.colour_bar.setVisible(True)
         xs, ys = input_map.xs, input_map.ys
         dx, dy = xs[1] - xs[0], ys[1] - ys[0]
-        self.image.setRect(QRectF(xs[0] - dx / 2, ys[0] - dy / 2, xs[-1] - xs[0] + dx, ys[-1] - ys[0] + dy))
+        rect = QRectF(xs[0] - dx / 2, ys[0] - dy / 2, xs[-1] - xs[0] + dx, ys[-1] - ys[0] + dy)
+        (self.class_image if classes else self.image).setRect(rect)
         if neuron is None:
             segments = input_map.boundary()
             self.boundary.setData(segments[:, :, 0].ravel(), segments[:, :, 1].ravel())
