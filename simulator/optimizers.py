@@ -14,6 +14,7 @@ modified once made, so a training snapshot can share it.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, fields
 from typing import Callable
@@ -59,12 +60,21 @@ class OptimizerState:
 class UpdateLine:
     """One line of an update, as the stepper prints it: `label` = numbers = value, `{p}` in the label
     standing for the parameter's name. `sources` fill the template's slots: the name of an array of
-    the step's values, or a number; `value` names the array the line computes."""
+    the step's values, or a number; `value` names the array the line computes and `expression` is
+    how, in Python over the step's values, the hyper-parameters by their field names, `rate` and
+    `sqrt`: the one definition of the arithmetic, evaluated on numpy arrays by `Optimizer.step` and
+    generated into the per-sample kernel on floats (same operations in the same order, same bits)."""
 
     label: str
     template: str
     sources: tuple[str | float, ...]
     value: str
+    expression: str = ""
+
+    @property
+    def code(self):
+        """The expression compiled once (it is evaluated on every step)."""
+        return _compiled(self.expression)
 
 
 @dataclass(frozen=True)
@@ -85,60 +95,50 @@ class OptimizerStep:
 @dataclass(frozen=True)
 class OptimizerRule:
     """One optimiser: its name, title, the hyper-parameters it reads, the state arrays it keeps, and
-    `step(optimizer, values, state, rate) -> (lines, rule)`, which adds its arrays to `values` (given
-    `w` and `grad`, `g` and `t` already there) and returns the lines that show them. `counts_steps`:
-    whether its lines read the step count t (then shown first)."""
+    `lines(optimizer, rate, power) -> (lines, rule)`, its update as `UpdateLine`s in the order they
+    are computed (given `w`, `grad`, `g` and the step `t`; a state array `x` before the step is
+    `x_old`; `power` is t as an exponent, for the printed templates). `counts_steps`: whether its
+    lines read the step count t (then shown first)."""
 
     name: str
     title: str
     hyper_parameters: tuple[str, ...]
     state: tuple[str, ...]
-    step: Callable
+    lines: Callable
     counts_steps: bool = False
 
 
-def _sgd(opt: "Optimizer", values: dict, state: OptimizerState, rate: float):
-    w, g = values["w"], values["g"]
-    if opt.momentum == 0:
-        values["new"] = w - rate * g
-        return (), UpdateLine("{p} ← {p} − η·g", "{0} − {1}·{2}", ("w", rate, "g"), "new")
+def _sgd(opt: "Optimizer", rate: float, power: str):
     mu = opt.momentum
-    values["v_old"] = state.get("v", w.size)
-    values["v"] = mu * values["v_old"] + g
-    lines = (UpdateLine("v ← μ·v + g", "{0}·{1} + {2}", (mu, "v_old", "g"), "v"),)
+    if mu == 0:
+        return (), UpdateLine("{p} ← {p} − η·g", "{0} − {1}·{2}", ("w", rate, "g"), "new", "w - rate * g")
+    lines = (UpdateLine("v ← μ·v + g", "{0}·{1} + {2}", (mu, "v_old", "g"), "v", "momentum * v_old + g"),)
     if opt.nesterov:
-        values["new"] = w - rate * (g + mu * values["v"])
         return lines, UpdateLine("{p} ← {p} − η·(g + μ·v)", "{0} − {1}·({2} + {3}·{4})",
-                                 ("w", rate, "g", mu, "v"), "new")
-    values["new"] = w - rate * values["v"]
-    return lines, UpdateLine("{p} ← {p} − η·v", "{0} − {1}·{2}", ("w", rate, "v"), "new")
+                                 ("w", rate, "g", mu, "v"), "new", "w - rate * (g + momentum * v)")
+    return lines, UpdateLine("{p} ← {p} − η·v", "{0} − {1}·{2}", ("w", rate, "v"), "new", "w - rate * v")
 
 
-def _rmsprop(opt: "Optimizer", values: dict, state: OptimizerState, rate: float):
-    w, g, alpha, eps = values["w"], values["g"], opt.alpha, opt.eps
-    values["s_old"] = state.get("s", w.size)
-    values["s"] = alpha * values["s_old"] + (1 - alpha) * (g * g)
-    values["new"] = w - rate * g / (np.sqrt(values["s"]) + eps)
-    return ((UpdateLine("s ← α·s + (1 − α)·g²", "{0}·{1} + (1 − {0})·{2}²", (alpha, "s_old", "g"), "s"),),
-            UpdateLine("{p} ← {p} − η·g/(√s + ε)", "{0} − {1}·{2}/(√({3}) + {4})", ("w", rate, "g", "s", eps), "new"))
+def _rmsprop(opt: "Optimizer", rate: float, power: str):
+    alpha, eps = opt.alpha, opt.eps
+    return ((UpdateLine("s ← α·s + (1 − α)·g²", "{0}·{1} + (1 − {0})·{2}²", (alpha, "s_old", "g"), "s",
+                        "alpha * s_old + (1 - alpha) * (g * g)"),),
+            UpdateLine("{p} ← {p} − η·g/(√s + ε)", "{0} − {1}·{2}/(√({3}) + {4})", ("w", rate, "g", "s", eps),
+                       "new", "w - rate * g / (sqrt(s) + eps)"))
 
 
-def _adam(opt: "Optimizer", values: dict, state: OptimizerState, rate: float):
-    w, g, t = values["w"], values["g"], values["t"]
+def _adam(opt: "Optimizer", rate: float, power: str):
     beta1, beta2, eps = opt.beta1, opt.beta2, opt.eps
-    values["m_old"], values["v_old"] = state.get("m", w.size), state.get("v", w.size)
-    values["m"] = beta1 * values["m_old"] + (1 - beta1) * g
-    values["v"] = beta2 * values["v_old"] + (1 - beta2) * (g * g)
-    values["m_hat"] = values["m"] / (1 - beta1 ** t)
-    values["v_hat"] = values["v"] / (1 - beta2 ** t)
-    values["new"] = w - rate * values["m_hat"] / (np.sqrt(values["v_hat"]) + eps)
-    power = superscript(t)
-    return ((UpdateLine("m ← β₁·m + (1 − β₁)·g", "{0}·{1} + (1 − {0})·{2}", (beta1, "m_old", "g"), "m"),
-             UpdateLine("v ← β₂·v + (1 − β₂)·g²", "{0}·{1} + (1 − {0})·{2}²", (beta2, "v_old", "g"), "v"),
-             UpdateLine("m̂ = m/(1 − β₁ᵗ)", f"{{0}}/(1 − {{1}}{power})", ("m", beta1), "m_hat"),
-             UpdateLine("v̂ = v/(1 − β₂ᵗ)", f"{{0}}/(1 − {{1}}{power})", ("v", beta2), "v_hat")),
+    return ((UpdateLine("m ← β₁·m + (1 − β₁)·g", "{0}·{1} + (1 − {0})·{2}", (beta1, "m_old", "g"), "m",
+                        "beta1 * m_old + (1 - beta1) * g"),
+             UpdateLine("v ← β₂·v + (1 − β₂)·g²", "{0}·{1} + (1 − {0})·{2}²", (beta2, "v_old", "g"), "v",
+                        "beta2 * v_old + (1 - beta2) * (g * g)"),
+             UpdateLine("m̂ = m/(1 − β₁ᵗ)", f"{{0}}/(1 − {{1}}{power})", ("m", beta1), "m_hat",
+                        "m / (1 - beta1 ** t)"),
+             UpdateLine("v̂ = v/(1 − β₂ᵗ)", f"{{0}}/(1 − {{1}}{power})", ("v", beta2), "v_hat",
+                        "v / (1 - beta2 ** t)")),
             UpdateLine("{p} ← {p} − η·m̂/(√v̂ + ε)", "{0} − {1}·{2}/(√({3}) + {4})",
-                       ("w", rate, "m_hat", "v_hat", eps), "new"))
+                       ("w", rate, "m_hat", "v_hat", eps), "new", "w - rate * m_hat / (sqrt(v_hat) + eps)"))
 
 
 RULES: dict[str, OptimizerRule] = {rule.name: rule for rule in (
@@ -227,25 +227,46 @@ class Optimizer:
     def fresh_state(self) -> OptimizerState:
         return OptimizerState(self.name, 0)
 
+    def update_lines(self, rate: float, t: int) -> tuple[UpdateLine, tuple[UpdateLine, ...], UpdateLine]:
+        """Step `t`'s update as it is computed: the count t ← t + 1, then g, the rule's state lines and
+        the rule giving the new parameter (`new`)."""
+        if self.weight_decay:
+            first = UpdateLine("g = ∂L/∂{p} + λ·{p}", "{0} + {1}·{2}", ("grad", self.weight_decay, "w"), "g",
+                               "grad + weight_decay * w")
+        else:
+            first = UpdateLine("g = ∂L/∂{p}", "", (), "g", "grad")
+        lines, rule = self.rule.lines(self, rate, superscript(t))
+        return COUNT, (first, *lines), rule
+
     def step(self, parameters: np.ndarray, gradients: np.ndarray, state: OptimizerState | None,
              rate: float) -> OptimizerStep:
         """One update of `parameters: (n,)` by the batch gradient `gradients: (n,)`; nothing is modified.
         A state of another optimiser (the optimiser was changed) is a fresh start."""
         if state is None or state.name != self.name:
             state = self.fresh_state()
-        t = state.t + 1
-        values = {"w": parameters, "grad": gradients, "t_old": state.t, "t": t}
-        if self.weight_decay:
-            values["g"] = gradients + self.weight_decay * parameters
-            first = UpdateLine("g = ∂L/∂{p} + λ·{p}", "{0} + {1}·{2}", ("grad", self.weight_decay, "w"), "g")
-        else:
-            values["g"] = gradients
-            first = UpdateLine("g = ∂L/∂{p}", "", (), "g")
+        count, lines, rule = self.update_lines(rate, state.t + 1)
+        values = {"w": parameters, "grad": gradients, "t_old": state.t}
+        names = {key: getattr(self, key) for key in OPTIMIZER_FIELDS[1:]}
+        names["rate"] = rate
+        for line in (*lines, rule):
+            for key in self.rule.state:
+                if f"{key}_old" in line.code.co_names:
+                    values[f"{key}_old"] = state.get(key, parameters.size)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            lines, rule = self.rule.step(self, values, state, rate)
+            for line in (count, *lines, rule):
+                values[line.value] = eval(line.code, {"__builtins__": {}, "sqrt": np.sqrt}, {**names, **values})
         kept = tuple((key, values[key]) for key in self.rule.state if key in values)
-        count = (UpdateLine("t ← t + 1", "{0} + 1", ("t_old",), "t"),) if self.rule.counts_steps else ()
-        return OptimizerStep(values, OptimizerState(self.name, t, kept), (*count, first, *lines), rule)
+        shown = (count, *lines) if self.rule.counts_steps else lines
+        return OptimizerStep(values, OptimizerState(self.name, values["t"], kept), shown, rule)
+
+
+#: The step count, the same line for every optimiser (shown by those whose rule reads t).
+COUNT = UpdateLine("t ← t + 1", "{0} + 1", ("t_old",), "t", "t_old + 1")
+
+
+@functools.lru_cache(maxsize=None)
+def _compiled(expression: str):
+    return compile(expression, f"<update {expression}>", "eval")
 
 
 def torch_optimizer(torch, parameters: list, optimizer: Optimizer, rate: float):
