@@ -19,8 +19,10 @@ Parameters travel as one flat list in `Network.parameters()` order.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable
+import ast
+import math
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
 
 from .activations import Activation, get_activation
 from .losses import Loss, get_loss
@@ -45,6 +47,8 @@ class Kernel:
     step: Callable
     trace: Callable
     run: Callable
+    #: The generated lines an optimiser's `run` is made from (see `optimizer_run_for`).
+    parts: dict = field(default=None, compare=False, repr=False)
 
     def __repr__(self) -> str:
         return f"Kernel({'-'.join(map(str, self.sizes))}, {','.join(self.activations)}, {self.loss})"
@@ -149,5 +153,109 @@ def _build(sizes: tuple[int, ...], activations: tuple[Activation, ...], loss: Lo
     for definition in (*activations, loss):
         namespace.update(definition.kernel_names)
     exec(compile(source, f"<kernel {'-'.join(map(str, sizes))}>", "exec"), namespace)
+    parts = dict(unpack_parameters=unpack_parameters, parameters=P, sample=unpack_sample("X[row]", "Y[row]"),
+                 body=body, gradient_lines=gradient_lines, grads=grads, names=namespace)
     return Kernel(sizes, tuple(activation.name for activation in activations), loss.name,
-                  namespace["step"], namespace["trace"], namespace["run"])
+                  namespace["step"], namespace["trace"], namespace["run"], parts)
+
+
+#: Optimiser runs by (kernel, the optimiser's update lines): the hyper-parameters are arguments.
+_OPTIMIZER_CACHE: dict[tuple, Callable | None] = {}
+
+
+def optimizer_run_for(kernel: Kernel, lines: Sequence, state_keys: Sequence[str], scalars: Sequence[str]):
+    """`(run, kept)`: `run(P, S, t, X, Y, order, start, end, rate, losses, H) -> (new P, new S, new t)`
+    is `kernel.run` followed, per sample, by an optimiser's update generated from its `lines` (each
+    an `UpdateLine` of `optimizers.py`: the step count first, the rule giving `new` last), every
+    parameter's state a local float; `kept` names the state arrays the lines move, in `state_keys`
+    order, and `S` holds one list of floats per kept array; `H` the hyper-parameters `scalars` by
+    name. None when the rule does not give `new` as w − … (the caller's check that every step stayed
+    finite relies on it)."""
+    key = (kernel, tuple((line.value, line.expression) for line in lines), tuple(state_keys))
+    if key not in _OPTIMIZER_CACHE:
+        _OPTIMIZER_CACHE[key] = _build_optimizer_run(kernel, lines, tuple(state_keys), tuple(scalars))
+    return _OPTIMIZER_CACHE[key]
+
+
+def _build_optimizer_run(kernel: Kernel, lines: Sequence, state_keys: tuple, scalars: tuple):
+    count, *per_parameter = lines
+    rule = ast.parse(per_parameter[-1].expression, mode="eval").body
+    if per_parameter[-1].value != "new" or not (isinstance(rule, ast.BinOp) and isinstance(rule.op, ast.Sub)
+                                                and isinstance(rule.left, ast.Name) and rule.left.id == "w"):
+        return None
+    kept = [key for key in state_keys if any(line.value == key for line in per_parameter)]
+    parts = kernel.parts
+    hoisted: dict[str, str] = {}      # hoisted expression → its local
+    once, per_sample = [], []         # hoisted lines: before the loop, and after the step count
+
+    def scalar_name(name: str) -> str | None:
+        if name in ("t", "t_old"):
+            return "opt_t"
+        if name == "rate":
+            return "rate"
+        return f"opt_{name}" if name in scalars else None
+
+    class Rename(ast.NodeTransformer):
+        """A line's expression for parameter k; subexpressions of the hyper-parameters and t alone
+        are computed once (per run, or per sample when they read t), as numpy computes them once."""
+
+        def __init__(self, names: dict):
+            self.names = names
+
+        def visit(self, node):
+            read = [name.id for name in ast.walk(node) if isinstance(name, ast.Name)]
+            if (isinstance(node, ast.expr) and not isinstance(node, (ast.Name, ast.Constant))
+                    and all(map(scalar_name, read))):
+                text = ast.unparse(_Scalars().visit(node))
+                if text not in hoisted:
+                    hoisted[text] = f"opt_c{len(hoisted)}"
+                    reads_t = any(scalar_name(name) == "opt_t" for name in read)
+                    (per_sample if reads_t else once).append(f"{hoisted[text]} = {text}")
+                return ast.Name(hoisted[text], ast.Load())
+            return super().visit(node)
+
+        def visit_Name(self, node):
+            renamed = scalar_name(node.id) or self.names.get(node.id)
+            if renamed is None:
+                raise ValueError(f"an optimiser line reads {node.id!r}, which is not computed before it")
+            return ast.Name(renamed, ast.Load())
+
+    class _Scalars(ast.NodeTransformer):
+        def visit_Name(self, node):
+            return ast.Name(scalar_name(node.id), ast.Load())
+
+    def parameter_lines(k: int) -> list[str]:
+        names = {"w": parts["parameters"][k], "grad": parts["grads"][k], "sqrt": "opt_sqrt"}
+        names.update({f"{key}_old": f"opt_{key}_{k}" for key in kept})
+        out = []
+        for line in per_parameter:
+            expression = ast.parse(line.expression, mode="eval").body
+            if isinstance(expression, ast.Name) and not scalar_name(expression.id):
+                names[line.value] = names[expression.id]     # g = ∂L/∂w: the same float, no copy
+                continue
+            text = ast.unparse(Rename(names).visit(expression))
+            if line.value in kept:     # the state moves: its old value must not be read after this line
+                names.pop(f"{line.value}_old")
+            target = (parts["parameters"][k] if line.value == "new" else
+                      f"opt_{line.value}_{k}")
+            out.append(f"{target} = {text}")
+            names[line.value] = target
+        return out
+
+    updates = [text for k in range(len(parts["parameters"])) for text in parameter_lines(k)]
+    step_count = f"opt_t = {ast.unparse(_Scalars().visit(ast.parse(count.expression, mode='eval').body))}"
+    P = parts["parameters"]
+    prologue = [parts["unpack_parameters"]]
+    prologue += [f"{', '.join(f'opt_{key}_{k}' for k in range(len(P)))}, = S[{index}]" for index, key in enumerate(kept)]
+    sample = (["row = order[position]"] + parts["sample"] + parts["body"] + parts["gradient_lines"]
+              + [step_count] + per_sample + updates + ["append(L)"])
+    read = {name.id for text in once + sample for name in ast.walk(ast.parse(text)) if isinstance(name, ast.Name)}
+    prologue += ["opt_t = t"] + [f"opt_{name} = H[{name!r}]" for name in scalars if f"opt_{name}" in read]
+    prologue += once + ["append = losses.append"]
+    states = ", ".join("[" + ", ".join(f"opt_{key}_{k}" for k in range(len(P))) + "]" for key in kept)
+    source = (f"def run(P, S, t, X, Y, order, start, end, rate, losses, H):\n    " + "\n    ".join(prologue)
+              + "\n    for position in range(start, end):\n        " + "\n        ".join(sample)
+              + f"\n    return [{', '.join(P)}], [{states}], opt_t\n")
+    namespace = {**parts["names"], "opt_sqrt": math.sqrt}
+    exec(compile(source, f"<optimizer kernel {'-'.join(map(str, kernel.sizes))}>", "exec"), namespace)
+    return namespace["run"], tuple(kept)

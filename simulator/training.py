@@ -19,12 +19,12 @@ import numpy as np
 from .dataset import MAX_ROWS, Dataset
 from .errors import ConfigError
 from .formatting import digits_apart, format_number
-from .kernel import Kernel, kernel_for
+from .kernel import Kernel, kernel_for, optimizer_run_for
 from .loss_log import FrozenLog, LossLog
 from .losses import Loss, get_loss
 from .metrics import Metrics, baseline_loss, compute_metrics, held_out_rows, task_of
 from .network import BackwardCache, BatchBuffers, ForwardCache, Network, buffers_key, check_loss_compatible
-from .optimizers import Optimizer, OptimizerState, OptimizerStep
+from .optimizers import OPTIMIZER_FIELDS, Optimizer, OptimizerState, OptimizerStep
 
 ORDERS = ("sequential", "shuffled")
 #: `simultaneous` is gradient descent; `in_place` is a common mistake, kept to show how it differs.
@@ -633,6 +633,12 @@ class Training:
         kernel = None if self.finished else self.kernel()
         if kernel is not None and self.config.optimizer.plain:
             return self._run_kernel(kernel, max_steps)
+        if kernel is not None:
+            optimizer, rate = self.config.optimizer, self.config.learning_rate
+            count, lines, rule = optimizer.update_lines(rate, 1)
+            update = optimizer_run_for(kernel, (count, *lines, rule), optimizer.rule.state, OPTIMIZER_FIELDS[1:])
+            if update is not None:
+                return self._run_kernel(kernel, max_steps, update)
         steps = 0
         while not self.finished and (max_steps is None or steps < max_steps):
             # No result escapes: the buffers can be reused. Per sample, another optimiser than plain
@@ -642,8 +648,10 @@ class Training:
         self._moved()
         return self.status
 
-    def _run_kernel(self, kernel: Kernel, max_steps: int | None) -> str:
-        """`run` for per-sample training of a small network: the kernel's `run`, no records.
+    def _run_kernel(self, kernel: Kernel, max_steps: int | None, update: tuple | None = None) -> str:
+        """`run` for per-sample training of a small network: the kernel's `run`, no records; with
+        `update` (see `kernel.optimizer_run_for`) the optimiser's generated run instead, its state kept
+        in lists of floats while the loop runs and made an `OptimizerState` again when it stops.
 
         Parameters live in a flat list while the loop runs and go back to the network whenever it
         stops. The kernel runs the rest of an epoch (or of the budget) at a time, and what it gives is
@@ -651,13 +659,19 @@ class Training:
         all parameters and losses finite at the end means every step was finite. Otherwise those
         samples are done again one `step` at a time, up to the first step whose loss or parameters
         are not all finite; that step is not taken: the network gets the last finite values and
-        `commit` of that step, recomputed by `compute_batch`, reports it.
+        `commit` of that step, recomputed by `compute_batch`, reports it. With an optimiser, such a
+        stretch (or one whose floats raised an error that numpy would have let through) is done
+        again by the general per-sample path, `compute_batch` and `commit`.
         """
         X, Y = self._rows()
         parameters = self.network.flat_parameters().tolist()
         rate, step = self.config.learning_rate, kernel.step
         budget = math.inf if max_steps is None else max_steps
         diverged = False
+        if update is not None:
+            state, t = self._optimizer_floats(update[1])
+            started_at = t
+            hyper = {name: getattr(self.config.optimizer, name) for name in OPTIMIZER_FIELDS[1:]}
         while not self.finished and budget > 0:
             # A range indexes like the list of a sequential order, without building one every epoch.
             order = (range(self.n_samples) if self.config.order == "sequential" and not self.held_out_rows.size
@@ -667,8 +681,28 @@ class Training:
             end = min(len(order), start + budget)
             losses = self._epoch_losses
             mark = len(losses)
-            new = kernel.run(parameters, X, Y, order, start, end, rate, losses)
-            if _all_finite(new) and _all_finite(losses[mark:]):
+            if update is not None:
+                try:
+                    moved = update[0](parameters, state, t, X, Y, order, start, end, rate, losses, hyper)
+                except (ArithmeticError, ValueError):
+                    moved = None
+                if moved is not None and _all_finite(moved[0]) and _all_finite(losses[mark:]):
+                    parameters, state, t = moved
+                else:
+                    del losses[mark:]
+                    self.network.set_flat_parameters(np.array(parameters))
+                    self._keep_optimizer_floats(update[1], state, t, started_at)
+                    for _ in range(end - start):
+                        self._apply(self.compute_batch())
+                        budget -= 1
+                        if self.finished:
+                            break
+                    parameters = self.network.flat_parameters().tolist()
+                    state, t = self._optimizer_floats(update[1])
+                    started_at = t
+                    continue
+            elif _all_finite(new := kernel.run(parameters, X, Y, order, start, end, rate, losses)) \
+                    and _all_finite(losses[mark:]):
                 parameters = new
             else:
                 del losses[mark:]
@@ -694,10 +728,26 @@ class Training:
                     self.network.set_flat_parameters(ends)
                 self._end_epoch(ends, evaluate)
         self.network.set_flat_parameters(np.array(parameters))
+        if update is not None:
+            self._keep_optimizer_floats(update[1], state, t, started_at)
         if diverged:
             self._apply(self.compute_batch())
         self._moved()
         return self.status
+
+    def _optimizer_floats(self, kept: tuple[str, ...]) -> tuple[list[list[float]], int]:
+        """The optimiser's state as the generated run takes it: a list of floats per kept array, and t."""
+        state = self.optimizer_state
+        if state is None or state.name != self.config.optimizer.name:
+            state = self.config.optimizer.fresh_state()
+        size = self.network.parameter_count()
+        return [state.get(key, size).tolist() for key in kept], state.t
+
+    def _keep_optimizer_floats(self, kept: tuple[str, ...], state: list[list[float]], t: int, started_at: int) -> None:
+        """Make the generated run's state the training's `OptimizerState`, if it took a step."""
+        if t != started_at:
+            self.optimizer_state = OptimizerState(self.config.optimizer.name, t,
+                                                  tuple((key, np.array(values)) for key, values in zip(kept, state)))
 
     def summary(self) -> dict:
         """Loss history, final parameters and why training stopped, as plain JSON-ready values."""
