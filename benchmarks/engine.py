@@ -43,25 +43,35 @@ def regression_training(epochs: int) -> Training:
     return session.make_training()
 
 
-def regression_adam_training(epochs: int) -> Training:
-    """The same 2-2-1 regression trained per sample with Adam (PyTorch's defaults)."""
+def regression_adam_training(epochs: int, optimizer: str = "adam", **settings) -> Training:
+    """The same 2-2-1 regression trained per sample with Adam (PyTorch's defaults) or another optimiser."""
     from simulator.optimizers import Optimizer
 
     session = load_example("regression")
-    session.training = session.training.with_changes(epochs=epochs, tolerance=0.0, optimizer=Optimizer("adam"))
+    session.training = session.training.with_changes(epochs=epochs, tolerance=0.0,
+                                                     optimizer=Optimizer(optimizer, **settings))
     return session.make_training()
 
 
-def tanh_training(rows: int, epochs: int, batch_size: int) -> Training:
-    """A 2-16-16-1 network (tanh, tanh, linear) fitting sin(x1)·cos(x2) on `rows` random rows."""
+#: The optimisers with state that the per-sample figures compare with plain SGD.
+STATEFUL = {"momentum": ("sgd", {"momentum": 0.9}), "nesterov_decay": ("sgd", {"momentum": 0.9, "nesterov": True,
+                                                                              "weight_decay": 0.01}),
+            "rmsprop": ("rmsprop", {}), "adam": ("adam", {})}
+
+
+def tanh_training(rows: int, epochs: int, batch_size: int, hidden: int = 16, optimizer=None) -> Training:
+    """A 2-16-16-1 network (tanh, tanh, linear; `hidden` neurons a hidden layer) fitting sin(x1)·cos(x2)
+    on `rows` random rows, with plain SGD or `optimizer`."""
+    from simulator.optimizers import Optimizer
+
     rng = np.random.default_rng(0)
-    sizes, activations = [2, 16, 16, 1], ["tanh", "tanh", "linear"]
+    sizes, activations = [2, hidden, hidden, 1], ["tanh", "tanh", "linear"]
     layers = [Layer(rng.normal(0, 1 / np.sqrt(n_in), (n_in, n_out)), np.zeros(n_out), activation)
               for n_in, n_out, activation in zip(sizes[:-1], sizes[1:], activations)]
     X = rng.uniform(-2, 2, size=(rows, 2))
     Y = np.sin(X[:, :1]) * np.cos(X[:, 1:])
     dataset = Dataset(["x1", "x2", "y"], np.hstack([X, Y]), ["x1", "x2"], ["y"])
-    config = TrainingConfig(learning_rate=0.01, epochs=epochs, batch_size=batch_size)
+    config = TrainingConfig(learning_rate=0.01, epochs=epochs, batch_size=batch_size, optimizer=optimizer or Optimizer())
     return Training(Network(layers), dataset, "mse", config)
 
 
@@ -154,7 +164,7 @@ def engine_figures(quick: bool = False) -> dict:
     updates = 4 * epochs
     figures["regression_rate"] = per_sample_rate(lambda: regression_training(epochs), updates)
     naive_epochs = epochs // 10
-    figures["regression_adam_rate"] = per_sample_rate(lambda: regression_adam_training(naive_epochs), 4 * naive_epochs)
+    figures.update(optimizer_figures(quick))
     figures["regression_naive_rate"] = 4 * naive_epochs / median_time(
         lambda: naive_numpy_loop(regression_training(1), naive_epochs))
     peer = torch_loop(regression_training(1), naive_epochs)
@@ -168,6 +178,32 @@ def engine_figures(quick: bool = False) -> dict:
     full_epochs = 5 if quick else 30
     figures.update(full_batch_figures(full_epochs))
     figures["stepper_seconds"] = stepper_seconds(200 if quick else 2000)
+    return figures
+
+
+def optimizer_figures(quick: bool = False) -> dict:
+    """Per-sample updates/s of each optimiser with state beside plain SGD, timed in turns in this
+    process: on the 2-2-1 regression, and Adam on 2-8-8-1 and 2-32-32-1 tanh networks."""
+    from simulator.optimizers import Optimizer
+
+    epochs = 500 if quick else 5000
+    loops = {"regression_rate_beside": (lambda: regression_training(epochs), 4 * epochs)}
+    for key, (name, settings) in STATEFUL.items():
+        loops[f"regression_{key}_rate"] = (lambda name=name, settings=settings:
+                                           regression_adam_training(epochs, name, **settings), 4 * epochs)
+    rows = 100 if quick else 1000
+    for hidden in (8, 32):
+        loops[f"sgd_{hidden}_rate"] = (lambda hidden=hidden: tanh_training(rows, 1, 1, hidden), rows)
+        loops[f"adam_{hidden}_rate"] = (lambda hidden=hidden: tanh_training(rows, 1, 1, hidden, Optimizer("adam")),
+                                        rows)
+    times = {key: [] for key in loops}
+    for turn in range(6):      # the first turn is the warm-up
+        for key, (make, _) in loops.items():
+            training = make()
+            start = time.perf_counter()
+            training.run()
+            times[key].append(time.perf_counter() - start)
+    figures = {key: updates / statistics.median(times[key][1:]) for key, (_, updates) in loops.items()}
     return figures
 
 

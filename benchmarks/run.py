@@ -71,7 +71,16 @@ def main() -> int:
     rows.append(row("2-2-1 per-sample SGD", figures["regression_rate"], "updates/s", 150_000, True))
     if torch_rate:
         rows.append(row("  vs. PyTorch per-sample loop", figures["regression_rate"] / torch_rate, "×", 40, True))
-    rows.append(row("2-2-1 per-sample Adam", figures["regression_adam_rate"], "updates/s", 1_000, True))
+    beside = figures["regression_rate_beside"]    # plain SGD, timed in turns with the optimisers below
+    for key, label in (("momentum", "momentum"), ("nesterov_decay", "Nesterov + decay"), ("rmsprop", "RMSprop"),
+                       ("adam", "Adam")):
+        rows.append(row(f"2-2-1 per-sample {label}, time vs. plain SGD", beside / figures[f"regression_{key}_rate"],
+                        "×", 3, False))
+    rows.append(row("2-2-1 per-sample Adam", figures["regression_adam_rate"], "updates/s", 50_000, True))
+    for hidden in (8, 32):
+        rows.append(row(f"2-{hidden}-{hidden}-1 tanh per-sample Adam, time vs. plain SGD",
+                        figures[f"sgd_{hidden}_rate"] / figures[f"adam_{hidden}_rate"], "×", 3 if hidden == 8 else 4,
+                        False))
     rows.append(row("2-16-16-1 tanh, 1,000 rows, per-sample", figures["tanh_rate"], "updates/s", 30_000, True))
     rows.append(row("2-16-16-1 tanh, 10,000 rows, full batch", figures["full_batch_rate"], "epochs/s", 300, True))
     if "full_batch_torch_rate" in figures:

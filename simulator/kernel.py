@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ast
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
@@ -218,11 +219,14 @@ def _build_optimizer_run(kernel: Kernel, lines: Sequence, state_keys: tuple, sca
             renamed = scalar_name(node.id) or self.names.get(node.id)
             if renamed is None:
                 raise ValueError(f"an optimiser line reads {node.id!r}, which is not computed before it")
-            return ast.Name(renamed, ast.Load())
+            return renamed if isinstance(renamed, ast.expr) else ast.Name(renamed, ast.Load())
 
     class _Scalars(ast.NodeTransformer):
         def visit_Name(self, node):
             return ast.Name(scalar_name(node.id), ast.Load())
+
+    reads = Counter(name.id for line in per_parameter
+                    for name in ast.walk(ast.parse(line.expression, mode="eval")) if isinstance(name, ast.Name))
 
     def parameter_lines(k: int) -> list[str]:
         names = {"w": parts["parameters"][k], "grad": parts["grads"][k], "sqrt": "opt_sqrt"}
@@ -233,7 +237,13 @@ def _build_optimizer_run(kernel: Kernel, lines: Sequence, state_keys: tuple, sca
             if isinstance(expression, ast.Name) and not scalar_name(expression.id):
                 names[line.value] = names[expression.id]     # g = ∂L/∂w: the same float, no copy
                 continue
-            text = ast.unparse(Rename(names).visit(expression))
+            renamed = Rename(names).visit(expression)
+            if (line.value not in kept and line.value != "new" and reads[line.value] == 1
+                    and not any(isinstance(name, ast.Name) and name.id.endswith("_old")
+                                for name in ast.walk(expression))):
+                names[line.value] = renamed    # m̂, read once: written where it is read, one store fewer
+                continue
+            text = ast.unparse(renamed)
             if line.value in kept:     # the state moves: its old value must not be read after this line
                 names.pop(f"{line.value}_old")
             target = (parts["parameters"][k] if line.value == "new" else

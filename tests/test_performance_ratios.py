@@ -56,6 +56,13 @@ def test_the_kernel_is_many_times_faster_than_the_engines_general_numpy_path(mon
     assert general / kernel > 8   # about 38 today
 
 
+def test_per_sample_adam_and_momentum_stay_within_a_few_times_plain_sgd():
+    sgd = best_time(lambda: bench.regression_training(200).run()) / 800
+    adam = best_time(lambda: bench.regression_adam_training(200).run()) / 800
+    momentum = best_time(lambda: bench.regression_adam_training(200, "sgd", momentum=0.9).run()) / 800
+    assert adam / sgd < 6 and momentum / sgd < 6   # about 1.2 to 1.6 today (40 to 55 on numpy arrays)
+
+
 def test_the_stepper_records_of_a_step_cost_a_bounded_multiple_of_a_naive_numpy_step():
     training = bench.regression_training(100)
 
