@@ -19,8 +19,8 @@ from PySide6.QtWidgets import QMessageBox
 from simulator import cli
 from simulator.examples import load_example
 from simulator.session import load
-from ui.autosave import (DEFAULT_INTERVAL_MS, RECOVERY_FORMAT, Autosaver, interval_from_env, offer_recovery,
-                         read_recovery)
+from ui.autosave import (DEFAULT_INTERVAL_MS, RECOVERY_FORMAT, Autosaver, interval_from_env, lock_path,
+                         offer_orphaned_recoveries, offer_recovery, orphaned_recoveries, read_recovery)
 
 from helpers import snapshot
 
@@ -233,6 +233,35 @@ def test_a_recovery_file_is_offered_at_start(window, dialogs, tmp_path, answer):
     assert not path.exists()
 
 
+def test_each_copy_keeps_its_own_recovery_file_and_offers_only_orphaned_ones(qtbot, window, dialogs, tmp_path):
+    mine = Autosaver(window.document, tmp_path / "recovery-1.json", parent=window)
+    other = Autosaver(window.document, tmp_path / "recovery-2.json", parent=window)
+    window.document.edit_parameter("w111", 0.25)
+    assert mine.autosave() and other.autosave()
+    assert lock_path(mine.path).exists() and lock_path(other.path).exists()
+    # Both copies are running: neither is offered the other's work.
+    assert orphaned_recoveries(tmp_path, own=mine.path) == []
+    assert not offer_orphaned_recoveries(window.document, mine.path, window) and dialogs.texts("question") == []
+    other.discard()                             # a copy removes only its own file and lock
+    assert not other.path.exists() and not lock_path(other.path).exists() and mine.path.exists()
+    # A copy that crashed left its file and a lock naming a process that no longer runs: offered.
+    crashed = tmp_path / "recovery-3.json"
+    crashed.write_bytes(mine.path.read_bytes())
+    script = ("import os, sys; from PySide6.QtCore import QLockFile; lock = QLockFile(sys.argv[1]); "
+              "lock.setStaleLockTime(0); assert lock.tryLock(0); os._exit(0)")
+    subprocess.run([sys.executable, "-c", script, str(lock_path(crashed))], check=True, timeout=60)
+    assert lock_path(crashed).exists()
+    ((found, lock),) = orphaned_recoveries(tmp_path, own=mine.path)
+    assert found == crashed
+    lock.unlock()
+    dialogs.answer = QMessageBox.StandardButton.No
+    assert not offer_orphaned_recoveries(window.document, mine.path, window)
+    assert len(dialogs.texts("question")) == 1
+    assert not crashed.exists() and not lock_path(crashed).exists() and mine.path.exists()
+    mine.discard()
+    assert sorted(path.name for path in tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("content", [b"", b"{", b"\xff\xfe", b"[]", json.dumps({"format": "other"}).encode(),
                                      json.dumps({"format": RECOVERY_FORMAT, "session": {"format": "x"}}).encode()])
 def test_an_unreadable_recovery_file_is_reported_and_removed(window, dialogs, tmp_path, content):
@@ -299,6 +328,13 @@ def test_work_is_recovered_after_the_app_is_killed(qtbot, tmp_path):
         recovery = Path(state["recovery"])
         assert recovery.is_relative_to(tmp_path)
         qtbot.waitUntil(recovery.exists, timeout=10_000)
+        # A second copy started while the first still runs offers nothing and, on its normal exit,
+        # leaves the first copy's recovery file in place.
+        other = subprocess.run([sys.executable, "-c", RESTART], cwd=ROOT, env=env, capture_output=True,
+                               text=True, timeout=60)
+        assert other.returncode == 0, other.stderr
+        assert json.loads(other.stdout.splitlines()[-1])["asked"] == []
+        assert recovery.exists() and child.poll() is None
         child.send_signal(signal.SIGKILL)
         child.wait(timeout=30)
     finally:
@@ -314,6 +350,7 @@ def test_work_is_recovered_after_the_app_is_killed(qtbot, tmp_path):
     assert "did not close normally" in offer
     assert report["parameters"] == state["parameters"] and report["modified"]
     assert not recovery.exists()                # a normal exit leaves nothing to recover
+    assert list(recovery.parent.glob("recovery*")) == []   # the crashed copy's stale lock went with its file
     again = subprocess.run([sys.executable, "-c", RESTART], cwd=ROOT, env=env, capture_output=True, text=True,
                            timeout=60)
     assert json.loads(again.stdout.splitlines()[-1])["asked"] == []
@@ -359,7 +396,7 @@ def test_an_unwritable_data_folder_gives_a_message_not_a_crash(tmp_path):
                             text=True, timeout=60)
     assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
     report = json.loads(result.stdout.splitlines()[-1])
-    assert report["status"].startswith("Autosave failed: cannot write") and "recovery.json" in report["status"]
+    assert report["status"].startswith("Autosave failed: cannot write") and "recovery-" in report["status"]
     assert report["w111"] == 0.375
 
 

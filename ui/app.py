@@ -162,7 +162,7 @@ def run_gui(session_path: str | None = None, example: str | None = None) -> int:
     from PySide6.QtGui import QIcon, QPixmap
     from PySide6.QtWidgets import QApplication, QMessageBox
 
-    from .autosave import Autosaver, interval_from_env, offer_recovery, recovery_path
+    from .autosave import Autosaver, interval_from_env, offer_orphaned_recoveries, recovery_path
     from .learn.tour import show_on_first_start
     from .main_window import MainWindow
     from .resources import icon_svg
@@ -184,11 +184,11 @@ def run_gui(session_path: str | None = None, example: str | None = None) -> int:
     def after_start() -> None:
         if error:
             QMessageBox.warning(window, APP_NAME, error + "\n\nShowing the default example.")
-        offer_recovery(window.document, autosaver.path, window)
+        offer_orphaned_recoveries(window.document, autosaver.path, window)   # only copies no longer running
         autosaver.start()
 
     QTimer.singleShot(0, after_start)
-    app.aboutToQuit.connect(autosaver.discard)   # a normal exit: no recovery needed next time
+    app.aboutToQuit.connect(autosaver.discard)   # a normal exit: our own recovery file is not needed
     quit_after = os.environ.get(QUIT_AFTER_ENV, "").strip()
     if quit_after:
         QTimer.singleShot(int(quit_after), app.quit)

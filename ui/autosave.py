@@ -2,7 +2,13 @@
 
 The file is written atomically every `interval_ms` (30 s by default) when something changed, and
 removed when the session is saved, its changes are discarded, or the app exits normally. A recovery
-file found at start-up therefore means the last run ended abnormally; the user is offered its content.
+file found at start-up therefore means a run ended abnormally; the user is offered its content.
+
+Each running copy of the app has its own recovery file, `recovery-<process id>.json`, guarded by a
+lock file `recovery-<process id>.lock` (a QLockFile) that the copy holds while the recovery file
+exists. At start-up only files whose lock is not held by a running copy are offered: a lock held
+means another copy is still working on that session; a lock left by a copy that crashed is stale.
+A copy removes only its own recovery file.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ import json
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal
+from PySide6.QtCore import QLockFile, QObject, QStandardPaths, QTimer, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from simulator.errors import SessionError, SimulatorError
@@ -23,14 +29,55 @@ from .document import Change, Document
 
 INTERVAL_ENV = "BACKPROP_SIM_AUTOSAVE_MS"
 DEFAULT_INTERVAL_MS = 30_000
-RECOVERY_NAME = "recovery.json"
 RECOVERY_FORMAT = "backprop-sim-recovery/1"
+RECOVERY_GLOB = "recovery*.json"      # recovery-<pid>.json, and recovery.json from versions before the locks
 
 
-def recovery_path() -> Path:
-    """The recovery file in the user's data folder."""
-    folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
-    return Path(folder) / RECOVERY_NAME
+def recovery_folder() -> Path:
+    """The user's data folder, where recovery files are kept."""
+    return Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation))
+
+
+def recovery_path(copy_id: int | str | None = None) -> Path:
+    """The recovery file of the running copy `copy_id` (this process by default) in the user's data folder."""
+    return recovery_folder() / f"recovery-{os.getpid() if copy_id is None else copy_id}.json"
+
+
+def lock_path(path: Path) -> Path:
+    """The lock file a running copy holds while its recovery file `path` exists."""
+    return Path(path).with_suffix(".lock")
+
+
+def _lock(path: Path) -> QLockFile:
+    lock = QLockFile(str(lock_path(path)))
+    lock.setStaleLockTime(0)   # a copy may run for days: only a lock whose process is gone is stale
+    return lock
+
+
+def orphaned_recoveries(folder: Path, own: Path | None = None) -> list[tuple[Path, QLockFile]]:
+    """Recovery files in `folder` whose copy of the app is no longer running, newest first.
+
+    Each comes with its lock, now held by this process so that no other copy offers the same file at
+    the same time; release it (`unlock()`) once the file has been dealt with. Files whose lock another
+    running copy holds, and `own`, are left alone.
+    """
+    try:
+        candidates = [path for path in Path(folder).glob(RECOVERY_GLOB) if path.is_file()]
+    except OSError:
+        return []
+    found = []
+    for path in candidates:
+        if own is not None and path == Path(own):
+            continue
+        lock = _lock(path)
+        if lock.tryLock(0):          # free, or stale (its copy crashed): the work is orphaned
+            found.append((path, lock))
+    def modified(item):
+        try:
+            return item[0].stat().st_mtime
+        except OSError:
+            return 0.0
+    return sorted(found, key=modified, reverse=True)
 
 
 def interval_from_env(env=os.environ) -> int:
@@ -53,6 +100,7 @@ class Autosaver(QObject):
         self.document, self.path = document, Path(path)
         self._changed = False
         self._failed = False
+        self._lock: QLockFile | None = None   # held while our recovery file exists
         self._timer = QTimer(self)
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self.autosave)
@@ -85,22 +133,42 @@ class Autosaver(QObject):
         try:
             check_path(self.path, SessionError, "write")
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._hold_lock()
             write_atomically(self.path, json.dumps(record, allow_nan=False, ensure_ascii=False))
         except (OSError, SimulatorError) as error:
             if not self._failed:   # every 30 s would drown the status bar; say it once
                 self.message.emit(f"Autosave failed: cannot write {self.path}: {getattr(error, 'strerror', None) or error}")
             self._failed = True
+            if not self.path.exists():
+                self._release_lock()
             return False
         self._failed = False
         self._changed = False
         return True
 
     def discard(self) -> None:
-        """Remove the recovery file (after a save, or a normal exit)."""
+        """Remove this copy's recovery file (after a save, or a normal exit), then its lock."""
         try:
             self.path.unlink(missing_ok=True)
         except OSError as error:
             self.message.emit(f"Could not remove the recovery file {self.path}: {error.strerror or error}")
+            return                 # keep the lock: the file is this running copy's, not an orphan
+        self._release_lock()
+
+    def _hold_lock(self) -> None:
+        if self._lock is not None:
+            return
+        lock = _lock(self.path)
+        if not lock.tryLock(0):
+            reason = {QLockFile.LockError.LockFailedError: "another running copy holds its lock"}.get(
+                lock.error(), "its lock file cannot be created")
+            raise OSError(0, reason)
+        self._lock = lock
+
+    def _release_lock(self) -> None:
+        if self._lock is not None:
+            self._lock.unlock()
+            self._lock = None
 
 
 def read_recovery(path: Path) -> tuple[dict, str]:
@@ -137,6 +205,23 @@ def offer_recovery(document: Document, path: Path, parent: QWidget | None = None
         document.replace_session(session, data.get("path"))
         document.mark_unsaved()   # restored work is unsaved work: closing asks before losing it
     _remove(path)
+    return restored
+
+
+def offer_orphaned_recoveries(document: Document, own: Path, parent: QWidget | None = None) -> bool:
+    """Offer, newest first, the recovery files left by copies of the app that are no longer running.
+
+    Stops at the first one restored (the others are offered at the next start); True if one was.
+    Files of copies still running, and this copy's own file `own`, are not touched.
+    """
+    orphans = orphaned_recoveries(Path(own).parent, own)
+    restored = False
+    for path, lock in orphans:
+        try:
+            if not restored:
+                restored = offer_recovery(document, path, parent)
+        finally:
+            lock.unlock()
     return restored
 
 
