@@ -26,6 +26,7 @@ from ui.document import Document
 from ui.graph.network_view import MIN_FIT_ZOOM, NetworkView
 
 from helpers import open_window, settle, step_until
+from simulator.examples import load_example
 
 #: The graph area of the main window at 1280×800.
 VIEW_SIZE = (846, 459)
@@ -190,10 +191,9 @@ def test_the_main_window_shows_a_2_4_4_1_network_readably(qtbot):
     window = open_window(qtbot, shaped_session([2, 4, 4, 1]))
     window.resize(1280, 800)
     settle(window.view)
-    assert window.view.zoom() >= MIN_FIT_ZOOM
     assert_readable(window.view.network_scene(), window.document)
-    # With every panel in place it is as wide as the graph: only the height scrolls.
-    assert window.view.horizontalScrollBar().maximum() == 0
+    # With every panel in place it is fitted whole: nothing scrolls.
+    assert_fitted(window.view)
 
 
 def labels_outside_the_viewport(view) -> list[str]:
@@ -218,6 +218,45 @@ def test_at_1280_by_800_every_label_shows_without_scrolling_in_every_phase(qtbot
         step_until(window.controller, lambda record, kind=last_kind: record.kind == kind, view=view)
         assert_readable(view.network_scene(), window.document)
         assert labels_outside_the_viewport(view) == [], last_kind
+
+
+def assert_fitted(view) -> None:
+    """The whole drawing inside the view: no scroll bar, every shown label wholly visible."""
+    settle(view)
+    assert labels_outside_the_viewport(view) == []
+    area = view.viewport().rect()
+    assert area.contains(view.mapFromScene(view.network_scene().sceneRect()).boundingRect())
+    assert not view.horizontalScrollBar().isVisible() and not view.verticalScrollBar().isVisible()
+
+
+def test_the_graph_is_refitted_after_a_structure_change_a_resize_and_a_dock_change(qtbot):
+    window = open_window(qtbot, load_example("regression"))
+    window.resize(1280, 800)
+    view = window.view
+    view.zoom_in()                                       # a zoom of the user's is for the old structure
+    window.document.add_neuron(1)
+    window.document.add_layer(1, 4)                      # 2-3-4-1: its top neuron and b21 used to be cut
+    assert window.document.network.sizes == [2, 3, 4, 1]
+    assert_fitted(view)
+    window.resize(1100, 700)
+    assert_fitted(view)
+    window.docks["loss_plot"].hide()
+    window.docks["dataset"].hide()
+    window.docks["metrics"].hide()
+    assert_fitted(view)
+
+
+def test_the_classification_example_fits_in_presentation_mode(qtbot):
+    window = open_window(qtbot, load_example("classification"))
+    window.resize(1280, 800)
+    window.window_actions.presentation.trigger()
+    try:
+        assert_fitted(window.view)                        # b11 was cut at the top, o12 at the bottom
+        window.controller.step("epoch")
+        assert_fitted(window.view)
+    finally:
+        window.window_actions.presentation.trigger()
+    assert_fitted(window.view)
 
 
 # -- larger networks: the documented degradation ------------------------------------------------

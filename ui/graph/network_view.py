@@ -24,8 +24,9 @@ ZOOM_STEP = 1.25
 MIN_ZOOM, MAX_ZOOM = 0.2, 6.0
 #: Fitting never magnifies beyond this: a small network in a big window stays at a sensible size.
 MAX_FIT_ZOOM = 1.75
-#: Nor shrinks below this, where labels would be too small to read: a larger network scrolls instead
-#: (Ctrl+− still zooms out further, for an overview).
+#: A network that shows every label is always fitted whole, however small its area. A larger network
+#: (labels on demand) is not shrunk below this, where its labels would be too small to read: it scrolls
+#: instead (Ctrl+− still zooms out further, for an overview).
 MIN_FIT_ZOOM = 0.7
 FIT_MARGIN = 6
 _EDIT_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_F2)
@@ -99,7 +100,9 @@ class NetworkView(QGraphicsView):
         viewport = self.viewport().rect().adjusted(FIT_MARGIN, FIT_MARGIN, -FIT_MARGIN, -FIT_MARGIN)
         if rect.isEmpty() or viewport.isEmpty():
             return
-        factor = max(MIN_FIT_ZOOM, min(viewport.width() / rect.width(), viewport.height() / rect.height(), MAX_FIT_ZOOM))
+        factor = min(viewport.width() / rect.width(), viewport.height() / rect.height(), MAX_FIT_ZOOM)
+        if self._scene.compact:
+            factor = max(MIN_FIT_ZOOM, factor)
         self.setTransform(QTransform.fromScale(factor, factor))
         self.centerOn(rect.center())
 
@@ -108,8 +111,9 @@ class NetworkView(QGraphicsView):
             self._apply_fit()
 
     def _scene_rebuilt(self) -> None:
+        """A new structure is shown whole, even after the user zoomed the old one."""
         self._close_editor()
-        self._refit()
+        self.fit()
 
     # -- inline editing ------------------------------------------------------------------------
     def open_editor(self, item: QGraphicsItem) -> None:
