@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -252,6 +253,33 @@ def record_lines(record: Record, digits: int = DEFAULT_DIGITS) -> list[str]:
     if isinstance(record, UpdateRecord):
         return update_lines(record, digits)
     return epoch_lines(record, digits)
+
+
+def describe_step(records: Sequence[Record]) -> str:
+    """What one step revealed, in words: `describe` for one record; for several, a heading that names
+    them all (`Forward pass: layer 1 (o11, o12)`, `Updates: 9 parameters`)."""
+    if len(records) == 1:
+        return describe(records[0])
+    kinds = {record.kind for record in records}
+    if kinds == {"forward"}:
+        layers = sorted({record.layer for record in records})
+        where = f"layer {layers[0]}" if len(layers) == 1 else f"layers {layers[0]}–{layers[-1]}"
+        return f"Forward pass: {where} ({', '.join(record.out_label for record in records)})"
+    if kinds == {"update"}:
+        return f"Updates: {len(records)} parameters"
+    if kinds <= {"factor", "gradient"}:
+        parameters = list(dict.fromkeys(record.parameter for record in records))
+        gradients = sum(record.kind == "gradient" for record in records)
+        if len(parameters) == 1:
+            factors = len(records) - gradients
+            what = f"{factors} factor{'s' if factors != 1 else ''}" + (" and the gradient" if gradients else "")
+            return f"Backward pass: ∂L/∂{parameters[0]} ({what})"
+        return f"Backward pass: {len(parameters)} gradients ({', '.join('∂L/∂' + name for name in parameters)})"
+    names = {"forward": "forward pass", "loss": "loss", "factor": "backward pass", "gradient": "backward pass",
+             "update": "updates", "epoch": "end of the epoch"}
+    parts = list(dict.fromkeys(names[record.kind] for record in records))
+    text = ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
+    return f"{text[0].upper()}{text[1:]} ({len(records)} steps)"
 
 
 def describe(record: Record) -> str:

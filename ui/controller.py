@@ -12,7 +12,7 @@ from typing import Protocol
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from simulator.formatting import describe
+from simulator.formatting import describe_step
 from simulator.records import FactorRecord, PathTerm, Record
 from simulator.stepper import GRANULARITIES
 
@@ -31,6 +31,8 @@ REDRAW_TURNS = 1
 #: Each granularity's name in the toolbar's Step by box (and, in lower case, in status messages).
 GRANULARITY_LABELS = {"factor": "Chain-rule factor", "phase": "Layer or gradient", "stage": "Phase",
                       "sample": "Sample", "epoch": "Epoch"}
+#: The most records one step is shown with (an epoch step of a large data set reveals far more).
+MAX_STEP_RECORDS = 120
 #: Shown wherever the in-place update rule (a common mistake, for demonstration) is in effect.
 MISTAKEN_RULE_MARK = "MISTAKEN UPDATE RULE (in place)"
 
@@ -42,6 +44,7 @@ class Controller(QObject):
     running_changed = Signal(bool)
     message = Signal(str)            # for the status bar
     stopped = Signal(str)            # training stopped: the reason ("epochs", "converged", "diverged")
+    granularity_changed = Signal()   # the Step by choice changed: what counts as the last step
     term_changed = Signal()          # another term of a sum over paths is lit (F9, Shift+F9), or none
 
     def __init__(self, document: Document, parent: QObject | None = None):
@@ -104,13 +107,33 @@ class Controller(QObject):
         batch = getattr(record, "batch_size", 1)
         if batch > 1:   # an update of a mini-batch is about all of its samples
             where = f"samples {sample - batch + 1}–{sample} of {count}"
-        phase = describe(record) if record is not None else "Ready"
+        phase = describe_step(self.step_records()) if record is not None else "Ready"
         return f"Epoch {epoch} of {epochs} · {where} · {phase}"
+
+    def step_records(self) -> list[Record]:
+        """The records the last step at the chosen granularity revealed, in order, ending with the
+        current one (at most MAX_STEP_RECORDS, the latest): the revealed records back to where a step
+        at that granularity starts. At "epoch" those of the batch on show (earlier ones are applied)."""
+        stepper = self.document.stepper
+        end = stepper.revealed_count
+        if not end:
+            return []
+        records = stepper.records
+        current = records[end - 1]
+        key = _STEP_KEYS[self.granularity]
+        if key is None or (current.kind == "epoch" and self.granularity in ("phase", "stage")):
+            return [current]
+        start, same = end - 1, key(current)
+        while start > 0 and end - start < MAX_STEP_RECORDS and key(records[start - 1]) == same:
+            start -= 1
+        return list(records[start:end])
 
     def set_granularity(self, granularity: str) -> None:
         if granularity not in GRANULARITIES:
             raise ValueError(granularity)
-        self.granularity = granularity
+        if granularity != self.granularity:
+            self.granularity = granularity
+            self.granularity_changed.emit()
 
     def set_speed(self, speed: int) -> None:
         self.speed = int(speed)
@@ -273,6 +296,11 @@ class Controller(QObject):
         self._redraw_turns = REDRAW_TURNS
         self.document.train_for(SLICE_SECONDS)
         self._check_stopped()
+
+
+#: What the records of one step at each granularity share (Stepper.step stops where it changes).
+_STEP_KEYS = {"factor": None, "phase": lambda record: record.phase, "stage": lambda record: record.stage,
+              "sample": lambda record: (record.epoch, record.sample), "epoch": lambda record: record.epoch}
 
 
 class StepPolicy(Protocol):

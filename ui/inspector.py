@@ -10,7 +10,7 @@ from PySide6.QtGui import QFont, QKeyEvent
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QSplitter, QTextBrowser, QToolButton,
                                QVBoxLayout, QWidget)
 
-from simulator.formatting import (describe, factor_line, gradient_line, record_lines, running_product_line,
+from simulator.formatting import (describe, describe_step, factor_line, gradient_line, record_lines, running_product_line,
                                   simplification_line)
 from simulator.path_text import (delta_gradient_line, delta_lines, describe_with_paths, factor_line_in_deltas,
                                  path_product_lines, paths_line, term_lines)
@@ -30,6 +30,7 @@ HINT = ("Press F10 to step through training one piece at a time: the forward pas
 _STYLE = """
 p { margin: 0 0 6px 0; }
 .phase { font-weight: bold; }
+.step { font-weight: bold; color: #404040; margin-top: 6px; }
 .current { font-weight: bold; background-color: #fff1b8; color: #000000; }
 .later { color: #8a8a8a; }
 .note { color: #606060; }
@@ -53,9 +54,18 @@ def _with_accents(html_text: str) -> str:
     return _ACCENTED.sub(lambda found: f'<span style="font-family: {families};">{found.group(1)}</span>', html_text)
 
 
+#: A derivative such as ∂L/∂w<sub>211</sub> in HTML: kept on one line (the heading broke after "∂L/").
+_FRACTION = re.compile(r"∂[^\s/<>∂]*(?:<sub>[^<]*</sub>)?/∂[^\s/<>∂·=()]*(?:<sub>[^<]*</sub>)?")
+
+
+def _unbroken_fractions(html_text: str) -> str:
+    """HTML with each ∂a/∂b in a span that does not wrap."""
+    return _FRACTION.sub(lambda found: f'<span style="white-space: nowrap;">{found.group(0)}</span>', html_text)
+
+
 def _paragraph(text: str, css_class: str = "") -> str:
     attribute = f' class="{css_class}"' if css_class else ""
-    return f"<p{attribute}>{_with_accents(to_html(text))}</p>"
+    return f"<p{attribute}>{_unbroken_fractions(_with_accents(to_html(text)))}</p>"
 
 
 #: Lets the history list wrap a long product such as `(−1.8467)·0.248277·0.1·…` after a `·`.
@@ -116,6 +126,7 @@ class InspectorPanel(QWidget):
         self.delta_notation = bool(QSettings().value(DELTA_NOTATION_KEY, False, type=bool))
         document.changed.connect(self._document_changed)
         controller.term_changed.connect(self.refresh)
+        controller.granularity_changed.connect(self.refresh)
         self.refresh()
 
     def _build_term_bar(self) -> QWidget:
@@ -159,11 +170,11 @@ class InspectorPanel(QWidget):
     # -- content -------------------------------------------------------------------------------
     def refresh(self) -> None:
         """Redraw from the stepper's revealed records."""
-        self.position_label.setText(to_html(self.controller.position_text()))
+        self.position_label.setText(_unbroken_fractions(to_html(self.controller.position_text())))
         current = self.document.stepper.current
         self._show_term_bar()
         self._fill_history(current)
-        html = self.record_html(current) if current is not None else self._idle_html()
+        html = self.step_html(self.controller.step_records()) if current is not None else self._idle_html()
         if html != self._shown_html:   # a run shows the same hint every frame: laid out once
             self._shown_html = html
             self.browser.setHtml(html)
@@ -173,6 +184,27 @@ class InspectorPanel(QWidget):
         if training.finished and training.message:
             return _paragraph(training.message, "phase") + _paragraph("Reset (Ctrl+R) to train again.", "note")
         return _paragraph(HINT, "note")
+
+    def step_html(self, records: Sequence[Record]) -> str:
+        """HTML of what the last step revealed: one record as `record_html`; several under a heading
+        naming the step, each with its formula lines in order, the last (the current one) in full."""
+        if len(records) == 1:
+            return self.record_html(records[0])
+        digits = self.document.digits
+        parts = [_paragraph(describe_step(records), "phase")]
+        for record in records[:-1]:
+            parts.append(_paragraph(describe(record), "step"))
+            parts += [_paragraph(line) for line in self._brief_lines(record, digits)]
+        parts.append("<hr/>")
+        return "".join(parts) + self.record_html(records[-1])
+
+    def _brief_lines(self, record: Record, digits: int) -> list[str]:
+        """An earlier record of a step: its formula lines without the chain's repetition."""
+        if isinstance(record, FactorRecord):
+            return [self._factor_line(record, digits)]
+        if isinstance(record, GradientRecord):
+            return [gradient_line(record, digits)]
+        return record_lines(record, digits)
 
     def record_html(self, record: Record, shown_as_current: bool = True) -> str:
         """HTML of one record: the phase in words, then its formula lines."""
