@@ -259,3 +259,28 @@ def test_adaptive_on_the_fully_worked_rung_asks_again_after_a_sample_watched(qtb
     assert "Worked:" in plain(panel.feedback) and panel.fading.rung == 1
     press(qtbot, window, F10)
     assert panel.pending is not None and panel.pending.kind == "loss"
+
+
+def test_a_question_counts_as_asked_from_its_first_answer(qtbot, window):
+    panel = practise(qtbot, window, "forward")
+    press(qtbot, window, F10)
+    assert score_row(panel, "Outputs") == [0, 0, 0, 0] and panel.score_label.text() == "Score: 0 of 0 right"
+    type_into(qtbot, panel.answer_edit, "2")                       # o11 is 1.6: wrong, the question stays open
+    assert panel.pending is not None
+    assert score_row(panel, "Outputs") == [1, 0, 0, 0] and panel.score_label.text() == "Score: 0 of 1 right"
+    type_into(qtbot, panel.answer_edit, "1.6")
+    assert score_row(panel, "Outputs") == [1, 0, 1, 0] and panel.score_label.text() == "Score: 1 of 1 right"
+    press(qtbot, window, F10)
+    type_into(qtbot, panel.answer_edit, "3")                       # o12, wrong, then withdrawn by a step back
+    assert panel.score_label.text() == "Score: 1 of 2 right"
+    window.controller.step_back("factor")
+    assert panel.pending is None
+    assert score_row(panel, "Outputs") == [1, 0, 1, 0] and panel.score_label.text() == "Score: 1 of 1 right"
+
+
+def test_the_scoreboard_counts_an_open_question_as_asked():
+    scores = Scoreboard()
+    scores.start("forward")
+    assert scores.asked("forward") == 1 and scores.weakest() is None
+    scores.add("forward", HELPED)
+    assert scores.asked("forward") == 1 and scores.open is None

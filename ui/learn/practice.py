@@ -80,6 +80,7 @@ class PracticePanel(QWidget):
         self.pending: Record | None = None
         self.tries = self.hints = 0
         self.correct = self.attempted = self.revealed = 0
+        self._counted = False    # the open question has been answered once: counted as attempted
         self.scores = Scoreboard()
         self.fading = Fading(str(QSettings().value(LEVEL_KEY, "")))
         self._practised_cache: tuple = ()
@@ -190,6 +191,11 @@ class PracticePanel(QWidget):
             self._show_question()
 
     def _withdraw(self) -> None:
+        if self._counted:        # it never ended: not counted
+            self.attempted -= 1
+            self.scores.withdraw()
+            self._counted = False
+            self._show_score()
         self.pending = None
         self._show_question()
         self.question_changed.emit()
@@ -298,6 +304,7 @@ class PracticePanel(QWidget):
 
     def _ask(self, record: Record) -> None:
         self.pending = record
+        self._counted = False
         self.tries = self.hints = 0
         self.answer_edit.clear()
         self.feedback.clear()
@@ -358,6 +365,11 @@ class PracticePanel(QWidget):
             self.feedback.setText(to_html(str(error)))
             return None
         self.tries += 1
+        if not self._counted:    # asked from the first answer: the score shows a wrong first try at once
+            self._counted = True
+            self.attempted += 1
+            self.scores.start(record.kind)
+            self._show_score()
         digits = self.document.digits
         if answer_is_correct(answer, value):
             helped = self.tries > 1 or self.hints > 0
@@ -392,7 +404,8 @@ class PracticePanel(QWidget):
                 note: str = "") -> None:
         """Close the question: score it, show `verdict` (bold), `note` and the record's lines, reveal it."""
         self.pending = None
-        self.attempted += int(answered)
+        self.attempted += int(answered and not self._counted)
+        self._counted = False
         self.correct += int(outcome != SHOWN)
         self.scores.add(record.kind, outcome)
         moved = self.fading.record(outcome)
@@ -409,6 +422,7 @@ class PracticePanel(QWidget):
 
     def reset_score(self) -> None:
         self.correct = self.attempted = self.revealed = 0
+        self._counted = False
         self.scores.reset()
         self._show_score()
 

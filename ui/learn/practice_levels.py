@@ -46,37 +46,53 @@ def share_text(share: float) -> str:
 
 
 class Scoreboard:
-    """How each question of each kind ended: `counts[kind][outcome]`, from the start or the last reset."""
+    """How each question of each kind ended: `counts[kind][outcome]`, from the start or the last reset.
+    A question counts as asked from its first answer (`start`), so a wrong first try shows at once."""
 
     def __init__(self):
         self.counts: dict[str, dict[str, int]] = {}
+        #: The kind of the question answered at least once and not ended yet (None: there is none).
+        self.open: str | None = None
         self.reset()
 
     def __repr__(self) -> str:
-        return f"Scoreboard({self.counts})"
+        return f"Scoreboard({self.counts}, open={self.open})"
 
     def reset(self) -> None:
         self.counts = {kind: {FIRST: 0, HELPED: 0, SHOWN: 0} for kind, _ in KINDS}
+        self.open = None
+
+    def start(self, kind: str) -> None:
+        """A question of `kind` was answered for the first time: it counts as asked from now."""
+        self.open = kind
+
+    def withdraw(self) -> None:
+        """The open question was withdrawn before it ended (an edit or a step back): not counted."""
+        self.open = None
 
     def add(self, kind: str, outcome: str) -> None:
         self.counts[kind][outcome] += 1
+        self.open = None
 
     def asked(self, kind: str) -> int:
+        return sum(self.counts[kind].values()) + int(self.open == kind)
+
+    def ended(self, kind: str) -> int:
         return sum(self.counts[kind].values())
 
     def points(self, kind: str) -> float:
         """A kind's mean points: 1 for a right answer at the first try, ½ after help, 0 when shown."""
         counts = self.counts[kind]
-        return (counts[FIRST] + 0.5 * counts[HELPED]) / self.asked(kind)
+        return (counts[FIRST] + 0.5 * counts[HELPED]) / self.ended(kind)
 
     def weakest(self) -> str | None:
         """The kind with the fewest mean `points`, of those asked and not all right at the first try (the
         first in `KINDS` on a tie); None when fewer than two kinds were asked."""
-        asked = [kind for kind, _ in KINDS if self.asked(kind)]
+        asked = [kind for kind, _ in KINDS if self.ended(kind)]
         if len(asked) < 2:
             return None
         shares = [(self.points(kind), place, kind) for place, kind in enumerate(asked)
-                  if self.counts[kind][FIRST] < self.asked(kind)]
+                  if self.counts[kind][FIRST] < self.ended(kind)]
         return min(shares)[2] if shares else None
 
 
