@@ -48,7 +48,8 @@ def test_step_into_and_step_out(qtbot, window):
     press(qtbot, window, Qt.Key.Key_F11, SHIFT)
     assert document.training.position == 1
     assert document.stepper.current.kind == "update"
-    assert window.position_label.text().startswith("Epoch 1 of 5 · sample 1 of 4 · Update of ")
+    # At "Layer or gradient" the step that ends here is all the updates: the status bar names it.
+    assert window.position_label.text() == "Epoch 1 of 5 · sample 1 of 4 · Updates: 9 parameters"
     press(qtbot, window, F10)
     assert "sample 2 of 4" in window.position_label.text()
 
