@@ -224,6 +224,7 @@ class WindowActions:
         view.addAction(self.delta_notation)
         view.addSeparator()
         view.addAction(self.presentation)
+        view.addSeparator()
         simulation = bar.addMenu("&Simulation")
         simulation.addActions([self.step, self.step_into, self.step_out, self.step_back, self.back_to_start])
         simulation.addSeparator()

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QPushButton,
                                QTableView, QVBoxLayout, QWidget)
@@ -26,8 +26,10 @@ PREDICTION_TEXT = QColor(40, 70, 150)
 #: Predictions are computed for blocks of this many rows, when a row of the block is first shown.
 PREDICTION_BLOCK = 512
 FULL_PRECISION = 17
-#: Up to this many columns share the panel's width; more get their natural widths and a scroll bar.
-STRETCHED_COLUMNS = 4
+#: A column is as wide as its header and the widest of its shown rows and this many rows after them
+#: (Qt's sizing of every row of a large table would take seconds); a column never gets narrower while
+#: the data stay the same, so the table does not jiggle as the numbers change during a run.
+SIZED_ROWS = 200
 ERROR_STYLE = "color: #b00020;"
 
 
@@ -274,6 +276,21 @@ class DatasetPanel(QWidget):
                                   | QAbstractItemView.EditTrigger.EditKeyPressed
                                   | QAbstractItemView.EditTrigger.AnyKeyPressed)
         self.view.verticalHeader().setDefaultSectionSize(self.view.fontMetrics().height() + 8)
+        # Numbers are never cut to "0.0056…": the columns take their contents' widths and the table
+        # scrolls sideways when the panel is narrower; wider panels share the room out.
+        self.view.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.view.setWordWrap(False)
+        header = self.view.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setResizeContentsPrecision(SIZED_ROWS)
+        header.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.content_widths: list[int] = []
+        self._fit_timer = QTimer(self)
+        self._fit_timer.setSingleShot(True)
+        self._fit_timer.setInterval(0)
+        self._fresh_fit = False
+        self._fit_timer.timeout.connect(lambda: self.fit_columns(self._fresh_fit))
+        self.view.viewport().installEventFilter(self)
         self.import_button = QPushButton("&Import CSV…", self)
         self.import_button.setToolTip("Load training data from a CSV file (with or without a header row) and "
                                       "choose the input, target and class columns")
@@ -299,7 +316,44 @@ class DatasetPanel(QWidget):
         self.model.edit_succeeded.connect(self.clear_error)
         self.model.highlight_moved.connect(self._scroll_to_current)
         self.model.modelReset.connect(self._structure_changed)
+        self.model.dataChanged.connect(self._fit_timer.start)
+        self.model.headerDataChanged.connect(self._fit_timer.start)
         self._structure_changed()
+
+    # -- column widths --------------------------------------------------------------------------
+    def fit_columns(self, fresh: bool = False) -> None:
+        """Every column at least as wide as its header and its sampled cells (see SIZED_ROWS), never
+        narrower than before unless `fresh` (new data or a new font); room left over is shared out."""
+        self._fit_timer.stop()
+        self._fresh_fit = False
+        header = self.view.horizontalHeader()
+        count = self.model.columnCount()
+        old = [] if fresh or len(self.content_widths) != count else self.content_widths
+        widths = [max(self.view.sizeHintForColumn(column), header.sectionSizeHint(column)) for column in range(count)]
+        self.content_widths = [max(pair) for pair in zip(widths, old)] if old else widths
+        self._share_room()
+
+    def _share_room(self) -> None:
+        header = self.view.horizontalHeader()
+        widths = self.content_widths
+        if not widths:
+            return
+        spare = max(0, self.view.viewport().width() - sum(widths))
+        for column, width in enumerate(widths):
+            share = spare // len(widths) + (1 if column < spare % len(widths) else 0)
+            if header.sectionSize(column) != width + share:
+                header.resizeSection(column, width + share)
+
+    def eventFilter(self, watched, event) -> bool:
+        if watched is self.view.viewport() and event.type() == QEvent.Type.Resize:
+            self._share_room()
+        return super().eventFilter(watched, event)
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:    # presentation mode: the numbers need other widths
+            self._fresh_fit = True                     # once every widget has the new font
+            self._fit_timer.start()
 
     def show_error(self, text: str) -> None:
         self.error_label.setText(text)
@@ -314,11 +368,7 @@ class DatasetPanel(QWidget):
         self.standardise_box.blockSignals(True)
         self.standardise_box.setChecked(self.document.session.standardise)
         self.standardise_box.blockSignals(False)
-        header = self.view.horizontalHeader()
-        fits = self.model.columnCount() <= STRETCHED_COLUMNS
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch if fits else QHeaderView.ResizeMode.Interactive)
-        if not fits:
-            self.view.resizeColumnsToContents()
+        self.fit_columns(fresh=True)
         self._scroll_to_current()
 
     def _scroll_to_current(self) -> None:

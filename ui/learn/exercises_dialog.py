@@ -26,6 +26,8 @@ from simulator.training import MAX_SEED
 FOLDER_KEY = "exercises/folder"
 OPTIMIZER_LABELS = {"sgd": "SGD (plain gradient descent)"}
 FORMAT_LABELS = {"html": "HTML", "md": "Markdown", "tex": "LaTeX", "json": "JSON (sessions and answers)"}
+#: The parts as Practice names the same kinds of question (the CLI's --ask keeps the keys).
+ASK_LABELS = {"forward": "Outputs", "loss": "Loss", "gradients": "Gradients", "updates": "Updates"}
 ASK_TIPS = {"forward": "Every neuron's z and o, and ŷ", "loss": "The loss L of the sample",
             "gradients": "Every ∂L/∂w and ∂L/∂b", "updates": "Every parameter after one step of gradient descent"}
 
@@ -65,7 +67,7 @@ class ExercisesDialog(QDialog):
                                   "shows one step from a fresh start")
         self.rate = QLineEdit("0.1", self)
         self.rate.setToolTip("The learning rate η of every problem")
-        self.asks = {part: QCheckBox(part, self) for part in ASKS}
+        self.asks = {part: QCheckBox(ASK_LABELS[part], self) for part in ASKS}
         for part, box in self.asks.items():
             box.setChecked(True)
             box.setToolTip(ASK_TIPS[part])
@@ -82,7 +84,7 @@ class ExercisesDialog(QDialog):
         form.addRow("S&hape:", self.shape)
         form.addRow("&Activation:", self.activation)
         form.addRow("&Loss:", self.loss)
-        form.addRow("&Optimizer:", self.optimizer)
+        form.addRow("&Optimiser:", self.optimizer)
         form.addRow("Learning &rate:", self.rate)
         form.addRow("Ask for:", self._row(list(self.asks.values())))
         form.addRow("&Digits:", self.digits)
@@ -139,7 +141,7 @@ class ExercisesDialog(QDialog):
             raise SimulatorError(f"learning rate: {error}") from None
         ask = tuple(part for part, box in self.asks.items() if box.isChecked())
         if not ask:
-            raise SimulatorError("ask for: tick at least one of forward, loss, gradients, updates")
+            raise SimulatorError("ask for: tick at least one of Outputs, Loss, Gradients, Updates")
         return ExerciseSpec(count=self.count.value(), seed=self.seed.value(), shape=parse_shape(self.shape.text()),
                             activation=self.activation.currentData(), loss=self.loss.currentData(),
                             optimizer=self.optimizer.currentData(), learning_rate=rate, ask=ask,

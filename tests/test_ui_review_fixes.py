@@ -1,0 +1,73 @@
+"""What a new user saw cut, elided or misplaced at 1280×800: every number and name shows in full, in
+normal and presentation mode, and the layout comes back after a panel that took room is closed."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
+from helpers import open_window, run_to_end
+from simulator.examples import load_example
+
+
+def _cut_cells(panel) -> list[str]:
+    """Header titles and cell texts of the shown rows that are wider than their column."""
+    QApplication.processEvents()
+    view, model = panel.view, panel.model
+    header = view.horizontalHeader()
+    metrics = view.fontMetrics()
+    cut = []
+    for column in range(model.columnCount()):
+        room = header.sectionSize(column) - 8       # the cell's margins
+        title = model.headerData(column, Qt.Orientation.Horizontal)
+        for line in str(title).split("\n"):
+            if header.fontMetrics().horizontalAdvance(line) > room:
+                cut.append(line)
+        for row in range(model.rowCount()):
+            text = str(model.data(model.index(row, column)))
+            if metrics.horizontalAdvance(text) > room:
+                cut.append(text)
+    return cut
+
+
+def test_dataset_numbers_and_headers_are_never_cut(qtbot):
+    window = open_window(qtbot, load_example("classification"))
+    window.resize(1280, 800)
+    run_to_end(qtbot, window)
+    panel = window.dataset_panel
+    assert panel.view.textElideMode() == Qt.TextElideMode.ElideNone
+    assert _cut_cells(panel) == []
+    window.presentation.set_on(True)
+    try:
+        qtbot.waitUntil(lambda: _cut_cells(panel) == [], timeout=3000)
+    finally:
+        window.presentation.set_on(False)
+    qtbot.waitUntil(lambda: _cut_cells(panel) == [], timeout=3000)
+
+
+def test_a_narrow_dataset_panel_scrolls_sideways_rather_than_squeeze(qtbot):
+    window = open_window(qtbot, load_example("classification"))
+    run_to_end(qtbot, window)
+    panel = window.dataset_panel
+    panel.setMaximumWidth(250)
+    qtbot.waitUntil(lambda: panel.view.viewport().width() < 300, timeout=3000)
+    assert _cut_cells(panel) == []
+    assert panel.view.horizontalScrollBar().maximum() > 0
+
+
+def test_exercises_dialog_names_match_the_rest_of_the_window(qtbot):
+    from ui.learn.exercises_dialog import ExercisesDialog
+
+    dialog = ExercisesDialog()
+    qtbot.addWidget(dialog)
+    labels = [label.text() for label in dialog.findChildren(type(dialog.message))]
+    assert "&Optimiser:" in labels and "&Optimizer:" not in labels
+    assert [box.text() for box in dialog.asks.values()] == ["Outputs", "Loss", "Gradients", "Updates"]
+
+
+def test_view_menu_separates_presentation_mode_from_neuron_maps(qtbot):
+    window = open_window(qtbot, load_example("regression"))
+    view = next(item.menu() for item in window.menuBar().actions() if item.text() == "&View")
+    actions = view.actions()
+    place = actions.index(window.window_actions.presentation)
+    assert actions[place + 1].isSeparator()
