@@ -150,9 +150,16 @@ def _add_source(parser: argparse.ArgumentParser) -> None:
     source.add_argument("--session", type=_given("session file"), metavar="FILE", help="a session file (.json)")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog=PROG, description="Step-through backpropagation simulator. Without a command, "
-                     "`backprop-sim [SESSION_FILE | --example NAME]` opens the desktop app.")
+def build_parser(opens_app: bool = False) -> argparse.ArgumentParser:
+    """The commands' parser; `opens_app` when this entry point opens the desktop app without a command."""
+    if opens_app:
+        about = "Without a command, `backprop-sim [SESSION_FILE | --example NAME]` opens the desktop app."
+    else:
+        about = ("This entry point is the command line alone and needs a command; the desktop app is "
+                 "`backprop-sim [SESSION_FILE | --example NAME]` (or `python -m ui`, `python main.py`).")
+    parser = _Parser(prog=PROG, description="Step-through backpropagation simulator. " + about,
+                     epilog=f"Exit status: 0 done; 2 bad arguments or an unreadable file; {DIVERGED_STATUS} "
+                            "train diverged (the output says where).")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     train = commands.add_parser("train", help="train and print the loss per epoch and the parameters")
     _add_source(train)
@@ -262,6 +269,9 @@ def _rule_note(rule: str) -> str:
 
 
 # -- commands ------------------------------------------------------------------------------------
+DIVERGED_STATUS = 3   # `train` ran but diverged: a result, printed in full, that a script must be able to see
+
+
 def _train(args: argparse.Namespace) -> int:
     session = _load_session(args)
     changes = {key: value for key, value in (
@@ -285,9 +295,10 @@ def _train(args: argparse.Namespace) -> int:
     session.progress = progress_of(training)
     if args.save:
         session.save(args.save)
+    status = DIVERGED_STATUS if training.status == "diverged" else 0   # scripts can tell without parsing
     if args.json:
         _print_json({**training.summary(), "metrics": _metrics_summary(training)})
-        return 0
+        return status
     digits = args.digits
     lines = [session.title or "Untitled session", _setup_line(session, training), ""]
     if training.history:
@@ -302,7 +313,7 @@ def _train(args: argparse.Namespace) -> int:
     if args.save:
         lines += ["", f"Saved the session with the trained parameters to {args.save}"]
     print("\n".join(lines))
-    return 0
+    return status
 
 
 def _score_name(training: Training) -> str:
@@ -484,7 +495,8 @@ def _escape_unwritable_text() -> None:
 
 
 def main(argv: Sequence[str] | None = None, open_app: AppOpener | None = None) -> int:
-    """Run the command line; returns the exit status (0 ok, 1 the app cannot start, 2 bad input).
+    """Run the command line; returns the exit status (0 ok, 1 the app cannot start, 2 bad input,
+    3 `train` diverged).
 
     Arguments without a command go to `open_app`; without one, they are refused as a usage error.
     """
@@ -492,7 +504,7 @@ def main(argv: Sequence[str] | None = None, open_app: AppOpener | None = None) -
     _escape_unwritable_text()
     try:
         if argv and argv[0] in COMMANDS + ("-h", "--help"):
-            args = build_parser().parse_args(argv)
+            args = build_parser(opens_app=open_app is not None).parse_args(argv)
             return {"train": _train, "trace": _trace, "examples": _examples, "import": run_import,
                     "map": lambda args: run_map(args, _load_session), "exercises": run_exercises,
                     "export": lambda args: run_export(args, _load_session)}[args.command](args)
