@@ -29,8 +29,9 @@ _BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
 _SPELLING = [("·", "*"), ("−", "-"), ("²", "**2"), ("[", "("), ("]", ")"), ("½·", "0.5*"), ("½", "0.5*"),
              ("σ(", "sigmoid("), ("√(", "sqrt(")]
 #: An exponent written in superscript digits, `0.9³`, `0.999¹²`: a power (the optimisers' βᵗ).
-_SUPERSCRIPT = re.compile("[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
-_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
+#: A negative one, `10⁻⁸`: a power of ten as a setting such as ε is written.
+_SUPERSCRIPT = re.compile("⁻?[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
+_DIGITS = str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789")
 #: A number or a closing bracket written against an opening bracket multiplies it: `2(4 − 0.3)`.
 _JUXTAPOSED = re.compile(r"(?<=[\d.)])\s*(?=\()")
 
@@ -62,7 +63,7 @@ def _parsed_template(template: str) -> ast.expr:
 
 
 def _parsed(text: str) -> ast.expr:
-    python = _SUPERSCRIPT.sub(lambda found: f"**{found.group().translate(_DIGITS)}", text)
+    python = _SUPERSCRIPT.sub(lambda found: f"**({found.group().translate(_DIGITS)})", text)
     for printed, spelled in _SPELLING:
         python = python.replace(printed, spelled)
     python = _JUXTAPOSED.sub("*", python)
@@ -97,6 +98,10 @@ def _value(node: ast.AST, numbers: tuple[float, ...]) -> float:
     if (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and isinstance(node.right, ast.Constant)
             and type(node.right.value) is int):
         return _value(node.left, numbers) ** node.right.value
+    if (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and isinstance(node.right, ast.UnaryOp)
+            and isinstance(node.right.op, ast.USub) and isinstance(node.right.operand, ast.Constant)
+            and type(node.right.operand.value) is int):
+        return _value(node.left, numbers) ** -node.right.operand.value
     if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _FUNCTIONS
             and not node.keywords):
         return float(_FUNCTIONS[node.func.id](*(_value(argument, numbers) for argument in node.args)))

@@ -43,6 +43,18 @@ def format_number(value: float, digits: int = DEFAULT_DIGITS) -> str:
     return text.replace("-", MINUS)
 
 
+def power_of_ten(value: float) -> str:
+    """A small setting such as Adam's ε as a student writes it, in full: 1e−8 → `10⁻⁸`, 2.5e−7 →
+    `2.5·10⁻⁷` (exponents in superscript, as βᵗ is written); other values as `format_number` at 17."""
+    value = float(value)
+    if value == 0 or not math.isfinite(value) or 1e-4 <= abs(value) < 1e6:
+        return format_number(value, MAX_DIGITS)
+    mantissa, exponent = np.format_float_scientific(abs(value), unique=True, trim="-").split("e")
+    mantissa = mantissa.rstrip(".")
+    power = "10" + str(int(exponent)).replace("-", "⁻").translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
+    return (MINUS if value < 0 else "") + (power if mantissa == "1" else f"{mantissa}·{power}")
+
+
 def operand(value: float, digits: int = DEFAULT_DIGITS) -> str:
     """A number as it stands inside a formula: negative values in parentheses."""
     text = format_number(value, digits)
@@ -209,20 +221,76 @@ def update_line(record: UpdateRecord, digits: int = DEFAULT_DIGITS) -> str:
 
 def update_step_line(step: UpdateStep, digits: int = DEFAULT_DIGITS) -> str:
     """`m ← β₁·m + (1 − β₁)·g = 0.9·0 + (1 − 0.9)·(−5.888) = −0.5888`; `g = ∂L/∂w111 = −5.888`."""
-    value = format_number(step.value, digits)
-    if not step.template:
-        return f"{step.label} = {value}"
-    return f"{step.label} = {fill_numbers(step.template, step.arguments, digits, step.value)} = {value}"
+    return _chained_step_lines((step,), digits)[0]
 
 
 def update_lines(record: UpdateRecord, digits: int = DEFAULT_DIGITS) -> list[str]:
-    """The update of one parameter: plain SGD's one line, or an optimiser's lines, the new value last."""
+    """The update of one parameter: plain SGD's one line, or an optimiser's lines, the new value last.
+    An optimiser's lines form a chain (m, then m̂ from m): a result a later line reads is printed with
+    the digits that line prints it with, so the printed m gives the printed m̂."""
     if record.rule is None:
         return [update_line(record, digits)]
     mean = (f" (∂L/∂{record.parameter} is the mean over a batch of {record.batch_size})"
             if record.batch_size > 1 else "")
-    return ([update_step_line(step, digits) for step in record.steps]
-            + [update_step_line(record.rule, digits) + mean])
+    lines = _chained_step_lines((*record.steps, record.rule), digits)
+    return lines[:-1] + [lines[-1] + mean]
+
+
+def _chained_step_lines(steps: Sequence[UpdateStep], digits: int) -> list[str]:
+    """Each step's line, `label = numbers = result`. Every number a line substitutes gets digits until
+    the numbers as printed give the result as printed (`fill_numbers`); a number that is an earlier
+    line's result is printed there with at least as many digits, and that line's own numbers grow
+    in turn: repeated until nothing grows (digits are at most MAX_DIGITS, so it ends)."""
+    # Which earlier line each number of a line is the result of (the same value: printed alike).
+    sources = [[next((j for j in range(i - 1, -1, -1) if steps[j].value == argument), None)
+                for argument in step.arguments] for i, step in enumerate(steps)]
+    result_digits = [digits] * len(steps)
+    while True:
+        texts = [_grown_numbers(step, digits, result_digits[i],
+                                [result_digits[j] if j is not None else digits for j in sources[i]])
+                 for i, step in enumerate(steps)]
+        grown = False
+        for i, step in enumerate(steps):
+            for k, j in enumerate(sources[i]):
+                needed = _digits_of(texts[i][k], step.arguments[k], digits)
+                if j is not None and needed > result_digits[j]:
+                    result_digits[j], grown = needed, True
+        if not grown:
+            break
+    lines = []
+    for i, step in enumerate(steps):
+        value = format_number(step.value, result_digits[i])
+        if not step.template:
+            lines.append(f"{step.label} = {value}")
+        else:
+            lines.append(f"{step.label} = {_substituted(step.template, texts[i])} = {value}")
+    return lines
+
+
+def _digits_of(text: str, value: float, digits: int) -> int:
+    """The digits `format_number` printed `value` with to give `text` (the fewest from `digits`)."""
+    for count in range(digits, MAX_DIGITS + 1):
+        if format_number(value, count) == text:
+            return count
+    return MAX_DIGITS
+
+
+def _grown_numbers(step: UpdateStep, digits: int, result_digits: int, least: list[int]) -> list[str]:
+    """A line's numbers as printed: each with at least `least` digits, all grown together (at most
+    MAX_DIGITS) until, evaluated as printed, they give the result printed with `result_digits`."""
+    shown = format_number(step.value, result_digits)
+    texts: list[str] = []
+    for grown in range(digits, MAX_DIGITS + 1):
+        texts = [format_number(value, max(grown, floor)) for value, floor in zip(step.arguments, least)]
+        if not step.template:
+            break
+        printed = tuple(float(text.replace(MINUS, "-")) for text in texts)
+        try:
+            if format_number(evaluate_template(step.template, printed), result_digits) == shown:
+                break
+        except NotArithmetic:
+            break
+    return texts
 
 
 def epoch_lines(record: EpochRecord, digits: int = DEFAULT_DIGITS) -> list[str]:

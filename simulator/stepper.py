@@ -18,7 +18,7 @@ import numpy as np
 from .activations import get_activation, positional
 from .batch_records import BatchRecords
 from .chain_paths import PathPlan, build_path_plan
-from .formatting import format_number
+from .formatting import format_number, power_of_ten
 from .losses import Loss
 from .network import Network
 from .notation import ParameterRef, output_name, z_name
@@ -594,6 +594,12 @@ def _optimizer_lines(step_lines, name: str, index: int) -> tuple[tuple[UpdateSte
         return source
 
     def filled(line) -> UpdateStep:
-        return UpdateStep(line.label.replace("{p}", name), line.template,
+        # A small setting (Adam's ε) is written into the formula as a power of ten, 10⁻⁸, not 1e−08:
+        # it is a constant of the formula, not a value the line computed.
+        template = line.template
+        for slot, source in enumerate(line.sources):
+            if not isinstance(source, str) and source != 0 and abs(source) < 1e-4:
+                template = template.replace(f"{{{slot}}}", power_of_ten(source))
+        return UpdateStep(line.label.replace("{p}", name), template,
                           tuple(number(source) for source in line.sources), number(line.value))
     return tuple(filled(line) for line in lines), filled(rule)

@@ -300,7 +300,8 @@ def printed_value(text: str) -> float:
     import operator
     import re
 
-    python = re.sub("[⁰¹²³⁴⁵⁶⁷⁸⁹]+", lambda found: "**" + found.group().translate(str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")), text)
+    python = re.sub("⁻?[⁰¹²³⁴⁵⁶⁷⁸⁹]+", lambda found: "**(" + found.group().translate(
+        str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789")) + ")", text)
     python = python.replace("−", "-").replace("·", "*").replace("√(", "sqrt(")
     operators = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
                  ast.Pow: operator.pow}
@@ -336,7 +337,7 @@ def stepped_updates(optimizer: Optimizer, batch_size: int, batches: int):
 
 @pytest.mark.parametrize("kind", ["adam+decay", "nesterov", "rmsprop", "decay"])
 def test_every_printed_update_line_gives_its_printed_result(kind):
-    from simulator.formatting import record_lines
+    from simulator.formatting import format_number, record_lines
 
     _, updates = stepped_updates(OPTIMIZERS[kind], 2, 6)
     checked = 0
@@ -347,11 +348,53 @@ def test_every_printed_update_line_gives_its_printed_result(kind):
             parts = line.split(" (∂L/∂")[0].split(" = ")
             result = float(parts[-1].replace("−", "-"))
             for part in parts[1:-1]:
-                if re.search("[^-0-9 .·/()+−√⁰¹²³⁴⁵⁶⁷⁸⁹e]", part):
+                if re.search("[^-0-9 .·/()+−√⁻⁰¹²³⁴⁵⁶⁷⁸⁹e]", part):
                     continue    # the formula in symbols (g = ∂L/∂w111 + λ·w111 = …)
-                assert float(f"{printed_value(part):.5e}") == float(f"{result:.5e}"), line
+                # at the digits the result is printed with (more than 6 where a later line reads it)
+                digits = next(d for d in range(6, 18) if format_number(result, d) == parts[-1])
+                assert format_number(printed_value(part), digits) == parts[-1], line
                 checked += 1
     assert checked >= 50
+
+
+NUMBER = re.compile(r"−?\d[\d.]*(?:e[−+]?\d+)?")
+
+
+@pytest.mark.parametrize("kind", ["adam+decay", "adam", "nesterov", "rmsprop", "decay"])
+def test_a_chain_of_update_lines_prints_each_value_alike_where_it_is_made_and_where_it_is_read(kind):
+    """A student copying the printed m gets the printed m̂: every number a line reads that an earlier line
+    printed as its result is printed with the same digits in both places, and every line's numbers, as
+    printed, give its result as printed."""
+    from simulator.formatting import format_number, record_lines
+
+    _, updates = stepped_updates(OPTIMIZERS[kind] if kind in OPTIMIZERS else Optimizer(kind), 1, 6)
+    linked = 0
+    for record in updates:
+        steps = (*record.steps, record.rule)
+        lines = [line.split(" (∂L/∂")[0] for line in record_lines(record, 6)]
+        results = [line.split(" = ")[-1] for line in lines]
+        for i, (step, line) in enumerate(zip(steps, lines)):
+            if not step.template:
+                continue
+            numbers = line.split(" = ")[-2]
+            digits = next(d for d in range(1, 18) if format_number(step.value, d) == results[i])
+            assert format_number(printed_value(numbers), digits) == results[i], line
+            printed = NUMBER.findall(numbers)
+            for argument in step.arguments:
+                earlier = [j for j in range(i) if steps[j].value == argument and steps[j].template]
+                if earlier and argument != 0:
+                    assert results[earlier[-1]] in printed, (lines[earlier[-1]], line)
+                    linked += 1
+        assert "e−" not in lines[-1], lines[-1]        # ε as a student writes it: 10⁻⁸
+    assert linked >= 20
+
+
+def test_adams_epsilon_is_written_as_a_power_of_ten():
+    from simulator.formatting import power_of_ten, record_lines
+
+    _, updates = stepped_updates(Optimizer("adam"), 1, 1)
+    assert record_lines(updates[0])[-1].endswith(" + 10⁻⁸) = " + record_lines(updates[0])[-1].split(" = ")[-1])
+    assert [power_of_ten(value) for value in (1e-8, 2.5e-7, 0.001)] == ["10⁻⁸", "2.5·10⁻⁷", "0.001"]
 
 
 def test_the_adam_lines_show_t_the_moments_and_their_corrections():

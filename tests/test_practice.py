@@ -233,7 +233,7 @@ def test_an_adam_update_is_asked_with_every_line_of_the_optimiser_hidden(qtbot):
     formulas, numbers = shown.split("Hint: use ")[1].split("With the numbers: ")
     assert "m ← β₁·m + (1 − β₁)·g\n" in formulas and "w211 ← w211 − η·m̂/(√v̂ + ε)\n" in formulas
     assert "11.776" not in formulas                              # the rules alone, no numbers yet
-    assert "0.1 − 0.001·(−11.776)/(√(138.674) + 1e−08) = ?" in numbers
+    assert "0.1 − 0.001·(−11.776)/(√(138.674) + 10⁻⁸) = ?" in numbers
     for line in numbers.splitlines():
         assert line.rstrip().endswith("= ?"), line              # no line of the update gives its result
     type_into(qtbot, panel.answer_edit, "0.5")
