@@ -233,12 +233,12 @@ _TEX_SYMBOLS = {"∂": r"\partial ", "·": r"\cdot ", "−": "-", "η": r"\eta "
                 "ε": r"\varepsilon ", "μ": r"\mu ", "λ": r"\lambda ", "√": r"\surd "}
 _TEX_TEXT = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
              "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "–": "--"}
-_SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹ᵗ", "0123456789t")
+_SUPERSCRIPTS = str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹ᵗ", "-0123456789t")
 _SUBSCRIPTS = str.maketrans("₀₁₂₃₄₅₆₇₈₉ₖⱼ", "0123456789kj")
 #: A name with indices (groups 1, 2), a symbol (3), a letter with a hat, m̂ (4), a run of superscripts
 #: (5) or of subscripts (6): each becomes math.
 _TEX_TOKEN = re.compile(_INDEXED_NAME.pattern + "|([" + "".join(_TEX_SYMBOLS) + "])|([A-Za-z])\u0302"
-                        "|([⁰¹²³⁴⁵⁶⁷⁸⁹ᵗ]+)|([₀₁₂₃₄₅₆₇₈₉ₖⱼ]+)")
+                        "|([⁻⁰¹²³⁴⁵⁶⁷⁸⁹ᵗ]+)|([₀₁₂₃₄₅₆₇₈₉ₖⱼ]+)")
 
 
 def to_tex(text: str) -> str:
