@@ -71,3 +71,48 @@ def test_view_menu_separates_presentation_mode_from_neuron_maps(qtbot):
     actions = view.actions()
     place = actions.index(window.window_actions.presentation)
     assert actions[place + 1].isSeparator()
+
+
+def _legend_overlaps_data(window) -> bool:
+    """Whether the loss plot's key lies over the area where the curves are drawn, or is cut off."""
+    QApplication.processEvents()
+    item = window.loss_plot.plot.getPlotItem()
+    legend = window.loss_plot.legend
+    key = legend.mapRectToScene(legend.boundingRect())
+    area = item.vb.mapRectToScene(item.vb.boundingRect())
+    whole = item.mapRectToScene(item.boundingRect())
+    return key.intersects(area) or key.right() > whole.right() + 0.5
+
+
+def test_loss_plot_key_never_covers_the_curves(qtbot):
+    window = open_window(qtbot, load_example("xor"))
+    window.resize(1280, 800)
+    run_to_end(qtbot, window)
+    qtbot.waitUntil(lambda: not _legend_overlaps_data(window), timeout=3000)
+    window.presentation.set_on(True)
+    try:
+        qtbot.waitUntil(lambda: not _legend_overlaps_data(window), timeout=3000)
+    finally:
+        window.presentation.set_on(False)
+    qtbot.waitUntil(lambda: not _legend_overlaps_data(window), timeout=3000)
+
+
+def test_right_column_tabs_have_short_whole_names(qtbot):
+    from PySide6.QtWidgets import QComboBox, QTabBar
+
+    window = open_window(qtbot, load_example("regression"))
+    window.resize(1280, 800)
+    QApplication.processEvents()
+    bars = [bar for bar in window.findChildren(QTabBar) if bar.parent() is window and bar.isVisible()]
+    titles = {bar.tabText(index) for bar in bars for index in range(bar.count())}
+    assert {"Inspector", "Settings", "Structure", "Input Space"} <= titles
+    assert all(bar.elideMode() == Qt.TextElideMode.ElideNone for bar in bars)
+    assert window.docks["settings"].toggleViewAction().text() == "Training &Settings"    # View ▸ Panels in full
+    window.presentation.set_on(True)
+    try:
+        QApplication.processEvents()
+        combo = window.window_actions.granularity_combo
+        assert combo.width() >= combo.sizeHint().width()
+        assert isinstance(combo, QComboBox)
+    finally:
+        window.presentation.set_on(False)

@@ -7,7 +7,7 @@ from typing import Callable
 
 from PySide6.QtCore import QObject, QSettings, Qt
 from PySide6.QtGui import QAction, QActionGroup, QIcon, QKeySequence
-from PySide6.QtWidgets import QComboBox, QLabel, QStyle, QToolBar
+from PySide6.QtWidgets import QComboBox, QLabel, QSizePolicy, QStyle, QToolBar
 
 from simulator.stepper import GRANULARITIES
 
@@ -267,6 +267,10 @@ class WindowActions:
         for key, action in actions.items():
             combo.addItem(action.text(), key)
         combo.setToolTip(tip)
+        # As wide as its longest choice in any font ("Chain-rule factor" in presentation mode): a full
+        # toolbar moves its last items behind its » button rather than cut a choice short.
+        combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        combo.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         combo.activated.connect(lambda index: slot(combo.itemData(index)))
         caption.setBuddy(combo)
         bar.addWidget(combo)

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.exporters
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPointF, Qt, QTimer
 from PySide6.QtWidgets import QCheckBox, QGraphicsItem, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from simulator.errors import SessionError
@@ -169,6 +169,70 @@ class EpochAxis(pg.AxisItem):
         return [(1.0, [float(value) for value in range(first, last + 1)])] if first <= last else levels
 
 
+class LegendAbove(pg.LegendItem):
+    """The curves' key in a row of its own above the plot area (the plot's title row, which is empty),
+    so it never covers a curve or the baseline; its entries take as many columns as the plot's width
+    holds and wrap onto more lines otherwise, in any font size."""
+
+    def __init__(self, plot_item: pg.PlotItem, **kwargs):
+        self.plot_item = None
+        self._fitting = False
+        self._texts: dict = {}     # label -> (its text on one line, the same on two lines)
+        super().__init__(**kwargs)
+        self.plot_item = plot_item
+        self.layout.setContentsMargins(0, 0, 0, 0)
+        self.setParentItem(plot_item)
+        self.anchor(itemPos=(0, 0), parentPos=(0, 0), offset=(4, 2))
+        plot_item.geometryChanged.connect(self.fit)
+        self.fit()
+
+    def updateSize(self) -> None:
+        super().updateSize()
+        self.fit()
+
+    def setLabelTextSize(self, size) -> None:
+        super().setLabelTextSize(size)
+        QTimer.singleShot(0, self.fit)   # once the labels have their new text size
+
+    def set_text(self, curve, text: str, narrow: str) -> None:
+        """`curve`'s entry: `text`, or `narrow` (the same words on two lines) when the plot is too narrow."""
+        label = self.getLabel(curve)
+        self._texts[label] = (text, narrow)
+        label.setText(text)
+        self.fit()
+
+    def _entry_widths(self) -> list[float]:
+        return [sample.boundingRect().width() + label.item.boundingRect().width() + 8 for sample, label in self.items]
+
+    def fit(self) -> None:
+        """The most columns that fit the plot's width, and the title row as high as the key."""
+        if self.plot_item is None or self._fitting:
+            return
+        self._fitting = True
+        try:
+            room = self.plot_item.width() - 8
+            for label, (text, narrow) in self._texts.items():
+                if label.text != text:
+                    label.setText(text)
+                if label.item.boundingRect().width() + 30 > room:
+                    label.setText(narrow)
+            widths = self._entry_widths()
+            columns = 1
+            for count in range(len(widths), 1, -1):
+                if sum(max(widths[column::count]) for column in range(count)) <= room:
+                    columns = count
+                    break
+            self.setColumnCount(columns)
+            self.layout.activate()
+            width = max((label.geometry().right() for _sample, label in self.items), default=0)
+            lines = [self.items[start:start + columns] for start in range(0, len(self.items), columns)]
+            height = sum(max(label.item.boundingRect().height() for _sample, label in line) for line in lines)
+            self.setGeometry(0, 0, width, height)
+            self.plot_item.layout.setRowFixedHeight(0, height + 4 if self.items else 0)
+        finally:
+            self._fitting = False
+
+
 class LossPlotPanel(QWidget):
     """A pyqtgraph plot of `document.training.history` (x = epoch 1..n) and per-sample losses."""
 
@@ -207,7 +271,8 @@ class LossPlotPanel(QWidget):
         item.setDownsampling(auto=True, mode="peak")
         item.setClipToView(True)
         self.sample_curve = self.plot.plot(pen=pg.mkPen((150, 150, 150), width=1), name="loss per sample")
-        self.legend = item.addLegend(offset=(-8, 8), labelTextSize="8pt")   # lists the curves made from here on
+        # Lists the curves made from here on (PlotItem.plot adds a named curve to `item.legend`).
+        self.legend = item.legend = LegendAbove(item, labelTextSize="8pt")
         self.baseline_curve = self.plot.plot(pen=pg.mkPen(BASELINE_COLOUR, width=1, style=Qt.PenStyle.DashLine),
                                              name="baseline")
         self.curve = self.plot.plot(pen=pg.mkPen(EPOCH_COLOUR, width=2), symbol="o", symbolSize=5,
@@ -305,8 +370,9 @@ class LossPlotPanel(QWidget):
         if baseline == self.baseline and x is not None and x[-1] == last:
             return False
         self.baseline = baseline
-        what = "mean" if training.task == "regression" else "class frequencies"
-        self.legend.getLabel(self.baseline_curve).setText(f"baseline (always the training {what})")
+        # Short enough for one line of the key in presentation mode; the Metrics panel says it in full.
+        what = "training mean" if training.task == "regression" else "class frequencies"
+        self.legend.set_text(self.baseline_curve, f"baseline (always the {what})", f"baseline<br>(always the {what})")
         if math.isfinite(baseline):
             self.baseline_curve.setData([1, last], [baseline, baseline])
         else:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QEvent, QSettings, Qt
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (QAbstractItemView, QDockWidget, QFileDialog, QFrame, QLabel, QMainWindow, QMenu, QMessageBox,
-                               QProgressBar, QScrollArea, QStyle, QWidget)
+                               QProgressBar, QScrollArea, QStyle, QTabBar, QWidget)
 
 from simulator.errors import SimulatorError
 from simulator.examples import DEFAULT_EXAMPLE, example_names, load_example
@@ -87,8 +87,8 @@ class MainWindow(QMainWindow):
             "inspector": self._dock("inspector", "&Inspector", self.inspector, right),
             # Panels larger than their room scroll rather than make the window larger than the screen or
             # take the network's width (presentation mode makes them larger).
-            "settings": self._dock("settings", "Training &Settings", _scrolled(self.settings_panel), right),
-            "structure": self._dock("structure", "Network S&tructure", _scrolled(self.structure_panel), right),
+            "settings": self._dock("settings", "Training &Settings", _scrolled(self.settings_panel), right, "Settings"),
+            "structure": self._dock("structure", "Network S&tructure", _scrolled(self.structure_panel), right, "Structure"),
             "loss_plot": self._dock("loss_plot", "&Loss Plot", self.loss_plot, bottom),
             "dataset": self._dock("dataset", "&Dataset", self.dataset_panel, bottom),
             "metrics": self._dock("metrics", "&Metrics", self.metrics_panel, bottom),
@@ -110,8 +110,10 @@ class MainWindow(QMainWindow):
         # The table has the predictions and each row's loss beside the data: it gets the larger share.
         self.resizeDocks([self.docks["loss_plot"], self.docks["dataset"]], [400, 480], Qt.Orientation.Horizontal)
 
-    def _dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
-        dock = QDockWidget(title.replace("&", ""), self)
+    def _dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea,
+              tab: str | None = None) -> QDockWidget:
+        """A panel: `title` in View ▸ Panels, `tab` (short, so four tabs fit the column) on its tab."""
+        dock = QDockWidget(tab or title.replace("&", ""), self)
         dock.setObjectName(f"{name}_dock")
         dock.setWidget(widget)
         dock.toggleViewAction().setText(title)
@@ -401,6 +403,15 @@ class MainWindow(QMainWindow):
         settings.setValue("simulation/granularity", self.controller.granularity)
         settings.setValue("simulation/speed", self.controller.speed)
         settings.setValue("display/digits", self.document.digits)
+
+    def childEvent(self, event) -> None:
+        """The tabs of docks sharing a place show their whole names: never "Inspe…"; when the
+        column is too narrow for all of them (large fonts), the tab bar scrolls instead."""
+        super().childEvent(event)
+        child = event.child()
+        if event.type() == QEvent.Type.ChildPolished and isinstance(child, QTabBar):
+            child.setElideMode(Qt.TextElideMode.ElideNone)
+            child.setUsesScrollButtons(True)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.controller.pause()
