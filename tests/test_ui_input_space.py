@@ -9,7 +9,7 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication
 
-from helpers import open_window, press, type_into
+from helpers import open_window, press, run_to_end, type_into
 from simulator.dataset import Dataset
 from simulator.examples import load_example
 from simulator.initialisation import Initialisation, build_network
@@ -17,6 +17,7 @@ from simulator.input_map import NeuronChoice
 from simulator.map_picture import value_colours
 from simulator.session import Session
 from simulator.training import TrainingConfig
+from ui.input_space import MAP_OPACITY
 
 
 def _panel(qtbot, window):
@@ -284,4 +285,30 @@ def test_a_softmax_output_is_drawn_as_the_mix_of_its_classes_colours(qtbot):
         point = QPointF(rect.left() + (ix + 0.5) * rect.width() / size, rect.top() + (iy + 0.5) * rect.height() / size)
         where = panel.plot.mapFromScene(view_box.mapViewToScene(point))
         shown = picture.pixelColor(int(where.x() * ratio), int(where.y() * ratio))
-        assert np.allclose([shown.red(), shown.green(), shown.blue()], drawn[iy, ix], atol=10)
+        lighter = MAP_OPACITY * drawn[iy, ix] + (1 - MAP_OPACITY) * 255   # drawn lighter over the white
+        assert np.allclose([shown.red(), shown.green(), shown.blue()], lighter, atol=10)
+
+
+def test_a_correctly_classified_point_stands_out_from_the_map_of_its_class(qtbot):
+    """After training XOR every point sat on the map of its own colour, filled with that same colour,
+    and looked hollow: its class could not be read. The map is drawn lighter than the points."""
+    window = open_window(qtbot, load_example("xor"))
+    panel = _panel(qtbot, window)
+    run_to_end(qtbot, window)
+    _drawn(qtbot, panel)
+    assert (window.document.network.predict(window.document.session.dataset.X)[:, 0] >= 0.5).tolist() == \
+        [False, True, True, False]                          # every point classified correctly
+    view_box = panel.plot.getPlotItem().getViewBox()
+    picture = panel.plot.grab().toImage()
+    ratio = picture.devicePixelRatio()
+    fills = [brush.color() for brush in panel.points.data["brush"]]
+    inputs = window.document.session.dataset.X
+    for (x, y), fill in zip(inputs, fills):
+        where = panel.plot.mapFromScene(view_box.mapViewToScene(QPointF(x, y)))
+        centre = picture.pixelColor(int(where.x() * ratio), int(where.y() * ratio))
+        assert centre.rgb() == fill.rgb()                     # the point is drawn in its class's full colour
+        step = 15 if x < 0.5 else -15                          # the map next to it, towards the middle
+        beside = picture.pixelColor(int((where.x() + step) * ratio), int(where.y() * ratio))
+        distance = max(abs(centre.red() - beside.red()), abs(centre.green() - beside.green()),
+                       abs(centre.blue() - beside.blue()))
+        assert distance >= 40, (x, y, centre.name(), beside.name())

@@ -27,6 +27,10 @@ from .document import Change
 from .map_source import MapSource
 
 ERROR_STYLE = "color: #b00020;"
+#: The map is drawn this opaque over the white background, and its colour bar with it: lighter than
+#: the data points, which keep their full colours, so a point stays readable on the map of its own
+#: class (a correctly classified point was once the very colour of the map under it and looked hollow).
+MAP_OPACITY = 0.6
 SELECTED_PEN = pg.mkPen((20, 20, 20), width=2.5)
 CURRENT_PEN = pg.mkPen((220, 30, 30), width=2.5, style=Qt.PenStyle.DashLine)
 
@@ -104,9 +108,11 @@ class InputSpacePanel(QWidget):
         self.plot.addItem(self.class_image)
         self.colour_bar = pg.ColorBarItem(values=(0, 1), colorMap=value_colour_map(), interactive=False, width=14)
         self.colour_bar.setImageItem(self.image, insert_in=item)
+        for picture in (self.image, self.class_image, self.colour_bar.bar):
+            picture.setOpacity(MAP_OPACITY)
         self.boundary = pg.PlotCurveItem(pen=pg.mkPen(BOUNDARY_COLOUR, width=2), connect="pairs")
         self.plot.addItem(self.boundary)
-        self.points = pg.ScatterPlotItem(size=11, pen=pg.mkPen((40, 40, 40), width=1.5), hoverable=True,
+        self.points = pg.ScatterPlotItem(size=12, pen=pg.mkPen((40, 40, 40), width=1.5), hoverable=True,
                                          hoverPen=pg.mkPen((20, 20, 20), width=2), hoverSize=14)
         self.points.sigHovered.connect(self._points_hovered)
         self.points.sigClicked.connect(self._points_clicked)
