@@ -116,3 +116,16 @@ def test_right_column_tabs_have_short_whole_names(qtbot):
         assert isinstance(combo, QComboBox)
     finally:
         window.presentation.set_on(False)
+
+
+def test_closing_practice_puts_the_panels_back_to_their_sizes(qtbot):
+    window = open_window(qtbot, load_example("regression"))
+    window.resize(1280, 800)
+    QApplication.processEvents()
+    before = window.dock_sizes()
+    action = window.practice_dock.toggleViewAction()
+    for close in (action.trigger, window.practice_dock.close):
+        action.trigger()
+        qtbot.waitUntil(lambda: window.practice_dock.isVisible() and window.dock_sizes() != before, timeout=3000)
+        close()
+        qtbot.waitUntil(lambda: window.dock_sizes() == before, timeout=3000)

@@ -404,6 +404,25 @@ class MainWindow(QMainWindow):
         settings.setValue("simulation/speed", self.controller.speed)
         settings.setValue("display/digits", self.document.digits)
 
+    def dock_sizes(self) -> dict[str, tuple[int, int]]:
+        """The width and height of every panel in view, to put the layout back with `restore_dock_sizes`
+        after a panel that takes room (Practice) has been closed."""
+        return {name: (dock.width(), dock.height()) for name, dock in self.docks.items() if self._in_view(dock)}
+
+    @staticmethod
+    def _in_view(dock: QDockWidget) -> bool:
+        """Shown in the window and not behind another panel's tab."""
+        return dock.isVisible() and not dock.isFloating() and not dock.visibleRegion().isEmpty()
+
+    def restore_dock_sizes(self, sizes: dict[str, tuple[int, int]]) -> None:
+        """Put the panels named in `sizes` back to those sizes (the ones since closed are left out)."""
+        shown = [(self.docks[name], size) for name, size in sizes.items() if self._in_view(self.docks[name])]
+        if not shown:
+            return
+        docks = [dock for dock, _size in shown]
+        self.resizeDocks(docks, [size[0] for _dock, size in shown], Qt.Orientation.Horizontal)
+        self.resizeDocks(docks, [size[1] for _dock, size in shown], Qt.Orientation.Vertical)
+
     def childEvent(self, event) -> None:
         """The tabs of docks sharing a place show their whole names: never "Inspe…"; when the
         column is too narrow for all of them (large fonts), the tab bar scrolls instead."""

@@ -9,7 +9,7 @@ simulator/mistakes.py.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDockWidget, QHBoxLayout, QLabel, QLineEdit,
                                QPushButton, QVBoxLayout, QWidget)
 
@@ -456,6 +456,19 @@ def install_practice(window) -> QDockWidget:
     action.toggled.connect(panel.set_active)
     action.toggled.connect(lambda on: panel._show_question())
     action.triggered.connect(lambda on: on and dock.raise_())
+    # The panel is wider than the loss plot it shares a place with: the sizes from before it opened
+    # come back when it closes, so the table's predictions and the inspector are in view again.
+    before: dict = {}
+
+    def keep_layout(on: bool) -> None:
+        if on:
+            before["sizes"] = window.dock_sizes()
+        elif "sizes" in before:
+            sizes = before.pop("sizes")
+            # Once the window has laid out the closed panel's place (the next turn is too early).
+            QTimer.singleShot(0, lambda: QTimer.singleShot(0, lambda: window.restore_dock_sizes(sizes)))
+
+    action.toggled.connect(keep_layout)
     menu = learn_menu(window)
     menu.insertAction(menu.actions()[0] if menu.actions() else None, action)
     panel.question_changed.connect(window.inspector.refresh)
