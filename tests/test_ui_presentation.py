@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import shiboken6
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QFontMetricsF
 from PySide6.QtWidgets import QApplication
 
 from helpers import open_window
@@ -87,6 +87,31 @@ def test_the_graph_stays_readable_in_presentation_mode(qtbot):
         assert all(edge.label.isVisible() for edge in scene.edge_items())
     finally:
         window.window_actions.presentation.trigger()
+
+
+def on_screen_label_height(window) -> float:
+    """How many pixels high a graph label's text is on screen: its font's height at the view's zoom."""
+    for _ in range(3):
+        QApplication.processEvents()
+    return QFontMetricsF(style.label_font()).height() * window.view.zoom()
+
+
+def test_the_graphs_numbers_are_larger_on_screen_in_presentation_mode(qtbot):
+    window = open_window(qtbot, load_example("regression"))
+    window.resize(1280, 800)
+    normal = on_screen_label_height(window)
+    drawing = window.view.network_scene().sceneRect()
+    window.window_actions.presentation.trigger()
+    try:
+        # The labels grow 1.4 times and the drawing keeps its size, so the fitted text is larger: not a
+        # drawing grown with its labels and fitted back down.
+        assert on_screen_label_height(window) >= 1.3 * normal
+        view = window.view
+        area = view.viewport().rect()
+        assert area.contains(view.mapFromScene(view.network_scene().sceneRect()).boundingRect())
+    finally:
+        window.window_actions.presentation.trigger()
+    assert window.view.network_scene().sceneRect() == drawing     # the normal drawing again
 
 
 def test_turning_it_off_after_a_scaled_widget_went_away_restores_the_rest(qtbot, window):

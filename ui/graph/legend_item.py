@@ -28,7 +28,7 @@ class LegendItem(QGraphicsItem):
 
     def __init__(self, short_labels: bool = False):
         super().__init__()
-        self._metrics = QFontMetricsF(style.label_font())
+        self._metrics = QFontMetricsF(style.legend_font())
         self._row_height = max(self._metrics.height(), 14.0)
         self._layout = ROWS + ((SHORT_LABEL_ROW,) if short_labels else ())
         self._rows = self._layout
@@ -60,7 +60,7 @@ class LegendItem(QGraphicsItem):
         return QRectF(0, 0, width, height)
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
-        painter.setFont(style.label_font())
+        painter.setFont(style.legend_font())
         y = 0.0
         for row in self._rows:
             x = 0.0
@@ -98,6 +98,6 @@ class LegendItem(QGraphicsItem):
             painter.drawLine(line)
         else:                              # a symbol the short labels use
             painter.setPen(style.TEXT)
-            painter.setFont(style.label_font(bold=True))
+            painter.setFont(style.legend_font(bold=True))
             painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, kind)
-            painter.setFont(style.label_font())
+            painter.setFont(style.legend_font())

@@ -34,6 +34,12 @@ NARROW_LABELS_ABOVE = 6
 #: 1280×800 with every panel (about 2.3), so that a 2-4-4-1 network fits that width at 70 % and shows
 #: whole once the panels below the graph are hidden.
 VIEW_ASPECT = 2.0
+#: In presentation mode (style.SCALE > 1) weight labels are values alone (their names in the tooltip,
+#: the legend says what ∂ and δ are), the rows start closer and a crowded gap between columns widens
+#: rather than the rows moving apart: the labels grow and the drawing does not, so fitted to the same
+#: area its numbers really are larger on screen.
+PRESENTATION_ASPECT = 3.0
+PRESENTATION_ROW_SHARE = 1.2
 #: In a large network the current step's weights are labelled when there are at most this many; a
 #: forward step into a wide layer shows its neuron's values and leaves the weights to the formula.
 COMPACT_HIGHLIGHT_LABELS = 4
@@ -177,7 +183,7 @@ class NetworkScene(QGraphicsScene):
         sizes = self.document.network.sizes
         n_layers = len(sizes) - 1
         self.compact = is_large(sizes)
-        self.narrow = not self.compact and is_crowded(sizes)
+        self.narrow = not self.compact and (is_crowded(sizes) or style.SCALE > 1)   # see PRESENTATION_ASPECT
         radius = (16.0 if self.compact else FULL_RADIUS if max(sizes) <= 2 else DENSE_RADIUS) * style.SCALE
         self.compact_inputs = sizes[0] > LARGE_INPUT_LAYER
         for layer, size in enumerate(sizes):
@@ -223,10 +229,17 @@ class NetworkScene(QGraphicsScene):
         output_margin = COMPACT_OUTPUT_MARGIN if self.compact else OUTPUT_MARGIN
         dx = max(min_dx, (NOMINAL_WIDTH - INPUT_MARGIN - output_margin) / n_layers)
         dy = self._row_spacing(max(sizes), radius)
+        if style.SCALE > 1 and not self.compact:
+            # Presentation mode: the rows move closer by what the larger circles and labels take above
+            # and below them (and a little more, for the height the larger toolbar and panels take from
+            # the graph), so the drawing stays about as tall as normal and its fitted text is larger.
+            grown = (1 - 1 / style.SCALE) * (2 * radius + 2 * self._label_room())
+            dy -= PRESENTATION_ROW_SHARE * grown / max(max(sizes) - 1, 1)
         dxs = [dx] * n_layers
         if not self.compact:
             self._reserved = self._largest_labels()
-            plan = full_layout.plan(sizes, radius, self._reserved, INPUT_MARGIN, dx, dy, VIEW_ASPECT)
+            aspect = VIEW_ASPECT if style.SCALE == 1 else PRESENTATION_ASPECT
+            plan = full_layout.plan(sizes, radius, self._reserved, INPUT_MARGIN, dx, dy, aspect)
             dxs, dy, self._anchors = list(plan.dxs), plan.dy, plan.anchors
         for (layer, neuron), item in self._neurons.items():
             row_dy = COMPACT_INPUT_SPACING * style.SCALE if layer == 0 and self.compact_inputs else dy

@@ -51,6 +51,15 @@ def label_font(bold: bool = False) -> QFont:
     return font
 
 
+def legend_font(bold: bool = False) -> QFont:
+    """The legend's font: the normal label size in every mode (presentation mode enlarges the graph's
+    numbers, and leaves the key to them the room)."""
+    font = QFont()
+    font.setPointSizeF(_BASE_SIZES["LABEL_POINT_SIZE"])
+    font.setBold(bold)
+    return font
+
+
 @cache
 def label_metrics(bold: bool = False) -> QFontMetricsF:
     """Metrics of the label font (measured once: labels are measured on every refresh)."""
