@@ -67,6 +67,27 @@ def test_stepping_back_shows_the_step_it_lands_after(qtbot, window):
     assert window.inspector.plain_text().startswith("Forward pass: layer 1 (o11, o12)")
 
 
-def test_a_derivative_in_a_heading_does_not_wrap():
-    html = _paragraph("Backward pass: factor 2 of 3 of ∂L/∂w211")
-    assert '<span style="white-space: nowrap;">∂L/∂w<sub>211</sub></span>' in html
+def laid_out_lines(browser, width: int) -> list[str]:
+    """The lines the formula view's text is laid out in at `width` pixels."""
+    document = browser.document()
+    document.setTextWidth(width)
+    document.documentLayout().documentSize()
+    lines, block = [], document.begin()
+    while block.isValid():
+        layout = block.layout()
+        for index in range(layout.lineCount()):
+            line = layout.lineAt(index)
+            lines.append(block.text()[line.textStart():line.textStart() + line.textLength()])
+        block = block.next()
+    return lines
+
+
+def test_a_derivative_in_a_heading_never_breaks_across_lines(qtbot, window):
+    press(qtbot, window, Qt.Key.Key_F10, times=6)          # factor 2 of 3 of ∂L/∂w211
+    browser = window.inspector.browser
+    assert window.inspector.plain_text().startswith("Backward pass: factor 2 of 3 of ∂L/∂w211")
+    for width in range(120, 420, 10):
+        for line in laid_out_lines(browser, width):
+            assert not line.rstrip().endswith("/"), (width, line)    # "∂L/" | "∂w211" before the fix
+    browser.selectAll()
+    assert "\u2060" not in browser.createMimeDataFromSelection().text()

@@ -54,13 +54,25 @@ def _with_accents(html_text: str) -> str:
     return _ACCENTED.sub(lambda found: f'<span style="font-family: {families};">{found.group(1)}</span>', html_text)
 
 
-#: A derivative such as ∂L/∂w<sub>211</sub> in HTML: kept on one line (the heading broke after "∂L/").
-_FRACTION = re.compile(r"∂[^\s/<>∂]*(?:<sub>[^<]*</sub>)?/∂[^\s/<>∂·=()]*(?:<sub>[^<]*</sub>)?")
+#: The slash of a derivative such as ∂L/∂w<sub>211</sub> in HTML, where a line could break ("∂L/" | "∂w211").
+_FRACTION = re.compile(r"(∂[^\s/<>∂]*(?:<sub>[^<]*</sub>)?/)(?=∂)")
+#: Joins the two halves of a derivative into one word (Qt's text layout ignores `white-space: nowrap`
+#: on a span); it is invisible, and taken out of copied and read text.
+WORD_JOINER = "\u2060"
 
 
 def _unbroken_fractions(html_text: str) -> str:
-    """HTML with each ∂a/∂b in a span that does not wrap."""
-    return _FRACTION.sub(lambda found: f'<span style="white-space: nowrap;">{found.group(0)}</span>', html_text)
+    """HTML in which no line breaks inside a derivative ∂a/∂b."""
+    return _FRACTION.sub(lambda found: found.group(1) + WORD_JOINER, html_text)
+
+
+class _FormulaBrowser(QTextBrowser):
+    """The formula view; a copied selection leaves out the word joiners that keep a derivative whole."""
+
+    def createMimeDataFromSelection(self):
+        data = super().createMimeDataFromSelection()
+        data.setText(data.text().replace(WORD_JOINER, ""))
+        return data
 
 
 def _paragraph(text: str, css_class: str = "") -> str:
@@ -90,7 +102,7 @@ class InspectorPanel(QWidget):
         self.position_label.setWordWrap(True)
         self.position_label.setTextFormat(Qt.TextFormat.RichText)
         self.position_label.setToolTip("Where training is: epoch, sample and phase")
-        self.browser = QTextBrowser(self)
+        self.browser = _FormulaBrowser(self)
         self.browser.setOpenLinks(False)
         self.browser.setToolTip("The current step's formula with the engine's numbers (select to copy)")
         self.browser.document().setDefaultStyleSheet(_STYLE)
@@ -254,7 +266,7 @@ class InspectorPanel(QWidget):
             elif index == record.index:
                 label = f"<b>{label}</b>"
             pieces.append(label)
-        parts.append(f"<p>{to_html('∂L/∂' + record.parameter)} = {' · '.join(pieces)}</p>")
+        parts.append(_unbroken_fractions(f"<p>{to_html('∂L/∂' + record.parameter)} = {' · '.join(pieces)}</p>"))
         return parts
 
     def _terms_html(self, record: FactorRecord, digits: int, lit: int) -> list[str]:
@@ -340,4 +352,4 @@ class InspectorPanel(QWidget):
 
     def plain_text(self) -> str:
         """What the formula view shows, as plain text (for tests and copying)."""
-        return self.browser.toPlainText()
+        return self.browser.toPlainText().replace(WORD_JOINER, "")
