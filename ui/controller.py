@@ -113,13 +113,16 @@ class Controller(QObject):
     def step_records(self) -> list[Record]:
         """The records the last step at the chosen granularity revealed, in order, ending with the
         current one (at most MAX_STEP_RECORDS, the latest): the revealed records back to where a step
-        at that granularity starts. At "epoch" those of the batch on show (earlier ones are applied)."""
+        at that granularity starts. At "epoch" those of the batch on show (earlier ones are applied);
+        during a full-speed run the current record alone."""
         stepper = self.document.stepper
         end = stepper.revealed_count
         if not end:
             return []
         records = stepper.records
         current = records[end - 1]
+        if self.running and self._run_speed == 0:
+            return [current]     # a full-speed run redraws 30 times a second: its latest record only
         key = _STEP_KEYS[self.granularity]
         if key is None or (current.kind == "epoch" and self.granularity in ("phase", "stage")):
             return [current]

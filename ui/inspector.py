@@ -139,6 +139,7 @@ class InspectorPanel(QWidget):
         document.changed.connect(self._document_changed)
         controller.term_changed.connect(self.refresh)
         controller.granularity_changed.connect(self.refresh)
+        controller.running_changed.connect(lambda _running: self.refresh())   # a run's end: the whole step
         self.refresh()
 
     def _build_term_bar(self) -> QWidget:
