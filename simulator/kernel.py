@@ -228,9 +228,10 @@ def _build_optimizer_run(kernel: Kernel, lines: Sequence, state_keys: tuple, sca
     reads = Counter(name.id for line in per_parameter
                     for name in ast.walk(ast.parse(line.expression, mode="eval")) if isinstance(name, ast.Name))
 
-    def parameter_lines(k: int) -> list[str]:
-        names = {"w": parts["parameters"][k], "grad": parts["grads"][k], "sqrt": "opt_sqrt"}
-        names.update({f"{key}_old": f"opt_{key}_{k}" for key in kept})
+    def parameter_lines() -> list[str]:
+        """Every parameter's lines, as templates of its `{w}`, `{grad}` and index `{k}`."""
+        names = {"w": "{w}", "grad": "{grad}", "sqrt": "opt_sqrt"}
+        names.update({f"{key}_old": f"opt_{key}_{{k}}" for key in kept})
         out = []
         for line in per_parameter:
             expression = ast.parse(line.expression, mode="eval").body
@@ -246,20 +247,21 @@ def _build_optimizer_run(kernel: Kernel, lines: Sequence, state_keys: tuple, sca
             text = ast.unparse(renamed)
             if line.value in kept:     # the state moves: its old value must not be read after this line
                 names.pop(f"{line.value}_old")
-            target = (parts["parameters"][k] if line.value == "new" else
-                      f"opt_{line.value}_{k}")
+            target = "{w}" if line.value == "new" else f"opt_{line.value}_{{k}}"
             out.append(f"{target} = {text}")
             names[line.value] = target
         return out
 
-    updates = [text for k in range(len(parts["parameters"])) for text in parameter_lines(k)]
-    step_count = f"opt_t = {ast.unparse(_Scalars().visit(ast.parse(count.expression, mode='eval').body))}"
+    template = parameter_lines()
     P = parts["parameters"]
+    updates = [text.format(w=P[k], grad=parts["grads"][k], k=k) for k in range(len(P)) for text in template]
+    step_count = f"opt_t = {ast.unparse(_Scalars().visit(ast.parse(count.expression, mode='eval').body))}"
     prologue = [parts["unpack_parameters"]]
     prologue += [f"{', '.join(f'opt_{key}_{k}' for k in range(len(P)))}, = S[{index}]" for index, key in enumerate(kept)]
     sample = (["row = order[position]"] + parts["sample"] + parts["body"] + parts["gradient_lines"]
               + [step_count] + per_sample + updates + ["append(L)"])
-    read = {name.id for text in once + sample for name in ast.walk(ast.parse(text)) if isinstance(name, ast.Name)}
+    read = {name.id for text in once + per_sample + updates[:len(template)] for name in ast.walk(ast.parse(text))
+            if isinstance(name, ast.Name)}
     prologue += ["opt_t = t"] + [f"opt_{name} = H[{name!r}]" for name in scalars if f"opt_{name}" in read]
     prologue += once + ["append = losses.append"]
     states = ", ".join("[" + ", ".join(f"opt_{key}_{k}" for k in range(len(P))) + "]" for key in kept)
