@@ -14,7 +14,9 @@ the three give bit-identical numbers. The order of the arithmetic is the engine'
     ∂L/∂o_i (layer l−1) = δ_1·w_i1 + δ_2·w_i2 + …        (left to right over layer l's neurons)
     ∂L/∂w_ij = a_i·δ_j,  ∂L/∂b_j = δ_j,  w ← w − η·∂L/∂w
 
-Parameters travel as one flat list in `Network.parameters()` order.
+Parameters travel as one flat list in `Network.parameters()` order. An optimiser with state gets a
+fourth function, `optimizer_run_for`: `run`'s loop with the optimiser's update generated from its
+own `UpdateLine` expressions (optimizers.py) in place of w ← w − η·∂L/∂w.
 """
 
 from __future__ import annotations
@@ -197,7 +199,7 @@ def _build_optimizer_run(kernel: Kernel, lines: Sequence, state_keys: tuple, sca
         return f"opt_{name}" if name in scalars else None
 
     class Rename(ast.NodeTransformer):
-        """A line's expression for parameter k; subexpressions of the hyper-parameters and t alone
+        """A line's expression for every parameter (a template); subexpressions of the hyper-parameters and t alone
         are computed once (per run, or per sample when they read t), as numpy computes them once."""
 
         def __init__(self, names: dict):
