@@ -129,3 +129,33 @@ def test_closing_practice_puts_the_panels_back_to_their_sizes(qtbot):
         qtbot.waitUntil(lambda: window.practice_dock.isVisible() and window.dock_sizes() != before, timeout=3000)
         close()
         qtbot.waitUntil(lambda: window.dock_sizes() == before, timeout=3000)
+
+
+def test_tour_callout_follows_its_panel_and_ends_cleanly_when_the_panel_goes(qtbot):
+    from PySide6.QtCore import QRect
+
+    from ui.learn.tour import STEPS
+
+    window = open_window(qtbot, load_example("regression"))
+    window.resize(1280, 800)
+    tour = window.guided_tour
+    tour.start()
+    callout = tour.callout
+
+    def beside_target() -> bool:
+        target = STEPS[tour.index].target(window)
+        frame = QRect(target.mapTo(window, target.rect().topLeft()), target.size())
+        return (callout.frame.geometry() == frame and window.rect().contains(callout.geometry())
+                and callout.isVisible())
+
+    assert beside_target()
+    window.practice_dock.toggleViewAction().trigger()      # the network gets another shape
+    qtbot.waitUntil(lambda: window.practice_dock.isVisible() and beside_target(), timeout=3000)
+    window.practice_dock.toggleViewAction().trigger()
+    qtbot.waitUntil(beside_target, timeout=3000)
+    tour.show_step(1)                                       # the Dataset panel
+    assert beside_target() and "Guided tour, 2 of" in window.status_text
+    window.docks["metrics"].raise_()                        # its tab hides the table
+    qtbot.waitUntil(lambda: not tour.showing, timeout=3000)
+    assert not callout.isVisible() and not callout.frame.isVisible()
+    assert "Guided tour, 2 of" not in window.status_text

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QSettings, Qt
+from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QSettings, Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
@@ -175,6 +175,13 @@ class GuidedTour(QObject):
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             shortcut.activated.connect(slot)
         window.installEventFilter(self)
+        # The panel pointed at and the widgets holding it: when any of them moves, resizes or hides (a
+        # panel opened or closed beside it), the callout follows it, or the tour ends if it is gone.
+        self._watched: list[QWidget] = []
+        self._follow = QTimer(self)
+        self._follow.setSingleShot(True)
+        self._follow.setInterval(0)
+        self._follow.timeout.connect(self._follow_target)
 
     @property
     def showing(self) -> bool:
@@ -204,6 +211,7 @@ class GuidedTour(QObject):
         target.show()
         target.raise_()
         callout.point_at(target)
+        self._watch(target)
         callout.next_button.setFocus()
         self.window.show_message(f"Guided tour, {index + 1} of {len(STEPS)}: {step.title}")
 
@@ -231,8 +239,29 @@ class GuidedTour(QObject):
         if self.index > 0:
             self.show_step(self.index - 1)
 
+    def _watch(self, target: QWidget | None) -> None:
+        for widget in self._watched:
+            widget.removeEventFilter(self)
+        self._watched = []
+        while target is not None and target is not self.window:
+            target.installEventFilter(self)
+            self._watched.append(target)
+            target = target.parentWidget()
+
+    def _follow_target(self) -> None:
+        """Put the callout beside the target where it is now; end the tour if the target is out of view."""
+        if not self.showing:
+            return
+        target = STEPS[self.index].target(self.window)
+        if not target.isVisible() or target.visibleRegion().isEmpty():
+            self.close()
+        else:
+            self.callout.point_at(target)
+
     def close(self) -> None:
-        """End the tour (Skip or Done); training stays where the tour left it."""
+        """End the tour (Skip or Done, or its panel closed); training stays where the tour left it."""
+        self._watch(None)
+        self._follow.stop()
         self.index = -1
         self.callout.hide()
         self.callout.frame.hide()
@@ -241,6 +270,11 @@ class GuidedTour(QObject):
     def eventFilter(self, watched, event) -> bool:
         if watched is self.window and self.showing and event.type() == QEvent.Type.Resize:
             self.callout.point_at(STEPS[self.index].target(self.window))
+        elif watched is self.window and self.showing and event.type() == QEvent.Type.LayoutRequest:
+            self._follow.start()      # a panel opened, closed or moved: the target may have moved
+        elif (self.showing and watched in self._watched
+              and event.type() in (QEvent.Type.Move, QEvent.Type.Resize, QEvent.Type.Hide)):
+            self._follow.start()      # once the layout has settled
         return super().eventFilter(watched, event)
 
 
