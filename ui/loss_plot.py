@@ -223,10 +223,11 @@ class LegendAbove(pg.LegendItem):
                     columns = count
                     break
             self.setColumnCount(columns)
-            self.layout.activate()
-            width = max((label.geometry().right() for _sample, label in self.items), default=0)
+            widths = self._entry_widths()
+            width = sum(max(widths[column::columns]) for column in range(columns)) if widths else 0
             lines = [self.items[start:start + columns] for start in range(0, len(self.items), columns)]
             height = sum(max(label.item.boundingRect().height() for _sample, label in line) for line in lines)
+            self.layout.invalidate()
             self.setGeometry(0, 0, width, height)
             self.plot_item.layout.setRowFixedHeight(0, height + 4 if self.items else 0)
         finally:
