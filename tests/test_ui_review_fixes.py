@@ -159,3 +159,37 @@ def test_tour_callout_follows_its_panel_and_ends_cleanly_when_the_panel_goes(qtb
     qtbot.waitUntil(lambda: not tour.showing, timeout=3000)
     assert not callout.isVisible() and not callout.frame.isVisible()
     assert "Guided tour, 2 of" not in window.status_text
+
+
+def test_sizing_the_columns_of_a_large_table_reads_only_the_rows_in_view(qtbot, monkeypatch):
+    import numpy as np
+
+    from simulator.dataset import Dataset
+    from ui.dataset_panel import SIZED_ROWS, DatasetModel
+
+    session = load_example("regression")
+    X = np.random.default_rng(1).uniform(0, 1, size=(100_000, 2))
+    session.dataset = Dataset(["x1", "x2", "y"], np.hstack([X, X.sum(axis=1, keepdims=True)]), ["x1", "x2"], ["y"])
+    window = open_window(qtbot, session)
+    panel = window.dataset_panel
+    rows: set[int] = set()
+    original = DatasetModel.data
+
+    def counted(self, index, role=Qt.ItemDataRole.DisplayRole):
+        rows.add(index.row())
+        return original(self, index, role)
+
+    monkeypatch.setattr(DatasetModel, "data", counted)
+    panel.fit_columns(fresh=True)
+    assert 0 < len(rows) <= SIZED_ROWS
+    assert _cut_cells_in_view(panel) == []
+
+
+def _cut_cells_in_view(panel) -> list[str]:
+    view, model = panel.view, panel.model
+    header, metrics = view.horizontalHeader(), view.fontMetrics()
+    last = view.rowAt(view.viewport().height() - 1)
+    return [str(model.data(model.index(row, column)))
+            for row in range(max(view.rowAt(0), 0), (last if last >= 0 else 10) + 1)
+            for column in range(model.columnCount())
+            if metrics.horizontalAdvance(str(model.data(model.index(row, column)))) > header.sectionSize(column) - 8]

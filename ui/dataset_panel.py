@@ -26,10 +26,13 @@ PREDICTION_TEXT = QColor(40, 70, 150)
 #: Predictions are computed for blocks of this many rows, when a row of the block is first shown.
 PREDICTION_BLOCK = 512
 FULL_PRECISION = 17
-#: A column is as wide as its header and the widest of its shown rows and this many rows after them
-#: (Qt's sizing of every row of a large table would take seconds); a column never gets narrower while
-#: the data stay the same, so the table does not jiggle as the numbers change during a run.
-SIZED_ROWS = 200
+#: A column is as wide as its header and the widest text of the rows in view (at most this many when
+#: the table is not shown yet): measuring every row of a large table would take seconds, so scrolling
+#: measures the rows that come into view. A column never gets narrower while the data stay the same,
+#: so the table does not jiggle as the numbers change during a run.
+SIZED_ROWS = 50
+#: Room beside a cell's text (Qt's item margins and the grid line).
+CELL_PADDING = 14
 ERROR_STYLE = "color: #b00020;"
 
 
@@ -282,7 +285,6 @@ class DatasetPanel(QWidget):
         self.view.setWordWrap(False)
         header = self.view.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setResizeContentsPrecision(SIZED_ROWS)
         header.setTextElideMode(Qt.TextElideMode.ElideNone)
         self.content_widths: list[int] = []
         self._fit_timer = QTimer(self)
@@ -291,6 +293,7 @@ class DatasetPanel(QWidget):
         self._fresh_fit = False
         self._fit_timer.timeout.connect(lambda: self.fit_columns(self._fresh_fit))
         self.view.viewport().installEventFilter(self)
+        self.view.verticalScrollBar().valueChanged.connect(self._fit_timer.start)
         self.import_button = QPushButton("&Import CSV…", self)
         self.import_button.setToolTip("Load training data from a CSV file (with or without a header row) and "
                                       "choose the input, target and class columns")
@@ -329,9 +332,25 @@ class DatasetPanel(QWidget):
         header = self.view.horizontalHeader()
         count = self.model.columnCount()
         old = [] if fresh or len(self.content_widths) != count else self.content_widths
-        widths = [max(self.view.sizeHintForColumn(column), header.sectionSizeHint(column)) for column in range(count)]
+        widths = [max(width, header.sectionSizeHint(column)) for column, width in enumerate(self._text_widths())]
         self.content_widths = [max(pair) for pair in zip(widths, old)] if old else widths
         self._share_room()
+
+    def _text_widths(self) -> list[int]:
+        """The widest display text of each column over the rows in view, with the cell's padding."""
+        view, model = self.view, self.model
+        first = max(view.rowAt(0), 0)
+        last = view.rowAt(view.viewport().height() - 1)
+        if last < 0 or not view.isVisible():
+            last = first + SIZED_ROWS - 1
+        last = min(last, model.rowCount() - 1)
+        metrics = view.fontMetrics()
+        widths = []
+        for column in range(model.columnCount()):
+            texts = (model.data(model.index(row, column)) for row in range(first, last + 1))
+            widths.append(max((metrics.horizontalAdvance(str(text)) for text in texts if text is not None),
+                              default=0) + CELL_PADDING)
+        return widths
 
     def _share_room(self) -> None:
         header = self.view.horizontalHeader()
