@@ -187,7 +187,6 @@ class InputSpacePanel(QWidget):
         defaults = self.source.default_settings()
         for row, (axis, label) in enumerate(zip(self.source.axes, ("x", "y"))):
             caption = QLabel(f"{label} from", self)
-            caption.setMinimumWidth(20)
             caption.setToolTip(f"The span of {names[axis]} on the {label} axis")
             low, high = QLineEdit(self), QLineEdit(self)
             span = self.source.ranges.get(axis)
