@@ -41,7 +41,7 @@ def html_text(html: str) -> str:
     from PySide6.QtGui import QTextDocument
     document = QTextDocument()
     document.setHtml(html)
-    return document.toPlainText()
+    return document.toPlainText().replace("\u2060", "")    # the word joiners that keep ∂L/∂w whole
 
 
 # -- to_html ------------------------------------------------------------------------------------

@@ -84,7 +84,8 @@ def test_f11_steps_into_a_phase_and_shift_f11_steps_out_through_the_updates(qtbo
     assert document.network.get("w111") == pytest.approx(0.105888, rel=1e-12)
     assert document.network.get("w211") == pytest.approx(0.1 + 0.001 * 11.776, rel=1e-12)
     shown_on(qtbot, edge, "w111 = 0.1", "→ 0.105888")
-    assert window.position_label.text().startswith("Epoch 1 of 5 · sample 1 of 4 · Update of ")
+    # at "Layer or gradient" the step that ends here is all the updates: the status bar names it
+    assert window.position_label.text() == "Epoch 1 of 5 · sample 1 of 4 · Updates: 9 parameters"
     press(qtbot, window, F10)
     assert "sample 2 of 4" in window.position_label.text()
 
