@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Iterator
 
 from .errors import ConfigError
-from .exercises import ExerciseSpec, Problem
+from .exercises import ExerciseSpec, Problem, parse_choices
 from .formatting import factor_line, format_number, gradient_line, record_lines, running_product_line
 from .losses import get_loss
 from .optimizers import Optimizer
@@ -36,12 +36,7 @@ _PART_TITLES = {"forward": "Forward pass", "loss": "Loss", "gradients": "Gradien
 
 def parse_formats(text: str) -> tuple[str, ...]:
     """`html,md` → ('html', 'md'); ConfigError naming an unknown format."""
-    parts = [part.strip().lower() for part in str(text).split(",") if part.strip()]
-    unknown = [part for part in parts if part not in FORMATS]
-    if unknown or not parts:
-        raise ConfigError(f"format must name one or more of {', '.join(FORMATS)}, separated by commas, "
-                          f"not {str(text)[:60]!r}")
-    return tuple(part for part in FORMATS if part in parts)
+    return parse_choices(text, FORMATS, "format")
 
 
 # -- the content, as plain engine text --------------------------------------------------------------

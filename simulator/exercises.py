@@ -110,14 +110,19 @@ def validate_spec(spec: ExerciseSpec) -> None:
         raise ConfigError(f"ask must name one or more of {', '.join(ASKS)} (each once), not {','.join(spec.ask)!r}")
 
 
+def parse_choices(text: str, choices: tuple[str, ...], field: str) -> tuple[str, ...]:
+    """`'b,a'` → ('a', 'b'): the comma-separated names of `choices` in `text`, in the order of `choices`;
+    ConfigError naming `field` when a name is unknown or none is given."""
+    parts = [part.strip().lower() for part in str(text).split(",") if part.strip()]
+    if not parts or any(part not in choices for part in parts):
+        raise ConfigError(f"{field} must name one or more of {', '.join(choices)}, separated by commas, "
+                          f"not {str(text)[:60]!r}")
+    return tuple(part for part in choices if part in parts)
+
+
 def parse_ask(text: str) -> tuple[str, ...]:
     """`forward,loss` → ('forward', 'loss') in the order a step computes them; ConfigError on an unknown part."""
-    parts = [part.strip().lower() for part in str(text).split(",") if part.strip()]
-    unknown = [part for part in parts if part not in ASKS]
-    if unknown or not parts:
-        raise ConfigError(f"ask must name one or more of {', '.join(ASKS)}, separated by commas, "
-                          f"not {str(text)[:60]!r}")
-    return tuple(part for part in ASKS if part in parts)
+    return parse_choices(text, ASKS, "ask")
 
 
 @dataclass
