@@ -18,7 +18,7 @@ import numpy as np
 from .activations import get_activation
 from .errors import ConfigError
 from .formatting import format_number
-from .limits import MAX_CELL_MAGNITUDE
+from .limits import checked_number
 from .losses import get_loss
 from .metrics import THRESHOLD, predicted_classes, task_of
 from .session import Session
@@ -190,13 +190,7 @@ def checked_resolution(value: float) -> tuple[int, str]:
 
 def checked_value(where: str, value: float) -> float:
     """A finite value no larger than a dataset cell may be; ConfigError naming `where`."""
-    number = float(value)
-    if not math.isfinite(number):
-        raise ConfigError(f"{where} must be a finite number, not {value!r}")
-    if abs(number) > MAX_CELL_MAGNITUDE:
-        raise ConfigError(f"{where}: {format_number(number, 6)} is too large; use a value between "
-                          f"−{MAX_CELL_MAGNITUDE:g} and {MAX_CELL_MAGNITUDE:g}")
-    return number
+    return checked_number(where, value)
 
 
 def checked_range(name: str, low: float, high: float) -> tuple[float, float]:

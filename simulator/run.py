@@ -25,22 +25,11 @@ from typing import Any
 import math
 
 from .errors import ConfigError
-from .formatting import format_number
-from .limits import MAX_CELL_MAGNITUDE
+from .limits import checked_number
 from .session import Session
 from .stepper import Stepper
 from .timeline import Timeline
 from .training import Training, TrainingConfig, TrainingState, progress_of, resume, split_of
-
-
-def _checked(where: str, value: float, limit: float) -> float:
-    number = float(value)
-    if not math.isfinite(number):
-        raise ConfigError(f"{where} must be a finite number")
-    if abs(number) > limit:
-        raise ConfigError(f"{where}: {format_number(number, 6)} is too large; use a value between "
-                          f"−{limit:,.0f} and {limit:,.0f}")
-    return number
 
 
 def _object_state(item: object) -> dict[str, Any]:
@@ -111,7 +100,7 @@ class Run:
         the live value only: returns this run."""
         network = self.training.network
         ref = network.resolve(name)
-        number = _checked(ref.name, value, math.inf)
+        number = checked_number(ref.name, value, math.inf)
         if self.training.at_start and not self.training.finished:
             start = self.session.network.copy()
             start.set(ref, number)
@@ -124,7 +113,7 @@ class Run:
         """Set one dataset cell; training goes on over the new rows. Raises ConfigError, state unchanged."""
         dataset = self.session.dataset
         where = f"row {row + 1}, column {dataset.columns[column]!r}"
-        number = _checked(where, value, MAX_CELL_MAGNITUDE)
+        number = checked_number(where, value)
         if self.training.loss.needs_probabilities and dataset.columns[column] in dataset.targets \
                 and not 0 <= number <= 1:
             raise ConfigError(f"{where}: {self.training.loss.title} needs targets between 0 and 1")
